@@ -1,0 +1,101 @@
+package io.specd.kernels.generate;
+
+import ai.djl.ndarray.NDManager;
+import io.specd.kernels.llama.ForwardOptions;
+import io.specd.kernels.llama.ForwardResult;
+import io.specd.kernels.llama.KvCache;
+import io.specd.kernels.llama.KvCachePool;
+import io.specd.kernels.llama.LlamaForward;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.llama.SequenceInput;
+import io.specd.kernels.sample.Sampler;
+import io.specd.policies.spec.DecodeStats;
+import io.specd.policies.spec.FinishReason;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * Plain decoding: one target forward per token. The baseline every drafter is measured against, and
+ * the reference for greedy losslessness. Each step runs in its own NDManager, so memory is flat
+ * over any number of steps. Not thread-safe (it uses the model and a cache pool it does not own).
+ */
+public final class AutoregressiveDecoder implements Decoder {
+  private final LlamaModel model;
+  private final KvCachePool pool;
+
+  public AutoregressiveDecoder(LlamaModel model, KvCachePool pool) {
+    this.model = model;
+    this.pool = pool;
+  }
+
+  @Override
+  public String name() {
+    return "none";
+  }
+
+  @Override
+  public GenerationResult generate(GenerationRequest request, TokenSink sink) {
+    request.checkFits(pool.capacity());
+    int[] prompt = request.prompt();
+    int eos = model.config().eosId();
+    RandomGenerator random = new SplittableRandom(request.sampling().seed());
+    ForwardOptions options = ForwardOptions.lastLogits(model.config());
+    int[] generated = new int[request.maxTokens()];
+    int count = 0;
+    int steps = 0;
+    FinishReason finish = FinishReason.MAX_TOKENS;
+    long start = System.nanoTime();
+    long firstToken = start;
+    KvCache cache = pool.allocate();
+    try {
+      int[] input = prompt;
+      while (count < request.maxTokens()) {
+        int next;
+        try (NDManager step = model.manager().newSubManager()) {
+          ForwardResult result =
+              LlamaForward.forward(model, SequenceInput.causal(cache, input), options, step);
+          cache.commit(prefix(input.length));
+          next = Sampler.sample(result.logits().toFloatArray(), request.sampling(), random);
+        }
+        if (count == 0) {
+          firstToken = System.nanoTime();
+        } else {
+          steps++;
+        }
+        if (next == eos) {
+          finish = FinishReason.STOP_TOKEN;
+          break;
+        }
+        generated[count++] = next;
+        if (!sink.accept(next)) {
+          finish = FinishReason.CANCELLED;
+          break;
+        }
+        input = new int[] {next};
+      }
+    } finally {
+      cache.release();
+    }
+    long end = System.nanoTime();
+    DecodeStats stats =
+        new DecodeStats(
+            prompt.length,
+            count,
+            steps,
+            0,
+            0,
+            new long[0],
+            new long[0],
+            firstToken - start,
+            end - firstToken);
+    return new GenerationResult(Arrays.copyOf(generated, count), finish, stats);
+  }
+
+  /** {@code [0, 1, …, n-1]}: keep every row of a causal step. */
+  static int[] prefix(int n) {
+    int[] rows = new int[n];
+    Arrays.setAll(rows, i -> i);
+    return rows;
+  }
+}

@@ -1,0 +1,165 @@
+package io.specd.kernels.llama;
+
+import io.specd.kernels.format.GgufFile;
+import io.specd.kernels.format.GgufTensorInfo;
+import io.specd.kernels.format.ModelFormatException;
+import io.specd.kernels.tokenizer.SentencePieceTokenizer;
+import io.specd.kernels.tokenizer.TextTokenizer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A LLaMA model in a GGUF file: configuration from the {@code llama.*} metadata, the embedded
+ * SentencePiece tokenizer, and tensors mapped from GGUF names ({@code blk.N.attn_q.weight}) to
+ * Hugging Face names. GGUF llama files use the adjacent-pair RoPE layout (llama.cpp's "norm").
+ */
+public final class GgufWeightSource implements WeightSource {
+  private static final Map<String, String> GLOBAL_NAMES =
+      Map.of(
+          "model.embed_tokens.weight", "token_embd.weight",
+          "model.norm.weight", "output_norm.weight",
+          "lm_head.weight", "output.weight");
+  private static final Map<String, String> LAYER_NAMES =
+      Map.of(
+          "input_layernorm.weight", "attn_norm.weight",
+          "self_attn.q_proj.weight", "attn_q.weight",
+          "self_attn.k_proj.weight", "attn_k.weight",
+          "self_attn.v_proj.weight", "attn_v.weight",
+          "self_attn.o_proj.weight", "attn_output.weight",
+          "post_attention_layernorm.weight", "ffn_norm.weight",
+          "mlp.gate_proj.weight", "ffn_gate.weight",
+          "mlp.up_proj.weight", "ffn_up.weight",
+          "mlp.down_proj.weight", "ffn_down.weight");
+  private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+
+  private final GgufFile gguf;
+  private final LlamaConfig config;
+  private final SentencePieceTokenizer tokenizer;
+
+  private GgufWeightSource(GgufFile gguf) {
+    this.gguf = gguf;
+    this.tokenizer = SentencePieceTokenizer.fromGguf(gguf);
+    this.config = readConfig(gguf, tokenizer);
+  }
+
+  /** Opens a GGUF file and reads its configuration and tokenizer. */
+  public static GgufWeightSource open(Path path) {
+    return new GgufWeightSource(GgufFile.open(path));
+  }
+
+  private static LlamaConfig readConfig(GgufFile gguf, TextTokenizer tokenizer) {
+    String architecture = gguf.string("general.architecture");
+    if (!architecture.equals("llama")) {
+      throw new ModelFormatException(
+          gguf.path(),
+          "architecture '" + architecture + "' is not supported (specd runs 'llama' models)");
+    }
+    String p = "llama.";
+    int dim = gguf.positiveInt(p + "embedding_length");
+    int heads = gguf.positiveInt(p + "attention.head_count");
+    int kvHeads =
+        gguf.has(p + "attention.head_count_kv")
+            ? gguf.positiveInt(p + "attention.head_count_kv")
+            : heads;
+    int headSize =
+        gguf.has(p + "attention.key_length")
+            ? gguf.positiveInt(p + "attention.key_length")
+            : dim / heads;
+    int ropeDimensions =
+        gguf.has(p + "rope.dimension_count")
+            ? gguf.positiveInt(p + "rope.dimension_count")
+            : headSize;
+    double ropeScale = 1.0;
+    String scaling = gguf.optionalString(p + "rope.scaling.type").orElse("none");
+    if (scaling.equals("linear")) {
+      ropeScale = gguf.optionalReal(p + "rope.scaling.factor").orElse(1.0);
+    } else if (!scaling.equals("none")) {
+      throw new ModelFormatException(
+          gguf.path(), "RoPE scaling '" + scaling + "' is not supported (none or linear)");
+    }
+    GgufTensorInfo embedding = gguf.tensor("token_embd.weight");
+    int vocabularySize = Math.toIntExact(embedding.dimensions()[embedding.dimensions().length - 1]);
+    if (vocabularySize != tokenizer.vocabularySize()) {
+      throw new ModelFormatException(
+          gguf.path(),
+          "the embedding has "
+              + vocabularySize
+              + " rows but the tokenizer has "
+              + tokenizer.vocabularySize()
+              + " tokens");
+    }
+    try {
+      return new LlamaConfig(
+          dim,
+          gguf.positiveInt(p + "block_count"),
+          heads,
+          kvHeads,
+          headSize,
+          gguf.positiveInt(p + "feed_forward_length"),
+          vocabularySize,
+          gguf.optionalReal(p + "attention.layer_norm_rms_epsilon").orElse(1e-5).floatValue(),
+          gguf.optionalReal(p + "rope.freq_base").orElse(10000.0),
+          ropeDimensions,
+          RopeType.NORM,
+          ropeScale,
+          gguf.positiveInt(p + "context_length"),
+          tokenizer.bosId(),
+          tokenizer.eosId());
+    } catch (IllegalArgumentException e) {
+      throw new ModelFormatException(
+          gguf.path(), "inconsistent model metadata: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Path path() {
+    return gguf.path();
+  }
+
+  @Override
+  public LlamaConfig config() {
+    return config;
+  }
+
+  @Override
+  public TextTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  @Override
+  public boolean has(String name) {
+    return gguf.tensors().containsKey(ggufName(name));
+  }
+
+  @Override
+  public float[] read(String name, long... shape) {
+    String ggufName = ggufName(name);
+    GgufTensorInfo info = gguf.tensor(ggufName);
+    if (!Arrays.equals(info.rowMajorShape(), shape)) {
+      throw new ModelFormatException(
+          gguf.path(),
+          "tensor '"
+              + ggufName
+              + "' has shape "
+              + Arrays.toString(info.rowMajorShape())
+              + ", expected "
+              + Arrays.toString(shape));
+    }
+    return gguf.readFloats(ggufName);
+  }
+
+  private static String ggufName(String name) {
+    String global = GLOBAL_NAMES.get(name);
+    if (global != null) {
+      return global;
+    }
+    Matcher m = LAYER.matcher(name);
+    if (m.matches() && LAYER_NAMES.containsKey(m.group(2))) {
+      return "blk." + m.group(1) + "." + LAYER_NAMES.get(m.group(2));
+    }
+    throw new IllegalArgumentException("no GGUF name for tensor " + name);
+  }
+}

@@ -1,0 +1,387 @@
+package io.specd.kernels.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The LLaMA forward pass on DJL: one entry point for prefill, decoding and tree verification, for
+ * one sequence or a ragged batch of them, over any range of layers.
+ *
+ * <p>Dimension legend: B sequences, M new tokens of the longest (shorter ones are padded), N = B·M
+ * rows, T cache rows read, D model width, H query heads, K key/value heads, G = H/K heads per
+ * group, E head size, F FFN width, V vocabulary.
+ *
+ * <p>Every op has a fixed cost of a few microseconds here, so the pass is written to issue few of
+ * them: RMSNorm gains and the attention scale are folded into the weights, Q/K/V and gate/up are
+ * one product each, RoPE is one batched product with per-position rotation matrices built on the
+ * host, a single sequence reads and writes its cache through per-layer views with plain slices, and
+ * a mask is only built when some token must not see some row.
+ *
+ * <p>Memory: everything the pass creates lives in an {@link NDScope} that closes before it returns;
+ * only the requested outputs survive, attached to the caller's manager.
+ */
+public final class LlamaForward {
+  private LlamaForward() {}
+
+  /** Convenience: one sequence. */
+  public static ForwardResult forward(
+      LlamaModel model, SequenceInput input, ForwardOptions options, NDManager out) {
+    return forward(model, List.of(input), null, options, out);
+  }
+
+  /**
+   * Runs layers {@code [options.fromLayer(), options.toLayer())} over a batch of sequences, writing
+   * each new token's keys and values into its cache at rows {@code [start, start + n)}. The caches'
+   * committed lengths do not change (see {@link KvCache#commit}).
+   *
+   * @param model the model
+   * @param sequences the batch (all caches from one pool)
+   * @param inputHidden {@code [N, D]}: the residual stream entering {@code fromLayer}, required
+   *     when it is not 0 (rows laid out as in {@link ForwardResult}), else null
+   * @param options what to run and return
+   * @param out the manager the outputs are attached to
+   * @return the requested outputs
+   */
+  public static ForwardResult forward(
+      LlamaModel model,
+      List<SequenceInput> sequences,
+      NDArray inputHidden,
+      ForwardOptions options,
+      NDManager out) {
+    LlamaConfig c = model.config();
+    if (options.toLayer() > c.layerCount()) {
+      throw new IllegalArgumentException(
+          "the model has " + c.layerCount() + " layers, asked to run to " + options.toLayer());
+    }
+    boolean full = options.toLayer() == c.layerCount();
+    if ((options.logits() || options.postNormHidden()) && !full) {
+      throw new IllegalArgumentException("logits need the forward to run to the last layer");
+    }
+    if ((options.fromLayer() == 0) != (inputHidden == null)) {
+      throw new IllegalArgumentException(
+          "pass hidden states exactly when the forward starts after layer 0");
+    }
+    Batch batch = Batch.of(model, sequences, options.fromLayer() == 0);
+    try (NDManager step = out.newSubManager();
+        NDScope scope = new NDScope()) {
+      Step s = new Step(model, batch, step);
+      // x: [N, D], the residual stream
+      NDArray x =
+          inputHidden != null
+              ? inputHidden
+              : model.weights().tokenEmbedding().get(new NDIndex("{}", s.tokens));
+      Map<Integer, NDArray> residuals = new HashMap<>();
+      keepResidual(options, options.fromLayer(), x, s, residuals);
+      for (int l = options.fromLayer(); l < options.toLayer(); l++) {
+        x = layer(x, l, s);
+        keepResidual(options, l + 1, x, s, residuals);
+      }
+      NDArray last = s.selectRows(x, options.rows());
+      NDArray postNorm = null;
+      NDArray logits = null;
+      if (options.postNormHidden() || options.logits()) {
+        postNorm = rmsUnit(last, s.eps).mul(model.weights().outputNorm());
+        if (options.logits()) {
+          logits = postNorm.matMul(model.weights().lmHead()); // [rows, V]
+        }
+      }
+      return new ForwardResult(
+          keep(logits, out),
+          keep(options.postNormHidden() ? postNorm : null, out),
+          keep(options.preNormHidden() ? last : null, out),
+          keepAll(residuals, out),
+          batch.size,
+          batch.maxTokens,
+          options.rows());
+    }
+  }
+
+  private static void keepResidual(
+      ForwardOptions options, int layers, NDArray x, Step s, Map<Integer, NDArray> residuals) {
+    if (options.wantsResidualAfter(layers)) {
+      residuals.put(layers, s.selectRows(x, options.rows()));
+    }
+  }
+
+  /** One decoder layer: x + Attention(norm(x)), then + SwiGLU(norm(·)). */
+  private static NDArray layer(NDArray x, int l, Step s) {
+    LayerWeights w = s.model.weights().layers().get(l);
+    Batch b = s.batch;
+    LlamaConfig c = s.model.config();
+    int kv = c.kvHeadCount();
+    int e = c.headSize();
+    int g = c.kvGroups();
+
+    // attention rmsnorm (gain folded) and the fused QKV product
+    NDList qkv =
+        rmsUnit(x, s.eps)
+            .matMul(w.queryKeyValue())
+            .split(new long[] {c.queryDim(), c.queryDim() + c.kvDim()}, 1);
+    // q: [N, H·E] -> [B, K, M, G, E], rotated by R [B, 1, M, E, E], -> [B, K, M·G, E]
+    NDArray q =
+        qkv.get(0)
+            .reshape(b.size, b.maxTokens, kv, g, e)
+            .transpose(0, 2, 1, 3, 4)
+            .matMul(s.queryRotations)
+            .reshape(b.size, kv, b.maxTokens * g, e);
+    // k: [N, K·E] -> [B, M, K, E] rotated by R [B, M, E, E]; v: [B, M, K, E]
+    NDArray k = qkv.get(1).reshape(b.size, b.maxTokens, kv, e).matMul(s.rotations);
+    NDArray v = qkv.get(2).reshape(b.size, b.maxTokens, kv, e);
+
+    // write the new keys and values to their cache rows, then read K [B, K, E, T], V [B, K, T, E]
+    NDArray cachedKeys;
+    NDArray cachedValues;
+    if (s.single != null) { // one sequence: its own per-layer views of the pool
+      NDArray keyView = s.single.keyView(l); // [1, K, E, C]
+      NDArray valueView = s.single.valueView(l); // [1, K, C, E]
+      keyView.set(s.writeKeys, k);
+      valueView.set(s.writeValues, v);
+      cachedKeys = prefix(keyView, 3, b.readLength);
+      cachedValues = prefix(valueView, 2, b.readLength);
+    } else { // a batch: one scatter and one gather per tensor over the layer's slots
+      NDArray keys = b.pool.keyLayer(l); // [S, K, E, C]
+      NDArray values = b.pool.valueLayer(l); // [S, K, C, E]
+      keys.set(s.writeKeys, k);
+      values.set(s.writeValues, v);
+      cachedKeys = keys.get(s.readKeys);
+      cachedValues = values.get(s.readValues);
+    }
+
+    // scaled (folded into Wq) dot-product attention over the cache rows
+    NDArray scores = q.matMul(cachedKeys); // [B, K, M·G, T]
+    if (s.mask != null) {
+      scores = scores.add(s.mask);
+    }
+    NDArray attention =
+        scores
+            .softmax(-1)
+            .matMul(cachedValues) // [B, K, M·G, E]
+            .reshape(b.size, kv, b.maxTokens, g, e)
+            .transpose(0, 2, 1, 3, 4)
+            .reshape(b.rows, c.queryDim()); // [N, H·E]
+    x = x.add(attention.matMul(w.output()));
+
+    // ffn rmsnorm (gain folded), SwiGLU: down(silu(gate) * up)
+    NDList gateUp = rmsUnit(x, s.eps).matMul(w.gateUp()).split(2, 1);
+    NDArray gate = gateUp.get(0);
+    NDArray activated = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(gateUp.get(1));
+    return x.add(activated.matMul(w.down()));
+  }
+
+  /**
+   * The first {@code length} entries of {@code array} along {@code axis}, as a view (one op: DJL
+   * turns a slice index into a slice per dimension, a split issues a single one).
+   */
+  private static NDArray prefix(NDArray array, int axis, int length) {
+    if (length == array.getShape().get(axis)) {
+      return array;
+    }
+    return array.split(new long[] {length}, axis).get(0);
+  }
+
+  /** {@code x · (mean(x²) + eps)^-½} along the last axis, without the gain. */
+  static NDArray rmsUnit(NDArray x, NDArray eps) {
+    return x.div(x.square().mean(new int[] {-1}, true).add(eps).sqrt());
+  }
+
+  private static NDArray keep(NDArray array, NDManager out) {
+    if (array == null) {
+      return null;
+    }
+    NDScope.unregister(array);
+    array.attach(out);
+    return array;
+  }
+
+  private static Map<Integer, NDArray> keepAll(Map<Integer, NDArray> arrays, NDManager out) {
+    Map<Integer, NDArray> kept = new HashMap<>();
+    arrays.forEach((layers, array) -> kept.put(layers, keep(array, out)));
+    return Map.copyOf(kept);
+  }
+
+  /** The host-side geometry of a batch: padding, write rows, read length and the mask. */
+  private static final class Batch {
+    final KvCachePool pool;
+    final List<SequenceInput> sequences;
+    final int size;
+    final int maxTokens;
+    final int rows;
+    final int readLength;
+    final long[] tokens;
+    final int[] positions;
+    final long[] writeSlots;
+    final long[] writeRows;
+    final float[] mask;
+
+    private Batch(KvCachePool pool, List<SequenceInput> sequences, int groups, boolean needTokens) {
+      this.pool = pool;
+      this.sequences = sequences;
+      this.size = sequences.size();
+      int longest = 0;
+      int read = 0;
+      for (SequenceInput s : sequences) {
+        longest = Math.max(longest, s.size());
+        read = Math.max(read, s.start() + s.size());
+      }
+      this.maxTokens = longest;
+      this.rows = size * longest;
+      this.readLength = read;
+      this.tokens = new long[rows];
+      this.positions = new int[rows];
+      this.writeSlots = new long[rows];
+      this.writeRows = new long[rows];
+      boolean masked = false;
+      for (int b = 0; b < size; b++) {
+        SequenceInput s = sequences.get(b);
+        if (needTokens && !s.hasTokens()) {
+          throw new IllegalArgumentException("sequence " + b + " has no tokens to embed");
+        }
+        for (int i = 0; i < longest; i++) {
+          int row = b * longest + i;
+          if (i < s.size()) {
+            tokens[row] = needTokens ? s.token(i) : 0;
+            positions[row] = s.position(i);
+            writeSlots[row] = s.cache().slot();
+            writeRows[row] = s.start() + i;
+          } else { // padding: a harmless token written to the scratch slot
+            writeSlots[row] = pool.scratchSlot();
+            writeRows[row] = i;
+          }
+        }
+        masked |= s.size() < longest || s.start() + s.size() < read || !s.mask().seesEverything();
+      }
+      this.mask = masked ? buildMask(groups) : null;
+    }
+
+    static Batch of(LlamaModel model, List<SequenceInput> sequences, boolean needTokens) {
+      if (sequences.isEmpty()) {
+        throw new IllegalArgumentException("empty batch");
+      }
+      KvCachePool pool = sequences.get(0).cache().pool();
+      for (SequenceInput s : sequences) {
+        if (s.cache().pool() != pool) {
+          throw new IllegalArgumentException("all sequences of a batch must share one KV pool");
+        }
+        if (s.cache().isReleased()) {
+          throw new IllegalStateException("a sequence's KV cache was released");
+        }
+      }
+      return new Batch(pool, sequences, model.config().kvGroups(), needTokens);
+    }
+
+    /** Additive mask {@code [B, 1, M·G, T]}: 0 where visible, -inf elsewhere. */
+    private float[] buildMask(int groups) {
+      int t = readLength;
+      float[] m = new float[size * maxTokens * groups * t];
+      Arrays.fill(m, Float.NEGATIVE_INFINITY);
+      for (int b = 0; b < size; b++) {
+        SequenceInput s = sequences.get(b);
+        int prefix = s.cache().length();
+        for (int i = 0; i < maxTokens; i++) {
+          for (int gi = 0; gi < groups; gi++) {
+            int base = ((b * maxTokens + i) * groups + gi) * t;
+            if (i >= s.size()) {
+              m[base] = 0f; // padding rows look at row 0 so their softmax stays finite
+              continue;
+            }
+            Arrays.fill(m, base, base + prefix, 0f);
+            for (int w = 0; w < s.mask().window(); w++) {
+              if (s.mask().visible(i, w)) {
+                m[base + prefix + w] = 0f;
+              }
+            }
+          }
+        }
+      }
+      return m;
+    }
+  }
+
+  /** Per-step device inputs shared by every layer. */
+  private static final class Step {
+    final LlamaModel model;
+    final Batch batch;
+    final NDArray eps;
+    final NDArray tokens;
+    final NDArray rotations;
+    final NDArray queryRotations;
+    final NDArray mask;
+    // cache writes and reads: over the layer's slots for a batch, over one slot's views otherwise
+    final NDIndex writeKeys;
+    final NDIndex writeValues;
+    final NDIndex readKeys;
+    final NDIndex readValues;
+    final NDArray lastRows;
+
+    /** The only sequence's cache when the batch has one, else null. */
+    final KvCache single;
+
+    Step(LlamaModel model, Batch batch, NDManager step) {
+      this.model = model;
+      this.batch = batch;
+      LlamaConfig c = model.config();
+      int e = c.headSize();
+      this.eps = model.weights().rmsNormEps();
+      this.tokens = step.create(batch.tokens);
+      // R: [B, M, E, E] for keys, viewed [B, 1, M, E, E] for queries (broadcast over K)
+      this.rotations =
+          step.create(
+              model.rope().matrices(batch.positions), new Shape(batch.size, batch.maxTokens, e, e));
+      this.queryRotations = rotations.reshape(batch.size, 1, batch.maxTokens, e, e);
+      this.mask =
+          batch.mask == null
+              ? null
+              : step.create(
+                  batch.mask,
+                  new Shape(batch.size, 1, batch.maxTokens * c.kvGroups(), batch.readLength));
+      // new tokens go to (slot, row) pairs; with both as index arrays on non-adjacent axes the
+      // indexed shape is [B, M, K, E], the shape k and v already have
+      NDArray rows = step.create(batch.writeRows, new Shape(batch.size, batch.maxTokens));
+      if (batch.size > 1) {
+        long[] slots = new long[batch.size];
+        long[] last = new long[batch.size];
+        for (int b = 0; b < batch.size; b++) {
+          slots[b] = batch.sequences.get(b).cache().slot();
+          last[b] = (long) b * batch.maxTokens + batch.sequences.get(b).size() - 1;
+        }
+        NDArray writeSlots = step.create(batch.writeSlots, new Shape(batch.size, batch.maxTokens));
+        NDArray readSlots = step.create(slots);
+        this.writeKeys = new NDIndex("{}, :, :, {}", writeSlots, rows);
+        this.writeValues = new NDIndex("{}, :, {}, :", writeSlots, rows);
+        this.readKeys = new NDIndex("{}, :, :, :" + batch.readLength, readSlots);
+        this.readValues = new NDIndex("{}, :, :" + batch.readLength + ", :", readSlots);
+        this.lastRows = step.create(last);
+        this.single = null;
+      } else {
+        NDArray zeros = step.zeros(new Shape(1, batch.maxTokens), DataType.INT64);
+        this.writeKeys = new NDIndex("{}, :, :, {}", zeros, rows);
+        this.writeValues = new NDIndex("{}, :, {}, :", zeros, rows);
+        this.readKeys = null;
+        this.readValues = null;
+        this.lastRows = null;
+        this.single = batch.sequences.get(0).cache();
+      }
+    }
+
+    /** The rows the outputs cover: all {@code [N, …]}, or each sequence's last {@code [B, …]}. */
+    NDArray selectRows(NDArray x, ForwardOptions.Rows rows) {
+      if (rows == ForwardOptions.Rows.ALL) {
+        return x;
+      }
+      if (lastRows == null) {
+        int last = batch.sequences.get(0).size() - 1;
+        return batch.rows == 1 ? x : x.get(new NDIndex().addSliceDim(last, last + 1));
+      }
+      return x.get(new NDIndex("{}", lastRows));
+    }
+  }
+}

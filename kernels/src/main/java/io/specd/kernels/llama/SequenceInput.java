@@ -1,0 +1,108 @@
+package io.specd.kernels.llama;
+
+import java.util.Arrays;
+
+/**
+ * One sequence's part of a forward pass.
+ *
+ * @param cache the sequence's KV cache; rows {@code [0, cache.length())} are the committed prefix
+ * @param start the cache row of the first new token ({@code cache.length()} plus any tentative rows
+ *     written earlier in the step)
+ * @param tokens the new token ids, or {@code null} when the forward starts from hidden states
+ * @param positions the RoPE position of each new token (its depth in a tree, not its row)
+ * @param mask what each new token sees in the window {@code [cache.length(), start + n)}
+ */
+public record SequenceInput(
+    KvCache cache, int start, int[] tokens, int[] positions, AncestorMask mask) {
+
+  public SequenceInput {
+    int n = positions.length;
+    if (n == 0) {
+      throw new IllegalArgumentException("a forward needs at least one new token");
+    }
+    if (tokens != null && tokens.length != n) {
+      throw new IllegalArgumentException(tokens.length + " tokens but " + n + " positions");
+    }
+    if (mask.tokenCount() != n || mask.window() != start - cache.length() + n) {
+      throw new IllegalArgumentException(
+          "mask is "
+              + mask.tokenCount()
+              + "x"
+              + mask.window()
+              + " but the step has "
+              + n
+              + " tokens and a window of "
+              + (start - cache.length() + n));
+    }
+    if (start < cache.length() || start + n > cache.capacity()) {
+      throw new IllegalArgumentException(
+          "rows ["
+              + start
+              + ", "
+              + (start + n)
+              + ") do not fit a cache of length "
+              + cache.length()
+              + " and capacity "
+              + cache.capacity());
+    }
+    tokens = tokens == null ? null : tokens.clone();
+    positions = positions.clone();
+  }
+
+  /** Prefill or plain decoding: {@code tokens} follow the committed prefix causally. */
+  public static SequenceInput causal(KvCache cache, int[] tokens) {
+    int[] positions = new int[tokens.length];
+    for (int i = 0; i < tokens.length; i++) {
+      positions[i] = cache.length() + i;
+    }
+    return new SequenceInput(
+        cache, cache.length(), tokens, positions, AncestorMask.causal(tokens.length));
+  }
+
+  /** New tokens. */
+  public int size() {
+    return positions.length;
+  }
+
+  @Override
+  public int[] tokens() {
+    return tokens == null ? null : tokens.clone();
+  }
+
+  @Override
+  public int[] positions() {
+    return positions.clone();
+  }
+
+  int token(int i) {
+    return tokens[i];
+  }
+
+  int position(int i) {
+    return positions[i];
+  }
+
+  boolean hasTokens() {
+    return tokens != null;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SequenceInput s
+        && s.cache == cache
+        && s.start == start
+        && Arrays.equals(s.tokens, tokens)
+        && Arrays.equals(s.positions, positions)
+        && s.mask == mask;
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(positions) * 31 + start;
+  }
+
+  @Override
+  public String toString() {
+    return "SequenceInput[start=" + start + ", tokens=" + Arrays.toString(tokens) + "]";
+  }
+}

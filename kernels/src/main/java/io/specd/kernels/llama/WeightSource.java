@@ -1,0 +1,39 @@
+package io.specd.kernels.llama;
+
+import io.specd.kernels.tokenizer.TextTokenizer;
+import java.nio.file.Path;
+
+/**
+ * Where a LLaMA model's configuration, tokenizer and tensors come from (a GGUF file or a Hugging
+ * Face directory). Tensors are addressed by their Hugging Face names ({@code
+ * model.layers.0.self_attn.q_proj.weight}) and returned as float32 in row-major order of their
+ * PyTorch shape ({@code [out, in]} for projections).
+ */
+public interface WeightSource {
+
+  /** The file or directory read, for messages. */
+  Path path();
+
+  LlamaConfig config();
+
+  TextTokenizer tokenizer();
+
+  /** True if the tensor exists (used for the optional {@code lm_head.weight}). */
+  boolean has(String name);
+
+  /**
+   * Reads a tensor and checks its shape.
+   *
+   * @param name Hugging Face tensor name
+   * @param shape the expected PyTorch shape
+   * @return the values, row-major
+   * @throws io.specd.kernels.format.ModelFormatException if the tensor is missing, of the wrong
+   *     shape or of an unreadable type
+   */
+  float[] read(String name, long... shape);
+
+  /** Hugging Face names of the per-layer tensors. */
+  static String layer(int layer, String suffix) {
+    return "model.layers." + layer + "." + suffix;
+  }
+}

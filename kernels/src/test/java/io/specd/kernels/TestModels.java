@@ -1,0 +1,41 @@
+package io.specd.kernels;
+
+import ai.djl.Device;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.store.ModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The real model files the tests run on (never mocks). */
+public final class TestModels {
+  private TestModels() {}
+
+  /** stories260K.gguf: from SPECD_MODEL, ./models, or ../shared/models beside the checkout. */
+  public static Path stories260K() {
+    String fromEnvironment = System.getenv("SPECD_MODEL");
+    if (fromEnvironment != null && Files.isRegularFile(Path.of(fromEnvironment))) {
+      return Path.of(fromEnvironment);
+    }
+    return ModelStore.standard()
+        .findLocal()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "stories260K.gguf not found: put ../shared/models beside the checkout"
+                        + " or set SPECD_MODEL"));
+  }
+
+  /** llama.cpp's greedy reference output for "Once upon a time" (256 tokens). */
+  public static Path referenceOutput() {
+    Path models = stories260K().toAbsolutePath().getParent();
+    Path reference = models.resolveSibling("reference").resolve("once-upon-a-time.greedy256.txt");
+    if (!Files.isRegularFile(reference)) {
+      throw new IllegalStateException("reference output not found at " + reference);
+    }
+    return reference;
+  }
+
+  public static LlamaModel loadStories260K() {
+    return LlamaModel.load(stories260K(), Device.cpu());
+  }
+}

@@ -1,0 +1,55 @@
+package io.specd.kernels.generate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.specd.kernels.TestModels;
+import io.specd.kernels.llama.KvCachePool;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.policies.spec.FinishReason;
+import io.specd.policies.spec.SamplingParams;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ReferenceOutputTest {
+  private static LlamaModel model;
+
+  @BeforeAll
+  static void load() {
+    model = TestModels.loadStories260K();
+  }
+
+  @AfterAll
+  static void close() {
+    model.close();
+  }
+
+  @Test
+  void shouldTokenizeThePromptAsLlamaCppDoes() {
+    assertThat(model.tokenizer().encodePrompt("Once upon a time"))
+        .containsExactly(1, 403, 407, 261, 378);
+  }
+
+  @Test
+  void shouldReproduceLlamaCppGreedyOutputTokenForToken() throws Exception {
+    String reference = Files.readString(TestModels.referenceOutput(), StandardCharsets.UTF_8);
+    String prefix = "<s> Once upon a time";
+    assertThat(reference).startsWith(prefix);
+    // The file ends with a line break of its own: the 256 tokens end with "Lily".
+    assertThat(reference).endsWith("Lily\n");
+    String expectedCompletion = reference.substring(prefix.length(), reference.length() - 1);
+
+    int[] prompt = model.tokenizer().encodePrompt("Once upon a time");
+    try (KvCachePool pool = new KvCachePool(model, 1, 512)) {
+      GenerationResult result =
+          new AutoregressiveDecoder(model, pool)
+              .generate(
+                  new GenerationRequest(prompt, 256, SamplingParams.GREEDY), TokenSink.IGNORE);
+      assertThat(result.finishReason()).isEqualTo(FinishReason.MAX_TOKENS);
+      assertThat(result.tokens()).hasSize(256);
+      assertThat(model.tokenizer().decode(result.tokens())).isEqualTo(expectedCompletion);
+    }
+  }
+}
