@@ -1,0 +1,41 @@
+package io.specd.streams.cli;
+
+import io.specd.kernels.format.ModelFormatException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code specd}: the command line. Only this package writes to standard output and error. */
+@Command(
+    name = "specd",
+    mixinStandardHelpOptions = true,
+    version = "specd 0.1.0",
+    description = "A speculative-decoding LLM engine for the JVM.",
+    subcommands = {GenerateCommand.class, BenchCommand.class})
+public final class SpecdCommand {
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with specd's error handling: a clear message, no stack trace. */
+  static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new SpecdCommand());
+    cli.setExecutionExceptionHandler(
+        (exception, commandLine, parseResult) -> {
+          PrintWriter err = commandLine.getErr();
+          if (exception instanceof ModelFormatException
+              || exception instanceof IllegalArgumentException
+              || exception instanceof java.io.IOException) {
+            err.println("specd: " + exception.getMessage());
+            err.flush();
+            return 2;
+          }
+          err.println("specd: unexpected failure: " + exception);
+          exception.printStackTrace(err);
+          err.flush();
+          return 1;
+        });
+    return cli;
+  }
+}

@@ -1,0 +1,152 @@
+package io.specd.streams.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.specd.kernels.store.ModelStore;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The command line, run in process as a user runs it. */
+class GenerateCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static Path model() {
+    return ModelStore.standard().findLocal().orElseThrow();
+  }
+
+  record Outcome(int exitCode, String out, String err) {}
+
+  static Outcome run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = SpecdCommand.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Outcome(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void generateJsonShouldReproduceTheReferenceCompletion() throws Exception {
+    Outcome outcome =
+        run(
+            "generate",
+            "--model",
+            model().toString(),
+            "--prompt",
+            "Once upon a time",
+            "--max-tokens",
+            "256",
+            "--json");
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    JsonNode result = JSON.readTree(outcome.out());
+    String reference =
+        Files.readString(
+            model()
+                .getParent()
+                .resolveSibling("reference")
+                .resolve("once-upon-a-time.greedy256.txt"));
+    String expected = reference.substring("<s> Once upon a time".length(), reference.length() - 1);
+    assertThat(result.path("text").asText()).isEqualTo(expected);
+    assertThat(result.path("tokens")).hasSize(256);
+    assertThat(result.path("finish_reason").asText()).isEqualTo("length");
+    JsonNode stats = result.path("stats");
+    assertThat(stats.path("steps").asInt()).isEqualTo(255);
+    assertThat(stats.path("mean_accepted").asDouble()).isEqualTo(1.0);
+    assertThat(stats.path("tokens_per_second").asDouble()).isPositive();
+    assertThat(stats.path("drafter").asText()).isEqualTo("none");
+    assertThat(stats.has("policy")).isTrue();
+  }
+
+  @Test
+  void theSameSeedShouldGiveTheSameSampledText() {
+    String[] args = {
+      "generate",
+      "--model",
+      model().toString(),
+      "--prompt",
+      "Lily",
+      "--max-tokens",
+      "40",
+      "--temperature",
+      "0.9",
+      "--top-p",
+      "0.95",
+      "--seed",
+      "7",
+      "--json"
+    };
+    Outcome first = run(args);
+    Outcome second = run(args);
+    assertThat(first.exitCode()).as(first.err()).isZero();
+    assertThat(field(first, "tokens")).isEqualTo(field(second, "tokens"));
+    assertThat(field(first, "text").asText()).isNotBlank();
+  }
+
+  @Test
+  void aPromptBeyondTheContextShouldFailWithBothNumbers() {
+    Outcome outcome =
+        run("generate", "--model", model().toString(), "--prompt", "Hi", "--max-tokens", "4096");
+    assertThat(outcome.exitCode()).isEqualTo(2);
+    assertThat(outcome.err())
+        .contains("the prompt has 3 tokens and max_tokens is 4096")
+        .contains("context length of 2048")
+        .doesNotContain("Exception");
+  }
+
+  @Test
+  void aMissingModelShouldFailWithItsPath() {
+    Outcome outcome = run("generate", "--model", "/no/such/model.gguf", "--prompt", "Hi");
+    assertThat(outcome.exitCode()).isEqualTo(2);
+    assertThat(outcome.err().trim())
+        .isEqualTo("specd: /no/such/model.gguf: no such model file or directory");
+  }
+
+  @Test
+  void badSamplingParametersShouldBeRejected() {
+    Outcome outcome =
+        run("generate", "--model", model().toString(), "--prompt", "Hi", "--top-p", "1.5");
+    assertThat(outcome.exitCode()).isEqualTo(2);
+    assertThat(outcome.err()).contains("top_p must be in (0, 1], got 1.5");
+  }
+
+  @Test
+  void benchJsonShouldReportTheBaseline() throws Exception {
+    Path prompts = Files.createTempFile("prompts", ".txt");
+    Files.writeString(prompts, "Once upon a time\nThe dog\n");
+    Outcome outcome =
+        run(
+            "bench",
+            "--model",
+            model().toString(),
+            "--prompts",
+            prompts.toString(),
+            "--max-tokens",
+            "16",
+            "--warmup",
+            "0",
+            "--json");
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    JsonNode result = JSON.readTree(outcome.out());
+    assertThat(result.path("prompts").asInt()).isEqualTo(2);
+    assertThat(result.path("ops_per_decode_step").asDouble()).isGreaterThan(50);
+    JsonNode baseline = result.path("runs").get(0);
+    assertThat(baseline.path("drafter").asText()).isEqualTo("none");
+    assertThat(baseline.path("tokens_per_second").asDouble()).isPositive();
+    assertThat(baseline.path("speedup_vs_baseline").asDouble()).isEqualTo(1.0);
+  }
+
+  private static JsonNode field(Outcome outcome, String name) {
+    try {
+      return JSON.readTree(outcome.out()).path(name);
+    } catch (Exception e) {
+      throw new AssertionError(outcome.out(), e);
+    }
+  }
+}
