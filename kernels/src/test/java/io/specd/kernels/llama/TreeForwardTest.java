@@ -138,6 +138,62 @@ class TreeForwardTest {
     }
   }
 
+  @Test
+  void aSplitForwardShouldEqualTheFullForward() {
+    int[] prompt = model.tokenizer().encodePrompt("Lily and Tom");
+    KvCache split = pool.allocate();
+    KvCache whole = pool.allocate();
+    try (NDManager m = model.manager().newSubManager()) {
+      prefill(split, prompt);
+      prefill(whole, prompt);
+      int exit = 2;
+      int layers = model.config().layerCount();
+      SequenceInput tree =
+          new SequenceInput(
+              split, split.length(), TOKENS, positions(split.length()), AncestorMask.tree(PARENTS));
+      // layers [0, 2) return the residual stream after two layers ...
+      ForwardResult shallow =
+          LlamaForward.forward(
+              model,
+              List.of(tree),
+              null,
+              ForwardOptions.layers(0, exit, ForwardOptions.Rows.ALL),
+              m);
+      // ... which layers [2, L) continue from, given only the positions (no tokens)
+      SequenceInput deep =
+          new SequenceInput(
+              split, split.length(), null, positions(split.length()), AncestorMask.tree(PARENTS));
+      ForwardResult rest =
+          LlamaForward.forward(
+              model,
+              List.of(deep),
+              shallow.preNormHidden(),
+              new ForwardOptions(
+                  exit, layers, ForwardOptions.Rows.ALL, true, false, false, new int[0]),
+              m);
+      ForwardResult full =
+          LlamaForward.forward(
+              model,
+              new SequenceInput(
+                  whole,
+                  whole.length(),
+                  TOKENS,
+                  positions(whole.length()),
+                  AncestorMask.tree(PARENTS)),
+              ForwardOptions.allLogits(model.config()).withResidualAfter(exit),
+              m);
+      assertClose(
+          rest.logits().toFloatArray(), full.logits().toFloatArray(), "split vs full logits");
+      assertClose(
+          shallow.preNormHidden().toFloatArray(),
+          full.residuals().get(exit).toFloatArray(),
+          "residual after two layers");
+    } finally {
+      split.release();
+      whole.release();
+    }
+  }
+
   private static void prefill(KvCache cache, int[] prompt) {
     try (NDManager m = model.manager().newSubManager()) {
       LlamaForward.forward(
