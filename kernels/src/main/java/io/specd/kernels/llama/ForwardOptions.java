@@ -67,6 +67,12 @@ public record ForwardOptions(
     return new ForwardOptions(fromLayer, toLayer, rows, logits, postNorm, preNorm, residualAfter);
   }
 
+  /** The same options starting at layer {@code from} (a partial forward over hidden states). */
+  public ForwardOptions withLayers(int from) {
+    return new ForwardOptions(
+        from, toLayer, rows, logits, postNormHidden, preNormHidden, residualAfter);
+  }
+
   /** The same options also returning the residual stream after {@code layers} layers. */
   public ForwardOptions withResidualAfter(int... layers) {
     return new ForwardOptions(

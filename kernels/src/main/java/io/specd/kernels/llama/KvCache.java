@@ -54,7 +54,7 @@ public final class KvCache {
     return keyViews[layer];
   }
 
-  /** Layer {@code layer}'s values of this slot: {@code [1, kvHeads, capacity, headSize]}. */
+  /** Layer {@code layer}'s values of this slot: {@code [1, kvHeads, headSize, capacity]}. */
   NDArray valueView(int layer) {
     checkLive();
     return valueViews[layer];
@@ -97,30 +97,28 @@ public final class KvCache {
       try (NDManager step = pool.keys().getManager().newSubManager()) {
         NDArray from = step.create(source);
         NDArray to = step.create(target);
-        move(pool.keys(), new NDIndex(":, {}, :, :, {}", slot, from), to, step, true);
-        move(pool.values(), new NDIndex(":, {}, :, {}, :", slot, from), to, step, false);
+        move(pool.keys(), new NDIndex(":, {}, :, :, {}", slot, from), to, step);
+        move(pool.values(), new NDIndex(":, {}, :, :, {}", slot, from), to, step);
       }
     }
     length += keep.length;
   }
 
-  private void move(NDArray cache, NDIndex from, NDArray to, NDManager step, boolean keys) {
+  private void move(NDArray cache, NDIndex from, NDArray to, NDManager step) {
     NDArray rows = cache.get(from);
     rows.attach(step);
-    cache.set(
-        keys ? new NDIndex(":, {}, :, :, {}", slot, to) : new NDIndex(":, {}, :, {}, :", slot, to),
-        rows);
+    cache.set(new NDIndex(":, {}, :, :, {}", slot, to), rows);
   }
 
   /**
-   * Copies the committed keys and values to the host (for tests and diagnostics): keys {@code
-   * [layers, kvHeads, headSize, length]}, then values {@code [layers, kvHeads, length, headSize]}.
+   * Copies the committed keys and values to the host (for tests and diagnostics), each {@code
+   * [layers, kvHeads, headSize, length]}.
    */
   float[][] snapshot() {
     checkLive();
     try (NDManager step = pool.keys().getManager().newSubManager()) {
       NDArray k = pool.keys().get(new NDIndex(":, {}, :, :, :" + length, slot));
-      NDArray v = pool.values().get(new NDIndex(":, {}, :, :" + length + ", :", slot));
+      NDArray v = pool.values().get(new NDIndex(":, {}, :, :, :" + length, slot));
       k.attach(step);
       v.attach(step);
       return new float[][] {k.toFloatArray(), v.toFloatArray()};

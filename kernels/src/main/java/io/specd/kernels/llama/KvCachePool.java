@@ -11,9 +11,10 @@ import java.util.Deque;
  * batch of sequences reads and writes its caches with one op per layer:
  *
  * <ul>
- *   <li>keys {@code [layers, slots + 1, kvHeads, headSize, capacity]} (stored transposed, ready for
- *       {@code q · Kᵀ})
- *   <li>values {@code [layers, slots + 1, kvHeads, capacity, headSize]}
+ *   <li>keys {@code [layers, slots + 1, kvHeads, headSize, capacity]} (transposed, ready for {@code
+ *       q · Kᵀ})
+ *   <li>values {@code [layers, slots + 1, kvHeads, headSize, capacity]} (transposed too: the
+ *       forward computes {@code Vᵀ · Pᵀ}, much faster than {@code P · V} for small heads)
  * </ul>
  *
  * The extra last slot is scratch: padding rows of a ragged batch write there. Not thread-safe: the
@@ -51,7 +52,7 @@ public final class KvCachePool implements AutoCloseable {
             new Shape(c.layerCount(), slots + 1, c.kvHeadCount(), c.headSize(), capacity));
     this.values =
         manager.zeros(
-            new Shape(c.layerCount(), slots + 1, c.kvHeadCount(), capacity, c.headSize()));
+            new Shape(c.layerCount(), slots + 1, c.kvHeadCount(), c.headSize(), capacity));
     this.keyLayers = new NDArray[c.layerCount()];
     this.valueLayers = new NDArray[c.layerCount()];
     for (int l = 0; l < c.layerCount(); l++) {
@@ -108,7 +109,7 @@ public final class KvCachePool implements AutoCloseable {
     return keyLayers[layer];
   }
 
-  /** Layer {@code layer}'s values: {@code [slots + 1, kvHeads, capacity, headSize]}. */
+  /** Layer {@code layer}'s values: {@code [slots + 1, kvHeads, headSize, capacity]}. */
   NDArray valueLayer(int layer) {
     return valueLayers[layer];
   }
@@ -118,7 +119,7 @@ public final class KvCachePool implements AutoCloseable {
     return keys;
   }
 
-  /** {@code [layers, slots + 1, kvHeads, capacity, headSize]} */
+  /** {@code [layers, slots + 1, kvHeads, headSize, capacity]} */
   NDArray values() {
     return values;
   }

@@ -87,6 +87,26 @@ public record LlamaConfig(
     return headCount / kvHeadCount;
   }
 
+  /** The same shape with another number of layers (a drafter's own decoder stack). */
+  public LlamaConfig withLayerCount(int layers) {
+    return new LlamaConfig(
+        dim,
+        layers,
+        headCount,
+        kvHeadCount,
+        headSize,
+        ffnDim,
+        vocabularySize,
+        rmsNormEps,
+        ropeBase,
+        ropeDimensions,
+        ropeType,
+        ropeScale,
+        contextLength,
+        bosId,
+        eosId);
+  }
+
   /** The same model with a different context length (to cap memory). */
   public LlamaConfig withContextLength(int newContextLength) {
     return new LlamaConfig(

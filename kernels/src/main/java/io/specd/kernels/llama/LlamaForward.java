@@ -66,11 +66,13 @@ public final class LlamaForward {
     if ((options.logits() || options.postNormHidden()) && !full) {
       throw new IllegalArgumentException("logits need the forward to run to the last layer");
     }
-    if ((options.fromLayer() == 0) != (inputHidden == null)) {
-      throw new IllegalArgumentException(
-          "pass hidden states exactly when the forward starts after layer 0");
+    if (inputHidden == null && options.fromLayer() != 0) {
+      throw new IllegalArgumentException("a forward that starts after layer 0 needs hidden states");
     }
-    Batch batch = Batch.of(model, sequences, options.fromLayer() == 0);
+    if ((options.logits() || options.postNormHidden()) && model.weights().lmHead() == null) {
+      throw new IllegalArgumentException("a decoder stack has no LM head to give logits");
+    }
+    Batch batch = Batch.of(model, sequences, inputHidden == null);
     try (NDManager step = out.newSubManager();
         NDScope scope = new NDScope()) {
       Step s = new Step(model, batch, step);
@@ -126,50 +128,55 @@ public final class LlamaForward {
         rmsUnit(x, s.eps)
             .matMul(w.queryKeyValue())
             .split(new long[] {c.queryDim(), c.queryDim() + c.kvDim()}, 1);
-    // q: [N, H·E] -> [B, K, M, G, E], rotated by R [B, 1, M, E, E], -> [B, K, M·G, E]
-    NDArray q =
-        qkv.get(0)
-            .reshape(b.size, b.maxTokens, kv, g, e)
-            .transpose(0, 2, 1, 3, 4)
-            .matMul(s.queryRotations)
-            .reshape(b.size, kv, b.maxTokens * g, e);
-    // k: [N, K·E] -> [B, M, K, E] rotated by R [B, M, E, E]; v: [B, M, K, E]
-    NDArray k = qkv.get(1).reshape(b.size, b.maxTokens, kv, e).matMul(s.rotations);
-    NDArray v = qkv.get(2).reshape(b.size, b.maxTokens, kv, e);
+    // RoPE: each row's heads times its position's rotation, R [N, E, E] (one batched product)
+    NDArray q = qkv.get(0).reshape(b.rows, c.headCount(), e).matMul(s.rotations); // [N, H, E]
+    NDArray k = qkv.get(1).reshape(b.rows, kv, e).matMul(s.rotations); // [N, K, E]
+    NDArray v = qkv.get(2).reshape(b.rows, kv, e); // [N, K, E]
 
-    // write the new keys and values to their cache rows, then read K [B, K, E, T], V [B, K, T, E]
+    // write the new keys and values to their cache rows, then read both as [B, K, E, T]
     NDArray cachedKeys;
     NDArray cachedValues;
     if (s.single != null) { // one sequence: its own per-layer views of the pool
       NDArray keyView = s.single.keyView(l); // [1, K, E, C]
-      NDArray valueView = s.single.valueView(l); // [1, K, C, E]
-      keyView.set(s.writeKeys, k);
-      valueView.set(s.writeValues, v);
+      NDArray valueView = s.single.valueView(l); // [1, K, E, C]
+      keyView.set(s.write, k);
+      valueView.set(s.write, v);
       cachedKeys = prefix(keyView, 3, b.readLength);
-      cachedValues = prefix(valueView, 2, b.readLength);
+      cachedValues = prefix(valueView, 3, b.readLength);
+    } else if (b.pool == null) { // stateless (training): attend among the new tokens only
+      cachedKeys = k.reshape(b.size, b.maxTokens, kv, e).transpose(0, 2, 3, 1);
+      cachedValues = v.reshape(b.size, b.maxTokens, kv, e).transpose(0, 2, 3, 1);
     } else { // a batch: one scatter and one gather per tensor over the layer's slots
       NDArray keys = b.pool.keyLayer(l); // [S, K, E, C]
-      NDArray values = b.pool.valueLayer(l); // [S, K, C, E]
-      keys.set(s.writeKeys, k);
-      values.set(s.writeValues, v);
-      cachedKeys = keys.get(s.readKeys);
-      cachedValues = values.get(s.readValues);
+      NDArray values = b.pool.valueLayer(l); // [S, K, E, C]
+      keys.set(s.write, k);
+      values.set(s.write, v);
+      cachedKeys = keys.get(s.read);
+      cachedValues = values.get(s.read);
     }
 
-    // scaled (folded into Wq) dot-product attention over the cache rows
-    NDArray scores = q.matMul(cachedKeys); // [B, K, M·G, T]
+    // scaled (folded into Wq) dot-product attention; q: [N, H, E] -> [B, K, M·G, E]
+    NDArray scores =
+        q.reshape(b.size, b.maxTokens, kv, g, e)
+            .transpose(0, 2, 1, 3, 4)
+            .reshape(b.size, kv, b.maxTokens * g, e)
+            .matMul(cachedKeys); // [B, K, M·G, T]
     if (s.mask != null) {
       scores = scores.add(s.mask);
     }
+    // values as Vᵀ·Pᵀ: [B, K, E, T] x [B, K, T, M·G] -> [B, K, E, M·G] (far faster than P·V when
+    // E is small), then back to [N, H·E]
     NDArray attention =
-        scores
-            .softmax(-1)
-            .matMul(cachedValues) // [B, K, M·G, E]
-            .reshape(b.size, kv, b.maxTokens, g, e)
-            .transpose(0, 2, 1, 3, 4)
-            .reshape(b.rows, c.queryDim()); // [N, H·E]
+        cachedValues
+            .matMul(scores.softmax(-1).transpose(0, 1, 3, 2))
+            .reshape(b.size, kv, e, b.maxTokens, g)
+            .transpose(0, 3, 1, 4, 2)
+            .reshape(b.rows, c.queryDim());
     x = x.add(attention.matMul(w.output()));
 
+    if (w.gateUp() == null) { // an attention-only layer (Kangaroo's adapter)
+      return x;
+    }
     // ffn rmsnorm (gain folded), SwiGLU: down(silu(gate) * up)
     NDList gateUp = rmsUnit(x, s.eps).matMul(w.gateUp()).split(2, 1);
     NDArray gate = gateUp.get(0);
@@ -250,10 +257,10 @@ public final class LlamaForward {
           if (i < s.size()) {
             tokens[row] = needTokens ? s.token(i) : 0;
             positions[row] = s.position(i);
-            writeSlots[row] = s.cache().slot();
+            writeSlots[row] = pool == null ? 0 : s.cache().slot();
             writeRows[row] = s.start() + i;
           } else { // padding: a harmless token written to the scratch slot
-            writeSlots[row] = pool.scratchSlot();
+            writeSlots[row] = pool == null ? 0 : pool.scratchSlot();
             writeRows[row] = i;
           }
         }
@@ -266,12 +273,14 @@ public final class LlamaForward {
       if (sequences.isEmpty()) {
         throw new IllegalArgumentException("empty batch");
       }
-      KvCachePool pool = sequences.get(0).cache().pool();
+      KvCache first = sequences.get(0).cache();
+      KvCachePool pool = first == null ? null : first.pool();
       for (SequenceInput s : sequences) {
-        if (s.cache().pool() != pool) {
-          throw new IllegalArgumentException("all sequences of a batch must share one KV pool");
+        if ((s.cache() == null ? null : s.cache().pool()) != pool) {
+          throw new IllegalArgumentException(
+              "all sequences of a batch must share one KV pool (or all have none)");
         }
-        if (s.cache().isReleased()) {
+        if (s.cache() != null && s.cache().isReleased()) {
           throw new IllegalStateException("a sequence's KV cache was released");
         }
       }
@@ -285,7 +294,7 @@ public final class LlamaForward {
       Arrays.fill(m, Float.NEGATIVE_INFINITY);
       for (int b = 0; b < size; b++) {
         SequenceInput s = sequences.get(b);
-        int prefix = s.cache().length();
+        int prefix = s.committed();
         for (int i = 0; i < maxTokens; i++) {
           for (int gi = 0; gi < groups; gi++) {
             int base = ((b * maxTokens + i) * groups + gi) * t;
@@ -313,13 +322,10 @@ public final class LlamaForward {
     final NDArray eps;
     final NDArray tokens;
     final NDArray rotations;
-    final NDArray queryRotations;
     final NDArray mask;
-    // cache writes and reads: over the layer's slots for a batch, over one slot's views otherwise
-    final NDIndex writeKeys;
-    final NDIndex writeValues;
-    final NDIndex readKeys;
-    final NDIndex readValues;
+    // cache writes ((slot, row) per new token) and, for a batch, the slots to read
+    final NDIndex write;
+    final NDIndex read;
     final NDArray lastRows;
 
     /** The only sequence's cache when the batch has one, else null. */
@@ -332,42 +338,41 @@ public final class LlamaForward {
       int e = c.headSize();
       this.eps = model.weights().rmsNormEps();
       this.tokens = step.create(batch.tokens);
-      // R: [B, M, E, E] for keys, viewed [B, 1, M, E, E] for queries (broadcast over K)
+      // R: [N, E, E], one rotation per row
       this.rotations =
-          step.create(
-              model.rope().matrices(batch.positions), new Shape(batch.size, batch.maxTokens, e, e));
-      this.queryRotations = rotations.reshape(batch.size, 1, batch.maxTokens, e, e);
+          step.create(model.rope().matrices(batch.positions), new Shape(batch.rows, e, e));
       this.mask =
           batch.mask == null
               ? null
               : step.create(
                   batch.mask,
                   new Shape(batch.size, 1, batch.maxTokens * c.kvGroups(), batch.readLength));
-      // new tokens go to (slot, row) pairs; with both as index arrays on non-adjacent axes the
-      // indexed shape is [B, M, K, E], the shape k and v already have
-      NDArray rows = step.create(batch.writeRows, new Shape(batch.size, batch.maxTokens));
+      long[] last = new long[batch.size];
+      for (int b = 0; b < batch.size; b++) {
+        last[b] = (long) b * batch.maxTokens + batch.sequences.get(b).size() - 1;
+      }
+      this.lastRows = batch.size > 1 ? step.create(last) : null;
+      if (batch.pool == null) {
+        this.write = null;
+        this.read = null;
+        this.single = null;
+        return;
+      }
+      // new rows go to (slot, row) pairs; as [1, N] index arrays on non-adjacent axes they give
+      // the indexed shape [1, N, K, E], which k and v [N, K, E] broadcast to
+      Shape indexShape = new Shape(1, batch.rows);
+      NDArray rows = step.create(batch.writeRows, indexShape);
       if (batch.size > 1) {
         long[] slots = new long[batch.size];
-        long[] last = new long[batch.size];
         for (int b = 0; b < batch.size; b++) {
           slots[b] = batch.sequences.get(b).cache().slot();
-          last[b] = (long) b * batch.maxTokens + batch.sequences.get(b).size() - 1;
         }
-        NDArray writeSlots = step.create(batch.writeSlots, new Shape(batch.size, batch.maxTokens));
-        NDArray readSlots = step.create(slots);
-        this.writeKeys = new NDIndex("{}, :, :, {}", writeSlots, rows);
-        this.writeValues = new NDIndex("{}, :, {}, :", writeSlots, rows);
-        this.readKeys = new NDIndex("{}, :, :, :" + batch.readLength, readSlots);
-        this.readValues = new NDIndex("{}, :, :" + batch.readLength + ", :", readSlots);
-        this.lastRows = step.create(last);
+        this.write = new NDIndex("{}, :, :, {}", step.create(batch.writeSlots, indexShape), rows);
+        this.read = new NDIndex("{}, :, :, :" + batch.readLength, step.create(slots));
         this.single = null;
       } else {
-        NDArray zeros = step.zeros(new Shape(1, batch.maxTokens), DataType.INT64);
-        this.writeKeys = new NDIndex("{}, :, :, {}", zeros, rows);
-        this.writeValues = new NDIndex("{}, :, {}, :", zeros, rows);
-        this.readKeys = null;
-        this.readValues = null;
-        this.lastRows = null;
+        this.write = new NDIndex("{}, :, :, {}", step.zeros(indexShape, DataType.INT64), rows);
+        this.read = null;
         this.single = batch.sequences.get(0).cache();
       }
     }

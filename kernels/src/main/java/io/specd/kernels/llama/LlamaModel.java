@@ -6,6 +6,7 @@ import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,15 +24,39 @@ public final class LlamaModel implements AutoCloseable {
   private final NDManager manager;
   private final LlamaWeights weights;
   private final RopeRotations rope;
+  private final boolean ownsTokenizer;
 
   private LlamaModel(
-      Path source, LlamaConfig config, TextTokenizer tokenizer, NDManager manager, LlamaWeights w) {
+      Path source,
+      LlamaConfig config,
+      TextTokenizer tokenizer,
+      NDManager manager,
+      LlamaWeights w,
+      boolean ownsTokenizer) {
     this.source = source;
     this.config = config;
     this.tokenizer = tokenizer;
     this.manager = manager;
     this.weights = w;
     this.rope = new RopeRotations(config);
+    this.ownsTokenizer = ownsTokenizer;
+  }
+
+  /**
+   * A decoder stack with a target's shape (width, heads, RoPE) but layers of its own and no
+   * embedding or LM head: a drafter's augmenting block or adapter, run by the same {@link
+   * LlamaForward} over hidden states, with its own {@link KvCachePool}.
+   *
+   * @param target the target model
+   * @param layers the stack's layers, created in {@code manager}
+   * @param manager a sub-manager of the target's that the stack owns from now on
+   */
+  public static LlamaModel decoderStack(
+      LlamaModel target, List<LayerWeights> layers, NDManager manager) {
+    LlamaConfig config = target.config.withLayerCount(layers.size());
+    LlamaWeights weights =
+        LlamaWeights.stack(target.weights.fingerprint(), layers, target.weights.rmsNormEps());
+    return new LlamaModel(target.source, config, target.tokenizer, manager, weights, false);
   }
 
   /**
@@ -50,7 +75,8 @@ public final class LlamaModel implements AutoCloseable {
     try {
       LlamaWeights weights = LlamaWeights.load(source, manager);
       LlamaModel model =
-          new LlamaModel(source.path(), source.config(), source.tokenizer(), manager, weights);
+          new LlamaModel(
+              source.path(), source.config(), source.tokenizer(), manager, weights, true);
       LOG.info(
           "loaded {} ({} layers, dim {}, {} heads / {} KV heads, vocab {}) on {} in {} ms",
           path,
@@ -108,7 +134,7 @@ public final class LlamaModel implements AutoCloseable {
   @Override
   public void close() {
     manager.close();
-    if (tokenizer instanceof AutoCloseable closeable) {
+    if (ownsTokenizer && tokenizer instanceof AutoCloseable closeable) {
       try {
         closeable.close();
       } catch (Exception e) {

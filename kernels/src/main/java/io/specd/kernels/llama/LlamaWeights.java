@@ -11,14 +11,17 @@ import java.util.List;
  * once from a {@link WeightSource}; the fusion (transposes, folded norm gains and attention scale)
  * is done on the host so that loading costs no device ops.
  *
- * @param tokenEmbedding {@code [vocab, dim]}
+ * @param fingerprint identity of the weights (see {@link #fingerprint})
+ * @param tokenEmbedding {@code [vocab, dim]}, or null for a decoder stack
  * @param layers one entry per decoder layer
  * @param outputNorm {@code [dim]}: the final RMSNorm gain (kept separate: drafters share the LM
  *     head behind their own norms)
- * @param lmHead {@code [dim, vocab]}: {@code Wlmᵀ} (the embedding when the model ties them)
+ * @param lmHead {@code [dim, vocab]}: {@code Wlmᵀ} (the embedding when the model ties them), or
+ *     null for a decoder stack
  * @param rmsNormEps {@code []}: the RMSNorm epsilon as a device scalar
  */
 public record LlamaWeights(
+    String fingerprint,
     NDArray tokenEmbedding,
     List<LayerWeights> layers,
     NDArray outputNorm,
@@ -29,81 +32,54 @@ public record LlamaWeights(
   public static LlamaWeights load(WeightSource source, NDManager manager) {
     LlamaConfig c = source.config();
     int dim = c.dim();
-    int qd = c.queryDim();
-    int kvd = c.kvDim();
-    int ffn = c.ffnDim();
     int vocab = c.vocabularySize();
     float[] embedding = source.read("model.embed_tokens.weight", vocab, dim);
     List<LayerWeights> layers = new ArrayList<>(c.layerCount());
-    float queryScale = (float) (1.0 / Math.sqrt(c.headSize()));
     for (int l = 0; l < c.layerCount(); l++) {
-      float[] attnNorm = source.read(WeightSource.layer(l, "input_layernorm.weight"), dim);
-      float[] wq = source.read(WeightSource.layer(l, "self_attn.q_proj.weight"), qd, dim);
-      float[] wk = source.read(WeightSource.layer(l, "self_attn.k_proj.weight"), kvd, dim);
-      float[] wv = source.read(WeightSource.layer(l, "self_attn.v_proj.weight"), kvd, dim);
-      float[] wo = source.read(WeightSource.layer(l, "self_attn.o_proj.weight"), dim, qd);
-      float[] ffnNorm = source.read(WeightSource.layer(l, "post_attention_layernorm.weight"), dim);
-      float[] gate = source.read(WeightSource.layer(l, "mlp.gate_proj.weight"), ffn, dim);
-      float[] up = source.read(WeightSource.layer(l, "mlp.up_proj.weight"), ffn, dim);
-      float[] down = source.read(WeightSource.layer(l, "mlp.down_proj.weight"), dim, ffn);
-
-      float[] qkv = new float[dim * (qd + 2 * kvd)];
-      fuseTransposed(qkv, qd + 2 * kvd, 0, wq, qd, dim, attnNorm, queryScale);
-      fuseTransposed(qkv, qd + 2 * kvd, qd, wk, kvd, dim, attnNorm, 1f);
-      fuseTransposed(qkv, qd + 2 * kvd, qd + kvd, wv, kvd, dim, attnNorm, 1f);
-      float[] gateUp = new float[dim * 2 * ffn];
-      fuseTransposed(gateUp, 2 * ffn, 0, gate, ffn, dim, ffnNorm, 1f);
-      fuseTransposed(gateUp, 2 * ffn, ffn, up, ffn, dim, ffnNorm, 1f);
-      layers.add(
-          new LayerWeights(
-              manager.create(qkv, new Shape(dim, qd + 2 * kvd)),
-              manager.create(transpose(wo, dim, qd), new Shape(qd, dim)),
-              manager.create(gateUp, new Shape(dim, 2 * ffn)),
-              manager.create(transpose(down, dim, ffn), new Shape(ffn, dim))));
+      HostLayer layer = HostLayer.read(source::read, "model.layers." + l + ".", c, true);
+      layers.add(LayerWeights.fuse(layer, c, manager));
     }
     float[] outputNorm = source.read("model.norm.weight", dim);
     // Models with tied embeddings have no separate output matrix.
     float[] lmHead =
         source.has("lm_head.weight") ? source.read("lm_head.weight", vocab, dim) : embedding;
     return new LlamaWeights(
+        fingerprint(c, embedding, lmHead),
         manager.create(embedding, new Shape(vocab, dim)),
         List.copyOf(layers),
         manager.create(outputNorm, new Shape(dim)),
-        manager.create(transpose(lmHead, vocab, dim), new Shape(dim, vocab)),
+        manager.create(LayerWeights.transpose(lmHead, vocab, dim), new Shape(dim, vocab)),
         manager.create(c.rmsNormEps()));
   }
 
   /**
-   * Writes {@code diag(gain) · (scale · W)ᵀ} into columns {@code [column, column + rows)} of a
-   * row-major {@code [cols(W), width]} destination.
-   *
-   * @param destination {@code [in, width]} row-major
-   * @param weight {@code [rows, in]} row-major (PyTorch {@code [out, in]})
+   * The weights of a decoder stack that has layers only (a drafter's own layers): no embedding,
+   * final norm or LM head.
    */
-  private static void fuseTransposed(
-      float[] destination,
-      int width,
-      int column,
-      float[] weight,
-      int rows,
-      int in,
-      float[] gain,
-      float scale) {
-    for (int r = 0; r < rows; r++) {
-      for (int i = 0; i < in; i++) {
-        destination[i * width + column + r] = weight[r * in + i] * scale * gain[i];
-      }
-    }
+  public static LlamaWeights stack(String fingerprint, List<LayerWeights> layers, NDArray eps) {
+    return new LlamaWeights(fingerprint, null, List.copyOf(layers), null, null, eps);
   }
 
-  /** Row-major {@code [rows, cols]} to {@code [cols, rows]}. */
-  private static float[] transpose(float[] matrix, int rows, int cols) {
-    float[] out = new float[matrix.length];
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        out[c * rows + r] = matrix[r * cols + c];
+  /**
+   * A short identity of the model's weights, independent of the file format: SHA-256 over the
+   * shapes and the first rows of the embedding and LM head. Head checkpoints record it so that
+   * heads trained for one model are refused by another.
+   */
+  static String fingerprint(LlamaConfig c, float[] embedding, float[] lmHead) {
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(16);
+      header.putInt(c.dim()).putInt(c.layerCount()).putInt(c.vocabularySize()).putInt(c.ffnDim());
+      sha.update(header.array());
+      for (float[] table : new float[][] {embedding, lmHead}) {
+        int count = Math.min(table.length, 64 * c.dim());
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * count);
+        bytes.asFloatBuffer().put(table, 0, count);
+        sha.update(bytes.array());
       }
+      return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK lacks SHA-256", e);
     }
-    return out;
   }
 }

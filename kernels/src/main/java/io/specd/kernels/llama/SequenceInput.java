@@ -5,7 +5,9 @@ import java.util.Arrays;
 /**
  * One sequence's part of a forward pass.
  *
- * @param cache the sequence's KV cache; rows {@code [0, cache.length())} are the committed prefix
+ * @param cache the sequence's KV cache, whose rows {@code [0, cache.length())} are the committed
+ *     prefix; or null for a stateless forward over a whole sequence (training), which attends only
+ *     among its own tokens
  * @param start the cache row of the first new token ({@code cache.length()} plus any tentative rows
  *     written earlier in the step)
  * @param tokens the new token ids, or {@code null} when the forward starts from hidden states
@@ -23,7 +25,9 @@ public record SequenceInput(
     if (tokens != null && tokens.length != n) {
       throw new IllegalArgumentException(tokens.length + " tokens but " + n + " positions");
     }
-    if (mask.tokenCount() != n || mask.window() != start - cache.length() + n) {
+    int committed = cache == null ? 0 : cache.length();
+    int capacity = cache == null ? n : cache.capacity();
+    if (mask.tokenCount() != n || mask.window() != start - committed + n) {
       throw new IllegalArgumentException(
           "mask is "
               + mask.tokenCount()
@@ -32,9 +36,9 @@ public record SequenceInput(
               + " but the step has "
               + n
               + " tokens and a window of "
-              + (start - cache.length() + n));
+              + (start - committed + n));
     }
-    if (start < cache.length() || start + n > cache.capacity()) {
+    if (start < committed || start + n > capacity) {
       throw new IllegalArgumentException(
           "rows ["
               + start
@@ -47,6 +51,20 @@ public record SequenceInput(
     }
     tokens = tokens == null ? null : tokens.clone();
     positions = positions.clone();
+  }
+
+  /** A whole sequence without a KV cache (training): causal attention among its tokens. */
+  public static SequenceInput stateless(int[] tokens, int length) {
+    int[] positions = new int[length];
+    for (int i = 0; i < length; i++) {
+      positions[i] = i;
+    }
+    return new SequenceInput(null, 0, tokens, positions, AncestorMask.causal(length));
+  }
+
+  /** Committed rows before the new tokens (0 without a cache). */
+  int committed() {
+    return cache == null ? 0 : cache.length();
   }
 
   /** Prefill or plain decoding: {@code tokens} follow the committed prefix causally. */

@@ -194,6 +194,37 @@ class TreeForwardTest {
     }
   }
 
+  @Test
+  void aStatelessForwardShouldEqualACachedPrefill() {
+    int[] a = model.tokenizer().encodePrompt("Lily and Tom went to the park");
+    int[] b = model.tokenizer().encodePrompt("The sun");
+    KvCache cache = pool.allocate();
+    try (NDManager m = model.manager().newSubManager()) {
+      float[] cached =
+          LlamaForward.forward(
+                  model,
+                  SequenceInput.causal(cache, b),
+                  ForwardOptions.allLogits(model.config()),
+                  m)
+              .logits()
+              .toFloatArray();
+      ForwardResult stateless =
+          LlamaForward.forward(
+              model,
+              List.of(SequenceInput.stateless(a, a.length), SequenceInput.stateless(b, b.length)),
+              null,
+              ForwardOptions.allLogits(model.config()),
+              m);
+      float[] all = stateless.logits().toFloatArray();
+      int vocab = model.config().vocabularySize();
+      int first = stateless.row(1, 0);
+      assertClose(
+          Arrays.copyOfRange(all, first * vocab, (first + b.length) * vocab), cached, "stateless");
+    } finally {
+      cache.release();
+    }
+  }
+
   private static void prefill(KvCache cache, int[] prompt) {
     try (NDManager m = model.manager().newSubManager()) {
       LlamaForward.forward(

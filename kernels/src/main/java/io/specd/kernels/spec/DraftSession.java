@@ -1,0 +1,50 @@
+package io.specd.kernels.spec;
+
+import ai.djl.ndarray.NDManager;
+import io.specd.kernels.llama.ForwardResult;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.SamplingParams;
+import java.util.random.RandomGenerator;
+
+/**
+ * One request's drafting state. The decoding loop calls, in order: {@link #prefilled} once, then
+ * per step {@link #propose} and {@link #accepted}; {@link #close} frees the state. All device work
+ * happens in the step manager passed in, on the caller's thread.
+ */
+public interface DraftSession extends AutoCloseable {
+
+  /**
+   * Takes what the drafter needs from the prompt's forward pass.
+   *
+   * @param prompt the prompt tokens (now committed in the target cache)
+   * @param result the prefill outputs ({@link Drafter#prefillOptions})
+   * @param root the first generated token (not yet in the cache)
+   */
+  void prefilled(int[] prompt, ForwardResult result, int root, NDManager step);
+
+  /**
+   * Proposes a draft tree rooted at {@code root}.
+   *
+   * @param root the last token the target chose (node 0 of the tree)
+   * @param plan how deep and wide to draft; {@link Plan#speculate()} false asks for the root alone
+   * @param sampling the request's sampling (drafts are warped the same way as the target)
+   * @param random the request's generator (only sampled chains draw from it)
+   */
+  Proposal propose(
+      int root, Plan plan, SamplingParams sampling, RandomGenerator random, NDManager step);
+
+  /**
+   * Learns which path the target accepted (the target cache already committed it) and updates the
+   * drafting state for the next step.
+   *
+   * @param proposal what was proposed
+   * @param acceptance the accepted path and the next root
+   * @param verification the verification outputs ({@link Drafter#verifyOptions})
+   */
+  void accepted(
+      Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step);
+
+  /** Frees the request's drafting state. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,192 @@
+package io.specd.kernels.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.specd.kernels.format.SafetensorsWriter;
+import io.specd.kernels.heads.medusa.MedusaHeads;
+import io.specd.kernels.heads.medusa.MedusaTree;
+import io.specd.kernels.llama.LlamaModel;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Medusa-1 self-distillation with a frozen target: head k learns the token k+2 ahead from the
+ * post-norm hidden state at t, by cross-entropy against the target's own distribution at t+k+1
+ * (soft labels: what the target believes there, rather than the one token the corpus sampled),
+ * weighted {@code 0.8^k} (Medusa's decay). Blocks start as the identity (W = 0). The tree is then
+ * calibrated from each head's measured top-i agreement with the target's argmax on held-out
+ * sequences (the Medusa recipe).
+ */
+public final class MedusaTrainer implements HeadTrainer {
+  static final double DECAY = 0.8;
+  static final int CALIBRATION_RANKS = 10;
+
+  private final LlamaModel model;
+  private final CorpusSplit corpus;
+  private final int heads;
+  private final int batch;
+  private final int treeNodes;
+  private final NDManager manager;
+  private final NDArray weights; // [K, D, D], each head's Wᵀ
+  private final NDArray biases; // [K, 1, D]
+  private final NDArray decay; // [K, 1, 1]
+
+  /**
+   * @param heads number of heads (the deepest draft)
+   * @param batch positions per step
+   * @param treeNodes size of the calibrated tree
+   */
+  public MedusaTrainer(LlamaModel model, CorpusSplit corpus, int heads, int batch, int treeNodes) {
+    this.model = model;
+    this.corpus = corpus;
+    this.heads = heads;
+    this.batch = batch;
+    this.treeNodes = treeNodes;
+    int dim = model.config().dim();
+    this.manager = model.manager().newSubManager();
+    this.weights = manager.zeros(new Shape(heads, dim, dim));
+    this.biases = manager.zeros(new Shape(heads, 1, dim));
+    float[] w = new float[heads];
+    for (int k = 0; k < heads; k++) {
+      w[k] = (float) Math.pow(DECAY, k);
+    }
+    this.decay = manager.create(w, new Shape(heads, 1, 1));
+    weights.setRequiresGradient(true);
+    biases.setRequiresGradient(true);
+  }
+
+  @Override
+  public String kind() {
+    return "medusa";
+  }
+
+  @Override
+  public List<NDArray> parameters() {
+    return List.of(weights, biases);
+  }
+
+  @Override
+  public float step(SplittableRandom random) {
+    int dim = model.config().dim();
+    float[] hidden = new float[batch * dim];
+    float[] later = new float[heads * batch * dim]; // [K, B, D]: post-norm states at t+k+1
+    for (int i = 0; i < batch; i++) {
+      DistillationCorpus.Sequence s = corpus.randomTraining(random, heads + 2);
+      int t = random.nextInt(s.length() - heads - 1);
+      System.arraycopy(s.postNorm(), t * dim, hidden, i * dim, dim);
+      for (int k = 0; k < heads; k++) {
+        System.arraycopy(s.postNorm(), (t + k + 1) * dim, later, (k * batch + i) * dim, dim);
+      }
+    }
+    try (NDManager step = manager.newSubManager()) {
+      NDArray input = step.create(hidden, new Shape(batch, dim));
+      // soft labels: the target's distribution of the token each head predicts, [K, B, V]
+      NDArray labels =
+          step.create(later, new Shape(heads, batch, dim))
+              .matMul(model.weights().lmHead())
+              .softmax(-1);
+      return Training.minimize(
+          () -> {
+            NDArray logits =
+                MedusaHeads.forward(
+                    input,
+                    new NDArray[] {weights},
+                    new NDArray[] {biases},
+                    model.weights().lmHead());
+            // Σ_k 0.8^k · CE(p_target, q_k), averaged over positions
+            NDArray crossEntropy = labels.mul(logits.logSoftmax(-1)).sum(new int[] {-1}, true);
+            return crossEntropy.mul(decay).mean().neg().mul(heads);
+          });
+    }
+  }
+
+  @Override
+  public void export(SafetensorsWriter tensors, ObjectNode config) {
+    int dim = model.config().dim();
+    float[] w = weights.toFloatArray();
+    float[] b = biases.toFloatArray();
+    float[][][] perHead = new float[1][heads][];
+    float[][][] perHeadBias = new float[1][heads][];
+    for (int k = 0; k < heads; k++) {
+      // stored transposed ([in, out]); the checkpoint holds PyTorch's [out, in]
+      float[] torch = new float[dim * dim];
+      for (int r = 0; r < dim; r++) {
+        for (int c = 0; c < dim; c++) {
+          torch[c * dim + r] = w[k * dim * dim + r * dim + c];
+        }
+      }
+      perHead[0][k] = torch;
+      perHeadBias[0][k] = java.util.Arrays.copyOfRange(b, k * dim, (k + 1) * dim);
+      tensors.put(k + ".0.linear.weight", torch, dim, dim);
+      tensors.put(k + ".0.linear.bias", perHeadBias[0][k], dim);
+    }
+    double[][] accuracy;
+    try (MedusaHeads trained = MedusaHeads.create(model, perHead, perHeadBias, null)) {
+      accuracy = topAccuracy(trained);
+    }
+    config.set("tree", MedusaTree.calibrate(accuracy, treeNodes).toJson());
+    ArrayNode calibration = config.putArray("top_accuracy");
+    for (double[] head : accuracy) {
+      ArrayNode row = calibration.addArray();
+      for (double a : head) {
+        row.add(Math.round(a * 10000) / 10000.0);
+      }
+    }
+  }
+
+  /**
+   * Per head, the fraction of held-out positions where its rank-i token is the target's own choice
+   * there (its argmax), as greedy verification judges it.
+   */
+  double[][] topAccuracy(MedusaHeads trained) {
+    int dim = model.config().dim();
+    int vocab = model.config().vocabularySize();
+    long[][] hits = new long[heads][CALIBRATION_RANKS];
+    long positions = 0;
+    for (DistillationCorpus.Sequence s : corpus.heldOut()) {
+      int usable = s.length() - heads - 1;
+      if (usable <= 0) {
+        continue;
+      }
+      float[] logits;
+      long[] choices;
+      try (NDManager step = manager.newSubManager()) {
+        NDArray states = step.create(s.postNorm(), new Shape(s.length(), dim));
+        NDArray hidden = states.get(new NDIndex().addSliceDim(0, usable));
+        logits = trained.logits(hidden).toFloatArray(); // [K, usable, V]
+        choices = states.matMul(model.weights().lmHead()).argMax(-1).toLongArray(); // [T]
+      }
+      for (int t = 0; t < usable; t++) {
+        for (int k = 0; k < heads; k++) {
+          var ranked =
+              io.specd.kernels.heads.DraftDistribution.of(
+                  logits, (k * usable + t) * vocab, vocab, CALIBRATION_RANKS);
+          long truth = choices[t + k + 1];
+          for (int i = 0; i < CALIBRATION_RANKS; i++) {
+            if (ranked.token(i) == truth) {
+              hits[k][i]++;
+            }
+          }
+        }
+        positions++;
+      }
+    }
+    double[][] accuracy = new double[heads][CALIBRATION_RANKS];
+    for (int k = 0; k < heads; k++) {
+      for (int i = 0; i < CALIBRATION_RANKS; i++) {
+        // a small floor keeps never-seen ranks orderable
+        accuracy[k][i] = (hits[k][i] + 0.01) / (positions + 1.0);
+      }
+    }
+    return accuracy;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}
