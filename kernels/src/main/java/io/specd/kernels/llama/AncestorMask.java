@@ -64,6 +64,24 @@ public final class AncestorMask {
     return new AncestorMask(n, window, visible);
   }
 
+  /**
+   * An explicit mask: {@code visible[i][w]} says whether new token i sees window row w.
+   *
+   * @param visible {@code [tokens][window]}, every row of the same length
+   */
+  public static AncestorMask of(boolean[][] visible) {
+    int n = visible.length;
+    int window = visible[0].length;
+    boolean[] flat = new boolean[n * window];
+    for (int i = 0; i < n; i++) {
+      if (visible[i].length != window) {
+        throw new IllegalArgumentException("mask rows differ in length");
+      }
+      System.arraycopy(visible[i], 0, flat, i * window, window);
+    }
+    return new AncestorMask(n, window, flat);
+  }
+
   /** New tokens. */
   public int tokenCount() {
     return tokenCount;

@@ -195,8 +195,8 @@ public final class LlamaForward {
     return array.split(new long[] {length}, axis).get(0);
   }
 
-  /** {@code x · (mean(x²) + eps)^-½} along the last axis, without the gain. */
-  static NDArray rmsUnit(NDArray x, NDArray eps) {
+  /** RMSNorm without its gain: {@code x · (mean(x²) + eps)^-½} along the last axis. */
+  public static NDArray rmsUnit(NDArray x, NDArray eps) {
     return x.div(x.square().mean(new int[] {-1}, true).add(eps).sqrt());
   }
 

@@ -31,16 +31,26 @@ public final class MedusaTrainer implements HeadTrainer {
   private final int batch;
   private final int treeNodes;
   private final NDManager manager;
-  private final NDArray weights; // [K, D, D], each head's Wᵀ
-  private final NDArray biases; // [K, 1, D]
+  private final NDArray[] weights; // per block [K, D, D], each head's Wᵀ
+  private final NDArray[] biases; // per block [K, 1, D]
+  private final NDArray lmHeads; // [K, D, V] own LM heads, or null to share the target's
   private final NDArray decay; // [K, 1, 1]
 
   /**
    * @param heads number of heads (the deepest draft)
+   * @param blocks residual blocks per head
+   * @param ownLmHeads give each head its own LM head (Medusa-1), initialised from the target's
    * @param batch positions per step
    * @param treeNodes size of the calibrated tree
    */
-  public MedusaTrainer(LlamaModel model, CorpusSplit corpus, int heads, int batch, int treeNodes) {
+  public MedusaTrainer(
+      LlamaModel model,
+      CorpusSplit corpus,
+      int heads,
+      int blocks,
+      boolean ownLmHeads,
+      int batch,
+      int treeNodes) {
     this.model = model;
     this.corpus = corpus;
     this.heads = heads;
@@ -48,15 +58,23 @@ public final class MedusaTrainer implements HeadTrainer {
     this.treeNodes = treeNodes;
     int dim = model.config().dim();
     this.manager = model.manager().newSubManager();
-    this.weights = manager.zeros(new Shape(heads, dim, dim));
-    this.biases = manager.zeros(new Shape(heads, 1, dim));
+    this.weights = new NDArray[blocks];
+    this.biases = new NDArray[blocks];
+    for (int j = 0; j < blocks; j++) {
+      weights[j] = manager.zeros(new Shape(heads, dim, dim));
+      biases[j] = manager.zeros(new Shape(heads, 1, dim));
+    }
+    this.lmHeads =
+        ownLmHeads ? model.weights().lmHead().expandDims(0).repeat(0, heads).duplicate() : null;
+    if (lmHeads != null) {
+      lmHeads.attach(manager);
+    }
     float[] w = new float[heads];
     for (int k = 0; k < heads; k++) {
       w[k] = (float) Math.pow(DECAY, k);
     }
     this.decay = manager.create(w, new Shape(heads, 1, 1));
-    weights.setRequiresGradient(true);
-    biases.setRequiresGradient(true);
+    parameters().forEach(p -> p.setRequiresGradient(true));
   }
 
   @Override
@@ -66,7 +84,12 @@ public final class MedusaTrainer implements HeadTrainer {
 
   @Override
   public List<NDArray> parameters() {
-    return List.of(weights, biases);
+    List<NDArray> all = new java.util.ArrayList<>(List.of(weights));
+    all.addAll(List.of(biases));
+    if (lmHeads != null) {
+      all.add(lmHeads);
+    }
+    return all;
   }
 
   @Override
@@ -93,10 +116,7 @@ public final class MedusaTrainer implements HeadTrainer {
           () -> {
             NDArray logits =
                 MedusaHeads.forward(
-                    input,
-                    new NDArray[] {weights},
-                    new NDArray[] {biases},
-                    model.weights().lmHead());
+                    input, weights, biases, lmHeads != null ? lmHeads : model.weights().lmHead());
             // Σ_k 0.8^k · CE(p_target, q_k), averaged over positions
             NDArray crossEntropy = labels.mul(logits.logSoftmax(-1)).sum(new int[] {-1}, true);
             return crossEntropy.mul(decay).mean().neg().mul(heads);
@@ -107,25 +127,40 @@ public final class MedusaTrainer implements HeadTrainer {
   @Override
   public void export(SafetensorsWriter tensors, ObjectNode config) {
     int dim = model.config().dim();
-    float[] w = weights.toFloatArray();
-    float[] b = biases.toFloatArray();
-    float[][][] perHead = new float[1][heads][];
-    float[][][] perHeadBias = new float[1][heads][];
-    for (int k = 0; k < heads; k++) {
-      // stored transposed ([in, out]); the checkpoint holds PyTorch's [out, in]
-      float[] torch = new float[dim * dim];
-      for (int r = 0; r < dim; r++) {
-        for (int c = 0; c < dim; c++) {
-          torch[c * dim + r] = w[k * dim * dim + r * dim + c];
-        }
+    int vocab = model.config().vocabularySize();
+    int blocks = weights.length;
+    float[][][] w = new float[blocks][heads][];
+    float[][][] b = new float[blocks][heads][];
+    for (int j = 0; j < blocks; j++) {
+      float[] stacked = weights[j].toFloatArray();
+      float[] bias = biases[j].toFloatArray();
+      for (int k = 0; k < heads; k++) {
+        // stored transposed ([in, out]); the checkpoint holds PyTorch's [out, in]
+        w[j][k] =
+            transpose(
+                java.util.Arrays.copyOfRange(stacked, k * dim * dim, (k + 1) * dim * dim),
+                dim,
+                dim);
+        b[j][k] = java.util.Arrays.copyOfRange(bias, k * dim, (k + 1) * dim);
+        tensors.put(k + "." + j + ".linear.weight", w[j][k], dim, dim);
+        tensors.put(k + "." + j + ".linear.bias", b[j][k], dim);
       }
-      perHead[0][k] = torch;
-      perHeadBias[0][k] = java.util.Arrays.copyOfRange(b, k * dim, (k + 1) * dim);
-      tensors.put(k + ".0.linear.weight", torch, dim, dim);
-      tensors.put(k + ".0.linear.bias", perHeadBias[0][k], dim);
+    }
+    float[][] own = null;
+    if (lmHeads != null) {
+      float[] stacked = lmHeads.toFloatArray(); // [K, D, V]
+      own = new float[heads][];
+      for (int k = 0; k < heads; k++) {
+        own[k] =
+            transpose(
+                java.util.Arrays.copyOfRange(stacked, k * dim * vocab, (k + 1) * dim * vocab),
+                dim,
+                vocab);
+        tensors.put(k + "." + blocks + ".weight", own[k], vocab, dim);
+      }
     }
     double[][] accuracy;
-    try (MedusaHeads trained = MedusaHeads.create(model, perHead, perHeadBias, null)) {
+    try (MedusaHeads trained = MedusaHeads.create(model, w, b, own)) {
       accuracy = topAccuracy(trained);
     }
     config.set("tree", MedusaTree.calibrate(accuracy, treeNodes).toJson());
@@ -136,6 +171,16 @@ public final class MedusaTrainer implements HeadTrainer {
         row.add(Math.round(a * 10000) / 10000.0);
       }
     }
+  }
+
+  private static float[] transpose(float[] matrix, int rows, int cols) {
+    float[] out = new float[matrix.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        out[c * rows + r] = matrix[r * cols + c];
+      }
+    }
+    return out;
   }
 
   /**

@@ -1,0 +1,383 @@
+package io.specd.kernels.heads.kangaroo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.specd.kernels.heads.DraftDistribution;
+import io.specd.kernels.heads.HeadCheckpoint;
+import io.specd.kernels.llama.AncestorMask;
+import io.specd.kernels.llama.ForwardOptions;
+import io.specd.kernels.llama.ForwardResult;
+import io.specd.kernels.llama.KvCache;
+import io.specd.kernels.llama.KvCachePool;
+import io.specd.kernels.llama.LlamaForward;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.llama.SequenceInput;
+import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.spec.Acceptance;
+import io.specd.kernels.spec.DraftSession;
+import io.specd.kernels.spec.DraftTree;
+import io.specd.kernels.spec.Drafter;
+import io.specd.kernels.spec.Proposal;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.SamplingParams;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * Kangaroo, self-speculative: drafting runs the target's own first ℓ layers on each draft token
+ * (writing the target's KV rows for those layers), then the adapter (one attention layer with its
+ * own KV cache and norm) and the shared LM head; verification runs only layers ℓ..L, on the shallow
+ * states drafting computed. A branch stops growing when its last token fails the stop rule (that
+ * token is still verified) or at the plan's depth. Chains at T &gt; 0 are sampled from the warped
+ * draft distribution (lossless rejection sampling); trees take top-k children.
+ *
+ * <p>All tensors here are the target's or the adapter's, and the work runs in the step of the
+ * model's owner (DESIGN: one owner per tensor). The adapter lags the target by the committed
+ * positions whose shallow state it has not consumed yet (the prompt after the prefill, at most the
+ * last accepted token afterwards); they are replayed with its next call.
+ */
+public final class KangarooDrafter implements Drafter {
+  private final LlamaModel model;
+  private final NDManager manager;
+  private final KangarooWeights weights;
+  private final LlamaModel adapter;
+  private final KvCachePool pool;
+  private final NDArray draftHead; // [D, V]: diag(norm)·W_lm
+
+  /**
+   * @param weights the adapter (owned by {@code manager})
+   * @param manager a sub-manager of the model's that the drafter owns
+   * @param sessions how many requests can draft at once (slots of the adapter's KV pool)
+   * @param capacity positions per request
+   */
+  public KangarooDrafter(
+      LlamaModel model, KangarooWeights weights, NDManager manager, int sessions, int capacity) {
+    this.model = model;
+    this.manager = manager;
+    this.weights = weights;
+    NDArray gain = weights.norm().reshape(model.config().dim(), 1);
+    this.draftHead = model.weights().lmHead().mul(gain);
+    draftHead.attach(manager);
+    gain.close();
+    this.adapter =
+        LlamaModel.decoderStack(model, List.of(weights.attention()), manager.newSubManager());
+    this.pool = new KvCachePool(adapter, sessions, capacity);
+  }
+
+  /**
+   * Loads an adapter: specd's config (which records the exit layer) or a bare safetensors in the
+   * public layout.
+   *
+   * @param exitLayer the exit layer, used when the checkpoint does not record one
+   */
+  public static KangarooDrafter load(
+      LlamaModel model, Path checkpointPath, int exitLayer, int sessions, int capacity) {
+    HeadCheckpoint checkpoint = HeadCheckpoint.open(checkpointPath);
+    checkpoint.checkFor("kangaroo", model);
+    int exit = checkpoint.config().path("exit_layer").asInt(exitLayer);
+    NDManager manager = model.manager().newSubManager();
+    try {
+      return new KangarooDrafter(
+          model,
+          KangarooWeights.load(checkpoint, model, exit, manager),
+          manager,
+          sessions,
+          capacity);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public String name() {
+    return "kangaroo";
+  }
+
+  @Override
+  public ForwardOptions prefillOptions() {
+    return ForwardOptions.allLogits(model.config()).withResidualAfter(weights.exitLayer());
+  }
+
+  @Override
+  public ForwardOptions verifyOptions() {
+    return ForwardOptions.allLogits(model.config());
+  }
+
+  @Override
+  public DraftSession open(KvCache cache) {
+    return new Session(cache, pool.allocate());
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    adapter.close();
+    manager.close();
+  }
+
+  /** A drafted node (index = its tree node and its row among the proposal's shallow states). */
+  private record Node(
+      int index, int parent, int depth, int token, double score, float top, float entropy) {}
+
+  /** One proposal's bookkeeping, kept until its acceptance is known. */
+  private static final class Draft {
+    final List<Node> nodes = new ArrayList<>();
+    final List<NDArray> shallowLevels = new ArrayList<>(); // [n_level, D] per depth
+    final List<Integer> adapterOrder = new ArrayList<>(); // nodes the adapter ran on, in order
+    NDArray shallow; // [nodes, D]
+  }
+
+  private final class Session implements DraftSession {
+    private final KvCache target;
+    private final KvCache own;
+
+    /** Shallow states {@code [p, D]} of committed positions the adapter has not consumed yet. */
+    private float[] pending = new float[0];
+
+    private Draft last;
+
+    Session(KvCache target, KvCache own) {
+      this.target = target;
+      this.own = own;
+    }
+
+    @Override
+    public void prefilled(int[] prompt, ForwardResult result, int root, NDManager step) {
+      pending = result.residuals().get(weights.exitLayer()).toFloatArray();
+    }
+
+    @Override
+    public Proposal propose(
+        int root, Plan plan, SamplingParams sampling, RandomGenerator random, NDManager step) {
+      int base = target.length();
+      int vocab = model.config().vocabularySize();
+      boolean sampled = plan.branching() == 1 && !sampling.isGreedy();
+      int maxDepth = plan.speculate() ? plan.maxDepth() : 0;
+      DraftTree.Builder tree =
+          DraftTree.builder(
+              root, sampled ? DraftTree.Proposals.SAMPLED : DraftTree.Proposals.POINT_MASS);
+      Draft draft = new Draft();
+      draft.nodes.add(new Node(0, -1, 0, root, 0, 1f, 0f));
+      List<Node> level = List.of(draft.nodes.get(0));
+      draft.shallowLevels.add(shallowStates(draft, level, base, step));
+      for (int depth = 0; depth < maxDepth; depth++) {
+        int room = plan.nodeBudget() - (draft.nodes.size() - 1);
+        List<Node> frontier =
+            level.stream()
+                .filter(n -> n.index() == 0 || !plan.stop().shouldStop(n.top(), n.entropy()))
+                .sorted(Comparator.comparingDouble(n -> -n.score()))
+                .limit(plan.branching())
+                .toList();
+        if (frontier.isEmpty() || room <= 0) {
+          break;
+        }
+        float[] logits = adapterLogits(draft, level, frontier, step); // [frontier, V]
+        List<Node> candidates = new ArrayList<>();
+        List<float[]> distributions = new ArrayList<>();
+        for (int i = 0; i < frontier.size(); i++) {
+          Node parent = frontier.get(i);
+          if (sampled) {
+            float[] q =
+                Sampler.distribution(
+                    Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), sampling);
+            int token = Sampler.draw(q, random);
+            DraftDistribution summary = DraftDistribution.of(logits, i * vocab, vocab, 1);
+            candidates.add(child(parent, token, q[token], summary));
+            distributions.add(q);
+          } else {
+            DraftDistribution ranked =
+                DraftDistribution.of(logits, i * vocab, vocab, plan.branching());
+            for (int rank = 0; rank < ranked.size(); rank++) {
+              candidates.add(child(parent, ranked.token(rank), ranked.probability(rank), ranked));
+              distributions.add(null);
+            }
+          }
+        }
+        // the most probable children within the budget, created now so that their order is their
+        // row order in the target's and the adapter's caches
+        Integer[] order = new Integer[candidates.size()];
+        Arrays.setAll(order, i -> i);
+        Arrays.sort(order, Comparator.comparingDouble(i -> -candidates.get(i).score()));
+        List<Node> children = new ArrayList<>();
+        for (int k = 0; k < Math.min(room, order.length); k++) {
+          Node c = candidates.get(order[k]);
+          int index =
+              tree.add(
+                  c.parent(),
+                  c.token(),
+                  (float) Math.exp(c.score() - scoreOf(draft, c.parent())),
+                  c.top(),
+                  c.entropy(),
+                  distributions.get(order[k]));
+          Node node =
+              new Node(index, c.parent(), c.depth(), c.token(), c.score(), c.top(), c.entropy());
+          draft.nodes.add(node);
+          children.add(node);
+        }
+        draft.shallowLevels.add(shallowStates(draft, children, base, step));
+        level = children;
+      }
+      draft.shallow =
+          draft.shallowLevels.size() == 1
+              ? draft.shallowLevels.get(0)
+              : NDArrays.concat(new NDList(draft.shallowLevels), 0);
+      last = draft;
+      DraftTree built = tree.build();
+      SequenceInput verify =
+          new SequenceInput(target, base, null, built.positions(base), built.mask());
+      return new Proposal(built, verify, weights.exitLayer(), draft.shallow);
+    }
+
+    private Node child(Node parent, int token, float probability, DraftDistribution from) {
+      return new Node(
+          -1,
+          parent.index(),
+          parent.depth() + 1,
+          token,
+          parent.score() + Math.log(Math.max(probability, 1e-30f)),
+          from.top(),
+          from.entropy());
+    }
+
+    private double scoreOf(Draft draft, int node) {
+      return draft.nodes.get(node).score();
+    }
+
+    /** Target layers [0, ℓ) on a level's nodes, at the rows {@code base + index}: [n, D]. */
+    private NDArray shallowStates(Draft draft, List<Node> level, int base, NDManager step) {
+      int first = level.get(0).index();
+      int n = level.size();
+      int[] tokens = new int[n];
+      int[] positions = new int[n];
+      boolean[][] visible = new boolean[n][first + n];
+      for (int i = 0; i < n; i++) {
+        Node node = level.get(i);
+        tokens[i] = node.token();
+        positions[i] = base + node.depth();
+        for (int a = node.index(); a >= 0; a = draft.nodes.get(a).parent()) {
+          visible[i][a] = true;
+        }
+      }
+      SequenceInput input =
+          new SequenceInput(target, base + first, tokens, positions, AncestorMask.of(visible));
+      return LlamaForward.forward(
+              model,
+              List.of(input),
+              null,
+              ForwardOptions.layers(0, weights.exitLayer(), ForwardOptions.Rows.ALL),
+              step)
+          .preNormHidden();
+    }
+
+    /**
+     * The adapter on the frontier nodes (after replaying the pending positions): their draft logits
+     * {@code [frontier, V]}.
+     */
+    private float[] adapterLogits(
+        Draft draft, List<Node> level, List<Node> frontier, NDManager step) {
+      int d = model.config().dim();
+      int p = draft.adapterOrder.isEmpty() ? pending.length / d : 0;
+      int before = draft.adapterOrder.size();
+      int n = frontier.size();
+      long[] rows = new long[n];
+      for (int i = 0; i < n; i++) {
+        rows[i] = level.indexOf(frontier.get(i));
+      }
+      NDArray states =
+          draft
+              .shallowLevels
+              .get(draft.shallowLevels.size() - 1)
+              .get(new NDIndex("{}", step.create(rows)));
+      // rows of the adapter's window: pending positions, earlier frontier nodes, these nodes
+      int replayed = pending.length / d;
+      int window = replayed + before + n;
+      int start = own.length() + (before == 0 ? 0 : replayed + before);
+      int tokens = p + n;
+      boolean[][] visible = new boolean[tokens][window];
+      int[] positions = new int[tokens];
+      for (int i = 0; i < p; i++) { // pending positions, causal
+        Arrays.fill(visible[i], 0, i + 1, true);
+        positions[i] = own.length() + i;
+      }
+      for (int i = 0; i < n; i++) {
+        Node node = frontier.get(i);
+        boolean[] row = visible[p + i];
+        Arrays.fill(row, 0, replayed, true);
+        for (int a = node.parent(); a >= 0; a = draft.nodes.get(a).parent()) {
+          row[replayed + draft.adapterOrder.indexOf(a)] = true;
+        }
+        row[replayed + before + i] = true;
+        positions[p + i] = target.length() + node.depth();
+      }
+      NDArray input = p > 0 ? step.create(pending, new Shape(p, d)).concat(states, 0) : states;
+      SequenceInput sequence =
+          new SequenceInput(own, start, null, positions, AncestorMask.of(visible));
+      NDArray out =
+          LlamaForward.forward(
+                  adapter,
+                  List.of(sequence),
+                  input,
+                  ForwardOptions.layers(0, 1, ForwardOptions.Rows.ALL),
+                  step)
+              .preNormHidden();
+      if (p > 0) {
+        out = out.get(new NDIndex().addSliceDim(p, p + n));
+      }
+      frontier.forEach(node -> draft.adapterOrder.add(node.index()));
+      return LlamaForward.rmsUnit(out, model.weights().rmsNormEps())
+          .matMul(draftHead)
+          .toFloatArray();
+    }
+
+    @Override
+    public void accepted(
+        Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {
+      int d = model.config().dim();
+      int replayed = pending.length / d;
+      int[] path = acceptance.path();
+      List<Integer> keep = new ArrayList<>();
+      for (int i = 0; i < replayed && !last.adapterOrder.isEmpty(); i++) {
+        keep.add(i);
+      }
+      int lastNode = path[path.length - 1];
+      for (int node : path) {
+        int order = last.adapterOrder.indexOf(node);
+        if (order >= 0) {
+          keep.add(replayed + order);
+        }
+      }
+      own.commit(keep.stream().mapToInt(Integer::intValue).toArray());
+      if (last.adapterOrder.isEmpty()) {
+        // nothing ran (no speculation): the adapter still lags by the pending rows and this path
+        float[] root = last.shallow.get(new NDIndex().addSliceDim(0, 1)).toFloatArray();
+        pending = concat(pending, root);
+      } else if (last.adapterOrder.contains(lastNode)) {
+        pending = new float[0];
+      } else {
+        pending =
+            last.shallow.get(new NDIndex().addSliceDim(lastNode, lastNode + 1)).toFloatArray();
+      }
+      last = null;
+    }
+
+    @Override
+    public void close() {
+      own.release();
+    }
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}

@@ -1,0 +1,90 @@
+package io.specd.kernels.heads.kangaroo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.specd.kernels.format.SafetensorsWriter;
+import io.specd.kernels.heads.HeadCheckpoint;
+import io.specd.kernels.llama.HostLayer;
+import io.specd.kernels.llama.LayerWeights;
+import io.specd.kernels.llama.LlamaConfig;
+import io.specd.kernels.llama.LlamaModel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Kangaroo's adapter (arXiv 2404.18911; layout of Equationliu/Kangaroo): one attention layer
+ * without an MLP ({@code layers.0.*}) over the residual stream after the target's first {@code
+ * exitLayer} layers, then its own RMSNorm ({@code norm.weight}) before the target's LM head.
+ *
+ * @param exitLayer how many target layers the draft runs before the adapter
+ * @param attention the adapter's attention layer (input norm folded, no MLP)
+ * @param norm {@code [D]} the adapter's final RMSNorm gain
+ */
+public record KangarooWeights(int exitLayer, LayerWeights attention, NDArray norm) {
+
+  /** The trainable arrays. */
+  public List<NDArray> parameters() {
+    List<NDArray> all = new ArrayList<>(Arrays.asList(attention.parameters()));
+    all.add(norm);
+    return all;
+  }
+
+  /** Starts from the target's last layer's attention and its final norm. */
+  public static KangarooWeights initial(LlamaModel target, int exitLayer, NDManager manager) {
+    LlamaConfig c = target.config();
+    checkExit(exitLayer, c);
+    HostLayer last = target.weights().layers().get(c.layerCount() - 1).unfuse(c);
+    HostLayer attentionOnly =
+        new HostLayer(
+            last.attentionNorm(),
+            last.query(),
+            last.key(),
+            last.value(),
+            last.output(),
+            null,
+            null,
+            null,
+            null);
+    return new KangarooWeights(
+        exitLayer,
+        LayerWeights.fuse(attentionOnly, c, manager),
+        manager.create(target.weights().outputNorm().toFloatArray(), new Shape(c.dim())));
+  }
+
+  /**
+   * Loads an adapter strictly (every missing or mis-shaped tensor is named).
+   *
+   * @param exitLayer the exit layer it was trained for (public checkpoints do not record it)
+   */
+  public static KangarooWeights load(
+      HeadCheckpoint checkpoint, LlamaModel target, int exitLayer, NDManager manager) {
+    LlamaConfig c = target.config();
+    checkExit(exitLayer, c);
+    HeadCheckpoint.Reader r = checkpoint.reader();
+    HostLayer layer = HostLayer.read(r::read, "layers.0.", c, false);
+    float[] norm = r.read("norm.weight", c.dim());
+    for (String name : checkpoint.tensorNames()) {
+      if (name.startsWith("layers.0.mlp.") || name.startsWith("layers.1.")) {
+        r.problem("unexpected tensor '" + name + "' (the adapter is one attention layer)");
+      }
+    }
+    r.finish();
+    return new KangarooWeights(
+        exitLayer, LayerWeights.fuse(layer, c, manager), manager.create(norm, new Shape(c.dim())));
+  }
+
+  /** Writes the checkpoint tensors (the public names). */
+  public void export(SafetensorsWriter out, LlamaConfig c) {
+    attention.unfuse(c).write(out, "layers.0.", c);
+    out.put("norm.weight", norm.toFloatArray(), c.dim());
+  }
+
+  private static void checkExit(int exitLayer, LlamaConfig c) {
+    if (exitLayer < 1 || exitLayer >= c.layerCount()) {
+      throw new IllegalArgumentException(
+          "the exit layer must be in [1, " + (c.layerCount() - 1) + "], got " + exitLayer);
+    }
+  }
+}
