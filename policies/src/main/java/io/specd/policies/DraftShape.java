@@ -1,0 +1,83 @@
+package io.specd.policies;
+
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.StopRule;
+
+/**
+ * The drafter-specific shape every policy drafts in: the deepest draft it may plan, the children
+ * considered per expanded node, and how many tree nodes one depth level adds to the budget. A chain
+ * is one node per depth and one child per node. Policies choose the depth (and so the node budget,
+ * {@code depth × nodesPerDepth}) and the stop rule; the drafter expands the tree inside that budget
+ * (by cumulative confidence for dynamic trees).
+ *
+ * @param maxDepth the deepest draft token a learning policy plans (≥ 1)
+ * @param branching children considered per expanded node (≥ 1; 1 for a chain)
+ * @param nodesPerDepth draft nodes budgeted per depth level (≥ 1; 1 for a chain)
+ */
+public record DraftShape(int maxDepth, int branching, int nodesPerDepth) {
+
+  public DraftShape {
+    if (maxDepth < 1 || branching < 1 || nodesPerDepth < 1) {
+      throw new IllegalArgumentException(
+          "a draft shape needs max depth, branching and nodes per depth >= 1, got "
+              + maxDepth
+              + ", "
+              + branching
+              + ", "
+              + nodesPerDepth);
+    }
+  }
+
+  /** A chain of at most {@code maxDepth} draft tokens. */
+  public static DraftShape chain(int maxDepth) {
+    return new DraftShape(maxDepth, 1, 1);
+  }
+
+  /** A tree at most {@code maxDepth} deep, {@code nodesPerDepth} nodes per level. */
+  public static DraftShape tree(int maxDepth, int branching, int nodesPerDepth) {
+    return new DraftShape(maxDepth, branching, nodesPerDepth);
+  }
+
+  /**
+   * Starting shapes for the drafters this project ships; the engine may pass its own instead.
+   * Kangaroo drafts a chain capped at 6 tokens (its reference code's cap); Medusa a tree 4 deep of
+   * 32 nodes with the top 10 children per node (the engine's current static tree); Clover-2 a tree
+   * 5 deep of 40 nodes with 8 children (EAGLE-2-style dynamic tree, smaller than EAGLE-2's 60
+   * because verification cost grows with tree size on CPU). Any other drafter gets a 4-token chain.
+   *
+   * @param drafter the drafter's name ({@code kangaroo}, {@code medusa}, {@code clover}, …)
+   */
+  public static DraftShape forDrafter(String drafter) {
+    return switch (drafter) {
+      case "kangaroo" -> chain(6);
+      case "medusa" -> tree(4, 10, 8);
+      case "clover" -> tree(5, 8, 8);
+      default -> chain(4);
+    };
+  }
+
+  /** True when the shape drafts a single line of tokens. */
+  public boolean isChain() {
+    return branching == 1 && nodesPerDepth == 1;
+  }
+
+  /** The node budget of a draft {@code depth} deep: {@code depth × nodesPerDepth}. */
+  public int nodes(int depth) {
+    return depth * nodesPerDepth;
+  }
+
+  /**
+   * The plan drafting {@code depth} deep in this shape.
+   *
+   * @param depth the deepest draft token (≥ 1; may exceed {@link #maxDepth} for explicit plans)
+   * @param stop the early-stop rule the drafter applies
+   */
+  public Plan plan(int depth, StopRule stop) {
+    return isChain() ? Plan.chain(depth, stop) : Plan.tree(depth, nodes(depth), branching, stop);
+  }
+
+  /** The same shape with {@code nodesPerDepth} nodes per level (a narrower or wider tree). */
+  public DraftShape withNodesPerDepth(int nodes) {
+    return new DraftShape(maxDepth, branching, nodes);
+  }
+}

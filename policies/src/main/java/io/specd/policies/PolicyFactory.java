@@ -1,0 +1,93 @@
+package io.specd.policies;
+
+import io.specd.policies.adaedl.AdaEdlPolicy;
+import io.specd.policies.bandit.ArmCatalog;
+import io.specd.policies.bandit.BanditPolicy;
+import io.specd.policies.bandit.PriorRegistry;
+import io.specd.policies.budget.BudgetPolicy;
+import io.specd.policies.fixed.StaticPolicy;
+import io.specd.policies.spec.DraftPolicy;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.StopRule;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a new policy for each request by name, for one drafter. The names, which are also what
+ * {@link DraftPolicy#name()} reports (and so what {@code specd bench --json} prints):
+ *
+ * <ul>
+ *   <li>{@code none}: never speculate (plain decoding through the speculative path);
+ *   <li>{@code static-N}: always draft N deep in the drafter's shape, {@code N × nodesPerDepth}
+ *       nodes, no early stop ({@code static} alone means the shape's maximum depth);
+ *   <li>{@code confidence}: Kangaroo's confidence exit, draft to the maximum depth and stop
+ *       expanding below η (0.6 by default);
+ *   <li>{@code adaedl}: the entropy-bound exit with λ adapted online ({@link AdaEdlPolicy});
+ *   <li>{@code tree}: depth and node budget chosen from acceptance per depth and measured costs
+ *       ({@link BudgetPolicy});
+ *   <li>{@code bandit}: the reinforcement learner over whole plans ({@link BanditPolicy}).
+ * </ul>
+ *
+ * <p>Thread-safe: {@link #create} may be called concurrently; bandit policies share their priors
+ * through the registry given here.
+ */
+public final class PolicyFactory {
+  /** The policy names {@link #create} accepts; {@code N} stands for a positive depth. */
+  public static final List<String> NAMES =
+      List.of("none", "static-N", "confidence", "adaedl", "tree", "bandit");
+
+  private static final String STATIC = "static";
+  private static final Pattern STATIC_DEPTH = Pattern.compile("static-([1-9][0-9]{0,3})");
+
+  private final PolicySettings settings;
+  private final PriorRegistry priors;
+  private final ArmCatalog arms;
+
+  /**
+   * @param settings the drafter's shape and every policy's tuning
+   * @param priors the bandit's priors shared across requests (one registry per engine)
+   */
+  public PolicyFactory(PolicySettings settings, PriorRegistry priors) {
+    this.settings = settings;
+    this.priors = priors;
+    this.arms = ArmCatalog.from(settings.shape());
+  }
+
+  /**
+   * A new policy for one request.
+   *
+   * @param name one of {@link #NAMES}
+   * @param seed seed of the policy's random choices (used by {@code bandit})
+   * @throws IllegalArgumentException for an unknown name, listing the known ones
+   */
+  public DraftPolicy create(String name, long seed) {
+    DraftShape shape = settings.shape();
+    return switch (name) {
+      case "none" -> new StaticPolicy("none", Plan.NO_SPECULATION);
+      case STATIC -> staticPolicy(shape.maxDepth());
+      case "confidence" ->
+          new StaticPolicy(
+              "confidence",
+              shape.plan(shape.maxDepth(), StopRule.confidence(settings.confidenceThreshold())));
+      case "adaedl" -> new AdaEdlPolicy(shape, settings.adaEdl());
+      case "tree" -> new BudgetPolicy(shape, settings.budget());
+      case "bandit" -> new BanditPolicy(arms, priors, settings.bandit(), seed);
+      default -> staticPolicy(staticDepth(name));
+    };
+  }
+
+  private DraftPolicy staticPolicy(int depth) {
+    DraftShape shape = settings.shape();
+    return StaticPolicy.of(depth, shape.nodes(depth), shape.branching());
+  }
+
+  private static int staticDepth(String name) {
+    Matcher matcher = STATIC_DEPTH.matcher(name);
+    if (!matcher.matches()) {
+      throw new IllegalArgumentException(
+          "unknown policy '" + name + "'; use one of " + String.join(", ", NAMES));
+    }
+    return Integer.parseInt(matcher.group(1));
+  }
+}

@@ -1,0 +1,141 @@
+package io.specd.policies.budget;
+
+import io.specd.policies.DraftShape;
+import io.specd.policies.spec.DraftContext;
+import io.specd.policies.spec.DraftPolicy;
+import io.specd.policies.spec.Outcome;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.StopRule;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Tree shaping under a node budget, EAGLE-2 style: the drafter expands its tree by cumulative
+ * confidence and keeps the best {@code nodeBudget} nodes; this policy chooses the depth and the
+ * nodes per depth level, and so the budget, that maximise expected committed tokens per expected
+ * step time. The levels considered are the shape's nodes per depth, half and a quarter of it.
+ *
+ * <p>Both expectations are learnt from the outcomes, with exponential forgetting. Expected
+ * committed tokens for depth D at a given width are {@code 1 + Σ_{d≤D} P(first d accepted)}, from
+ * the acceptance per depth observed at that width ({@code DepthAcceptance}). Expected time is
+ * drafting, the measured draft time per drafted depth times D, plus verification, a line fitted to
+ * measured verify time against the rows of the verification batch, {@code batchOccupancy × (nodes +
+ * 1)}, since a full batch multiplies the rows every verification processes. Depth 0 (plain
+ * decoding) competes too. Until the first outcome the policy drafts the full shape; one step in
+ * {@code probeEvery} moves one level deeper, shallower, wider or narrower than the best, in turn,
+ * to keep the estimates of neighbouring budgets current.
+ *
+ * <p>One instance serves one request; not thread-safe.
+ */
+public final class BudgetPolicy implements DraftPolicy {
+  private final DraftShape shape;
+  private final BudgetSettings settings;
+  private final List<DraftShape> widths; // narrowest first
+  private final DepthAcceptance[] acceptance; // per width
+  private final DiscountedLine verifyNanos = new DiscountedLine();
+  private final List<Choice> probes; // offsets from the best choice, tried in turn
+  private double draftNanos;
+  private double draftedDepths;
+  private long steps;
+
+  /**
+   * @param shape the drafter's shape: the deepest depth considered and the widest level
+   * @param settings forgetting and probing
+   */
+  public BudgetPolicy(DraftShape shape, BudgetSettings settings) {
+    this.shape = shape;
+    this.settings = settings;
+    this.widths =
+        IntStream.of(shape.nodesPerDepth() / 4, shape.nodesPerDepth() / 2, shape.nodesPerDepth())
+            .filter(nodes -> nodes >= 1)
+            .distinct()
+            .mapToObj(shape::withNodesPerDepth)
+            .toList();
+    this.acceptance = new DepthAcceptance[widths.size()];
+    for (int w = 0; w < acceptance.length; w++) {
+      acceptance[w] = new DepthAcceptance(shape.maxDepth());
+    }
+    this.probes =
+        widths.size() == 1
+            ? List.of(new Choice(1, 0), new Choice(-1, 0))
+            : List.of(new Choice(1, 0), new Choice(-1, 0), new Choice(0, 1), new Choice(0, -1));
+  }
+
+  /** A depth (0 = no draft) and an index into {@code widths}, or an offset between two. */
+  private record Choice(int depth, int width) {}
+
+  @Override
+  public String name() {
+    return "tree";
+  }
+
+  @Override
+  public Plan plan(DraftContext context) {
+    Choice best = best(context.batchOccupancy());
+    int depth = best.depth();
+    int width = best.width();
+    if (++steps % settings.probeEvery() == 0) {
+      Choice offset = probes.get((int) (steps / settings.probeEvery() % probes.size()));
+      depth = Math.max(0, Math.min(shape.maxDepth(), depth + offset.depth()));
+      width = Math.max(0, Math.min(widths.size() - 1, width + offset.width()));
+    }
+    return depth == 0 ? Plan.NO_SPECULATION : widths.get(width).plan(depth, StopRule.NONE);
+  }
+
+  @Override
+  public void reward(Outcome outcome) {
+    double discount = settings.discount();
+    verifyNanos.add(
+        (double) outcome.batchSize() * (outcome.draftedNodes() + 1),
+        outcome.verifyNanos(),
+        discount);
+    Plan plan = outcome.plan();
+    int width = plan.speculate() ? widthOf(plan) : -1;
+    if (width >= 0 && outcome.draftedDepth() > 0) {
+      acceptance[width].observe(outcome.draftedDepth(), outcome.accepted(), discount);
+      draftNanos = draftNanos * discount + outcome.draftNanos();
+      draftedDepths = draftedDepths * discount + outcome.draftedDepth();
+    }
+  }
+
+  private int widthOf(Plan plan) {
+    for (int w = 0; w < widths.size(); w++) {
+      if (widths.get(w).plan(plan.maxDepth(), plan.stop()).equals(plan)) {
+        return w;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The (depth, width) with the highest expected committed tokens per nanosecond. Depth 0 (no
+   * draft) keeps the width of the best draft, so that probes from it try that draft's neighbours.
+   */
+  private Choice best(int occupancy) {
+    if (verifyNanos.isEmpty()) {
+      return new Choice(shape.maxDepth(), widths.size() - 1);
+    }
+    double draftPerDepth = draftedDepths > 0 ? draftNanos / draftedDepths : 0;
+    Choice best = new Choice(1, widths.size() - 1);
+    double bestRate = 0;
+    for (int width = 0; width < widths.size(); width++) {
+      double[] survival = acceptance[width].survival();
+      double committed = 1;
+      for (int depth = 1; depth <= shape.maxDepth(); depth++) {
+        committed += survival[depth - 1];
+        double rate = committed / expectedNanos(depth, width, draftPerDepth, occupancy);
+        if (rate > bestRate) {
+          bestRate = rate;
+          best = new Choice(depth, width);
+        }
+      }
+    }
+    boolean plainIsFaster = 1 / expectedNanos(0, best.width(), draftPerDepth, occupancy) > bestRate;
+    return plainIsFaster ? new Choice(0, best.width()) : best;
+  }
+
+  private double expectedNanos(int depth, int width, double draftPerDepth, int occupancy) {
+    double rows = (double) occupancy * (widths.get(width).nodes(depth) + 1);
+    return Math.max(1, draftPerDepth * depth + verifyNanos.predict(rows));
+  }
+}

@@ -1,0 +1,59 @@
+package io.specd.policies.budget;
+
+/**
+ * How far drafts survive verification, estimated with exponential forgetting: for each depth d, the
+ * probability that some draft token at depth d is accepted given that d - 1 were, counted over the
+ * steps that drafted at least d deep and accepted d - 1 tokens. A depth not yet measured borrows
+ * the estimate of the depth above it through one pseudo-observation (0.5 for depth 1), so a deeper
+ * draft is assumed to do as well as the deepest one seen until it has been tried. Not thread-safe.
+ */
+final class DepthAcceptance {
+  private static final double PRIOR_WEIGHT = 1;
+  private static final double FIRST_DEPTH_PRIOR = 0.5;
+
+  private final double[] reached;
+  private final double[] accepted;
+
+  /**
+   * @param maxDepth the deepest depth tracked
+   */
+  DepthAcceptance(int maxDepth) {
+    this.reached = new double[maxDepth];
+    this.accepted = new double[maxDepth];
+  }
+
+  /**
+   * Records a verified draft.
+   *
+   * @param draftedDepth depth of the deepest drafted node
+   * @param acceptedTokens draft tokens accepted
+   * @param discount weight kept by earlier drafts
+   */
+  void observe(int draftedDepth, int acceptedTokens, double discount) {
+    for (int d = 0; d < reached.length; d++) {
+      reached[d] *= discount;
+      accepted[d] *= discount;
+    }
+    int deepest = Math.min(Math.min(draftedDepth, reached.length), acceptedTokens + 1);
+    for (int d = 1; d <= deepest; d++) {
+      reached[d - 1]++;
+      if (acceptedTokens >= d) {
+        accepted[d - 1]++;
+      }
+    }
+  }
+
+  /** Index d - 1 holds the probability that the first d draft tokens are all accepted. */
+  double[] survival() {
+    double[] survival = new double[reached.length];
+    double prior = FIRST_DEPTH_PRIOR;
+    double all = 1;
+    for (int d = 0; d < reached.length; d++) {
+      double rate = (accepted[d] + PRIOR_WEIGHT * prior) / (reached[d] + PRIOR_WEIGHT);
+      all *= rate;
+      survival[d] = all;
+      prior = rate;
+    }
+    return survival;
+  }
+}

@@ -1,0 +1,43 @@
+package io.specd.policies.budget;
+
+/**
+ * A straight line {@code y = a + b·x} fitted by least squares with exponential forgetting, used to
+ * predict verification time from the rows a verification batch processes. The slope is never
+ * negative (more rows never verify faster) and is taken as zero while the observed {@code x} do not
+ * vary enough to measure it. Not thread-safe.
+ */
+final class DiscountedLine {
+  private static final double MIN_RELATIVE_SPREAD = 1e-9;
+
+  private double weight;
+  private double sumX;
+  private double sumY;
+  private double sumXx;
+  private double sumXy;
+
+  /** Adds a point after scaling the earlier ones by {@code discount}. */
+  void add(double x, double y, double discount) {
+    weight = weight * discount + 1;
+    sumX = sumX * discount + x;
+    sumY = sumY * discount + y;
+    sumXx = sumXx * discount + x * x;
+    sumXy = sumXy * discount + x * y;
+  }
+
+  /** True before the first point. */
+  boolean isEmpty() {
+    return weight == 0;
+  }
+
+  /** The fitted value at {@code x}; the mean of {@code y} while the slope cannot be measured. */
+  double predict(double x) {
+    double meanX = sumX / weight;
+    double meanY = sumY / weight;
+    double varianceX = sumXx / weight - meanX * meanX;
+    if (varianceX <= MIN_RELATIVE_SPREAD * (meanX * meanX + 1)) {
+      return meanY;
+    }
+    double slope = Math.max(0, (sumXy / weight - meanX * meanY) / varianceX);
+    return meanY + slope * (x - meanX);
+  }
+}

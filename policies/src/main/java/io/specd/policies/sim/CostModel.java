@@ -1,0 +1,51 @@
+package io.specd.policies.sim;
+
+import java.util.random.RandomGenerator;
+
+/**
+ * Simulated step costs. Verification costs a fixed amount plus a cost per row of the batch's
+ * forward pass, where a batch of {@code batchOccupancy} sequences each verifying {@code nodes + 1}
+ * rows (the draft nodes and the root) processes {@code batchOccupancy × (nodes + 1)} rows; so full
+ * batches make every drafted node expensive. Drafting costs a fixed amount per drafted depth (one
+ * drafter forward per level). Every cost is multiplied by log-normal noise of mean 1, as measured
+ * wall times would be.
+ *
+ * @param verifyFixedNanos cost of a verification forward independent of its size (&gt; 0)
+ * @param verifyPerNodeNanos cost per verified row (≥ 0)
+ * @param draftPerDepthNanos cost per drafted depth (≥ 0)
+ * @param noise standard deviation of the log of the noise factor (≥ 0)
+ */
+public record CostModel(
+    long verifyFixedNanos, long verifyPerNodeNanos, long draftPerDepthNanos, double noise) {
+
+  public CostModel {
+    if (verifyFixedNanos <= 0 || verifyPerNodeNanos < 0 || draftPerDepthNanos < 0) {
+      throw new IllegalArgumentException(
+          "costs need a fixed verify cost > 0 and per-node and per-depth costs >= 0, got "
+              + verifyFixedNanos
+              + ", "
+              + verifyPerNodeNanos
+              + ", "
+              + draftPerDepthNanos);
+    }
+    if (!(noise >= 0) || Double.isInfinite(noise)) {
+      throw new IllegalArgumentException("noise must be a finite number >= 0, got " + noise);
+    }
+  }
+
+  /** Verification time of {@code nodes} draft nodes in a batch of {@code batchOccupancy}. */
+  public long verifyNanos(int nodes, int batchOccupancy, RandomGenerator random) {
+    double rows = (double) batchOccupancy * (nodes + 1);
+    return noisy(verifyFixedNanos + verifyPerNodeNanos * rows, random);
+  }
+
+  /** Drafting time of a draft {@code depth} deep (0 when nothing is drafted). */
+  public long draftNanos(int depth, RandomGenerator random) {
+    return depth == 0 ? 0 : noisy((double) draftPerDepthNanos * depth, random);
+  }
+
+  private long noisy(double nanos, RandomGenerator random) {
+    double factor = Math.exp(noise * random.nextGaussian() - noise * noise / 2);
+    return Math.round(nanos * factor);
+  }
+}

@@ -1,0 +1,38 @@
+package io.specd.policies;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.StopRule;
+import org.junit.jupiter.api.Test;
+
+class DraftShapeTest {
+
+  @Test
+  void shouldPlanAChainForAChainShape() {
+    assertThat(DraftShape.chain(6).plan(3, StopRule.NONE)).isEqualTo(Plan.chain(3, StopRule.NONE));
+  }
+
+  @Test
+  void shouldBudgetNodesPerDepthForATreeShape() {
+    Plan plan = DraftShape.tree(4, 10, 8).plan(3, StopRule.confidence(0.6));
+
+    assertThat(plan).isEqualTo(Plan.tree(3, 24, 10, StopRule.confidence(0.6)));
+  }
+
+  @Test
+  void shouldGiveEachShippedDrafterItsShape() {
+    assertThat(DraftShape.forDrafter("kangaroo")).isEqualTo(DraftShape.chain(6));
+    assertThat(DraftShape.forDrafter("medusa").plan(4, StopRule.NONE).nodeBudget()).isEqualTo(32);
+    assertThat(DraftShape.forDrafter("clover").isChain()).isFalse();
+    assertThat(DraftShape.forDrafter("unknown")).isEqualTo(DraftShape.chain(4));
+  }
+
+  @Test
+  void shouldRejectEmptyShapes() {
+    assertThatThrownBy(() -> DraftShape.tree(0, 1, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(">= 1");
+  }
+}
