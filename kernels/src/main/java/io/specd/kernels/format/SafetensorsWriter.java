@@ -45,6 +45,11 @@ public final class SafetensorsWriter {
     return this;
   }
 
+  /** The tensors put so far, by name, in order. */
+  public Map<String, Tensor> tensors() {
+    return java.util.Collections.unmodifiableMap(tensors);
+  }
+
   public SafetensorsWriter metadata(String key, String value) {
     metadata.put(key, value);
     return this;

@@ -128,9 +128,12 @@ public final class SpeculativeDecoder implements Decoder {
       }
       while (true) {
         long stepStart = System.nanoTime();
-        Plan plan =
+        // the tree must fit the cache, and drafting past the last token to generate is wasted
+        Plan planned =
             policy.plan(
                 new DraftContext(drafter.name(), request.sampling().temperature(), count, 1));
+        Plan plan =
+            planned.limitedTo(cache.capacity() - cache.length() - 1, generated.length - count - 1);
         Acceptance acceptance;
         Proposal proposal;
         long drafting;
@@ -158,7 +161,7 @@ public final class SpeculativeDecoder implements Decoder {
         record(proposal.tree(), acceptance);
         policy.reward(
             outcome(
-                plan,
+                planned,
                 proposal.tree(),
                 acceptance,
                 drafting,

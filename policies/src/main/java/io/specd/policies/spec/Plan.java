@@ -41,6 +41,18 @@ public record Plan(boolean speculate, int maxDepth, int nodeBudget, int branchin
     return new Plan(true, depth, nodes, branching, stop);
   }
 
+  /**
+   * The same plan cut to fit: at most {@code nodes} draft nodes and {@code depth} deep (the room
+   * left in a KV cache, the tokens left to generate); no speculation when nothing fits.
+   */
+  public Plan limitedTo(int nodes, int depth) {
+    int newDepth = Math.min(Math.min(maxDepth, depth), nodes);
+    if (!speculate || newDepth < 1) {
+      return NO_SPECULATION;
+    }
+    return new Plan(true, newDepth, Math.min(nodeBudget, nodes), branching, stop);
+  }
+
   /** The same plan with another stop rule. */
   public Plan withStop(StopRule newStop) {
     return new Plan(speculate, maxDepth, nodeBudget, branching, newStop);

@@ -1,21 +1,17 @@
 package io.specd.streams.cli;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.specd.kernels.generate.AutoregressiveDecoder;
 import io.specd.kernels.generate.Decoder;
 import io.specd.kernels.generate.GenerationRequest;
-import io.specd.kernels.generate.GenerationResult;
 import io.specd.kernels.generate.TokenSink;
-import io.specd.kernels.llama.ForwardOptions;
-import io.specd.kernels.llama.KvCache;
+import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.KvCachePool;
-import io.specd.kernels.llama.LlamaForward;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.runtime.OpProfile;
+import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.SamplingParams;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +19,11 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,10 +38,11 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Measure tokens/s of autoregressive decoding over a prompt set.")
+    description =
+        "Measure plain decoding and every drafter and policy on the same prompts, greedy and"
+            + " sampled.")
 final class BenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int PROFILED_STEPS = 16;
 
   @Spec CommandSpec spec;
   @Mixin ModelOptions modelOptions;
@@ -67,10 +68,42 @@ final class BenchCommand implements Callable<Integer> {
           "Untimed generations before measuring, to warm up the JIT (default: ${DEFAULT-VALUE}).")
   int warmup;
 
+  @Option(
+      names = "--drafters",
+      paramLabel = "LIST",
+      split = ",",
+      description =
+          "Drafters to measure (default: none and every drafter whose heads ship for the model).")
+  List<String> drafters;
+
+  @Option(
+      names = "--heads",
+      paramLabel = "KIND=FILE",
+      description = "Heads of a drafter (default: those shipped for the model); repeatable.")
+  Map<String, Path> heads = new HashMap<>();
+
+  @Option(
+      names = "--policies",
+      paramLabel = "LIST",
+      split = ",",
+      defaultValue = "static",
+      description = "Draft policies to measure per drafter (default: ${DEFAULT-VALUE}).")
+  List<String> policies;
+
+  @Option(
+      names = "--temperatures",
+      paramLabel = "LIST",
+      split = ",",
+      defaultValue = "0,0.8",
+      description =
+          "Sampling temperatures; 0 is greedy. Prompt i samples with seed i (default:"
+              + " ${DEFAULT-VALUE}).")
+  List<Double> temperatures;
+
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
   boolean json;
 
-  /** One measured configuration. */
+  /** One measured configuration, summed over the prompts. */
   record Run(
       String drafter,
       String policy,
@@ -78,7 +111,12 @@ final class BenchCommand implements Callable<Integer> {
       long tokens,
       long nanos,
       long steps,
-      long committedBySteps) {
+      long committedBySteps,
+      long drafted,
+      long accepted,
+      long[] acceptedPerDepth,
+      long[] draftedPerDepth,
+      double opsPerStep) {
     double tokensPerSecond() {
       return tokens * 1e9 / nanos;
     }
@@ -86,6 +124,18 @@ final class BenchCommand implements Callable<Integer> {
     /** Tokens committed per target forward after the prefill, counting the bonus token. */
     double meanAccepted() {
       return steps == 0 ? 1.0 : (double) committedBySteps / steps;
+    }
+
+    double acceptanceRate() {
+      return drafted == 0 ? 0.0 : (double) accepted / drafted;
+    }
+
+    double[] acceptanceByDepth() {
+      double[] rates = new double[draftedPerDepth.length];
+      for (int d = 0; d < rates.length; d++) {
+        rates[d] = draftedPerDepth[d] == 0 ? 0 : (double) acceptedPerDepth[d] / draftedPerDepth[d];
+      }
+      return rates;
     }
   }
 
@@ -96,82 +146,136 @@ final class BenchCommand implements Callable<Integer> {
       List<int[]> promptTokens =
           promptTexts.stream().map(p -> model.tokenizer().encodePrompt(p)).toList();
       int longest = promptTokens.stream().mapToInt(p -> p.length).max().orElse(1);
+      List<Run> runs = new ArrayList<>();
       try (KvCachePool pool =
           new KvCachePool(
               model, 1, Math.min(model.config().contextLength(), longest + maxTokens))) {
-        Decoder baseline = new AutoregressiveDecoder(model, pool);
-        for (int i = 0; i < warmup; i++) {
-          baseline.generate(
-              new GenerationRequest(promptTokens.get(0), maxTokens, SamplingParams.GREEDY),
-              TokenSink.IGNORE);
+        for (String drafter : drafterNames(model)) {
+          for (String policy : drafter.equals(DecodingOptions.NONE) ? List.of("none") : policies) {
+            try (LoadedDecoder loaded = load(model, pool, drafter, policy)) {
+              warmUp(loaded.decoder(), promptTokens.get(0));
+              double ops = opsPerStep(loaded.decoder(), promptTokens.get(0));
+              for (double temperature : temperatures) {
+                runs.add(measure(loaded, promptTokens, temperature, ops));
+              }
+            }
+          }
         }
-        Run run = measure(baseline, promptTokens, SamplingParams.GREEDY);
-        double ops = opsPerDecodeStep(model, pool);
-        report(model, promptTexts.size(), ops, List.of(run));
+        report(model, promptTexts.size(), runs);
       }
     }
     return 0;
   }
 
-  private Run measure(Decoder decoder, List<int[]> prompts, SamplingParams sampling) {
+  /** The drafters to measure: as asked, else plain decoding and every drafter with heads. */
+  private List<String> drafterNames(LlamaModel model) {
+    if (drafters != null) {
+      return drafters;
+    }
+    List<String> names = new ArrayList<>(List.of(DecodingOptions.NONE));
+    for (DrafterKind kind : DrafterKind.values()) {
+      if (LoadedDecoder.heads(kind, model, heads.get(kind.id())).isPresent()) {
+        names.add(kind.id());
+      }
+    }
+    return names;
+  }
+
+  private LoadedDecoder load(LlamaModel model, KvCachePool pool, String drafter, String policy) {
+    if (drafter.equals(DecodingOptions.NONE)) {
+      return LoadedDecoder.plain(model, pool);
+    }
+    DrafterKind kind = DrafterKind.of(drafter);
+    Path checkpoint =
+        LoadedDecoder.heads(kind, model, heads.get(kind.id()))
+            .orElseThrow(() -> LoadedDecoder.noHeads(kind, model));
+    return LoadedDecoder.speculative(
+        model, pool, kind, checkpoint, policy, 0, AcceptanceMode.LOSSLESS);
+  }
+
+  private void warmUp(Decoder decoder, int[] prompt) {
+    for (int i = 0; i < warmup; i++) {
+      decoder.generate(
+          new GenerationRequest(prompt, maxTokens, SamplingParams.GREEDY), TokenSink.IGNORE);
+    }
+  }
+
+  private Run measure(
+      LoadedDecoder loaded, List<int[]> prompts, double temperature, double opsPerStep) {
     long tokens = 0;
     long nanos = 0;
     long steps = 0;
     long committedBySteps = 0;
-    for (int[] prompt : prompts) {
-      GenerationResult result =
-          decoder.generate(new GenerationRequest(prompt, maxTokens, sampling), TokenSink.IGNORE);
-      tokens += result.stats().generatedTokens();
-      nanos += result.stats().prefillNanos() + result.stats().decodeNanos();
-      steps += result.stats().steps();
-      committedBySteps += result.stats().generatedTokens() - 1; // the first comes from the prefill
+    long drafted = 0;
+    long accepted = 0;
+    long[] acceptedPerDepth = new long[0];
+    long[] draftedPerDepth = new long[0];
+    for (int i = 0; i < prompts.size(); i++) {
+      SamplingParams sampling = new SamplingParams(temperature, 0, 1.0, i);
+      DecodeStats s =
+          loaded
+              .decoder()
+              .generate(
+                  new GenerationRequest(prompts.get(i), maxTokens, sampling), TokenSink.IGNORE)
+              .stats();
+      tokens += s.generatedTokens();
+      nanos += s.prefillNanos() + s.decodeNanos();
+      steps += s.steps();
+      committedBySteps += s.generatedTokens() - 1; // the first comes from the prefill
+      drafted += s.draftedTokens();
+      accepted += s.acceptedTokens();
+      acceptedPerDepth = add(acceptedPerDepth, s.acceptedPerDepth());
+      draftedPerDepth = add(draftedPerDepth, s.draftedPerDepth());
     }
     return new Run(
-        decoder.name(), "none", sampling.temperature(), tokens, nanos, steps, committedBySteps);
+        loaded.decoder().name(),
+        loaded.policy(),
+        temperature,
+        tokens,
+        nanos,
+        steps,
+        committedBySteps,
+        drafted,
+        accepted,
+        acceptedPerDepth,
+        draftedPerDepth,
+        opsPerStep);
   }
 
-  /** Top-level PyTorch ops of one single-token decode step, averaged over a few steps. */
-  private static double opsPerDecodeStep(LlamaModel model, KvCachePool pool) throws IOException {
-    KvCache cache = pool.allocate();
-    try {
-      int[] token = {model.config().bosId()};
-      decodeOne(model, cache, token);
-      int ops =
-          OpProfile.countOps(
-              () -> {
-                for (int i = 0; i < PROFILED_STEPS; i++) {
-                  decodeOne(model, cache, token);
-                }
-              });
-      return (double) ops / PROFILED_STEPS;
-    } finally {
-      cache.release();
+  private static long[] add(long[] sum, long[] more) {
+    long[] out = Arrays.copyOf(sum, Math.max(sum.length, more.length));
+    for (int i = 0; i < more.length; i++) {
+      out[i] += more[i];
     }
+    return out;
   }
 
-  private static void decodeOne(LlamaModel model, KvCache cache, int[] token) {
-    try (NDManager step = model.manager().newSubManager()) {
-      LlamaForward.forward(
-              model,
-              SequenceInput.causal(cache, token),
-              ForwardOptions.lastLogits(model.config()),
-              step)
-          .logits()
-          .toFloatArray();
-      cache.commit(0);
-    }
+  /**
+   * Top-level PyTorch ops per target forward of one greedy generation (the prefill counts as one):
+   * drafting, verification and acceptance together.
+   */
+  private double opsPerStep(Decoder decoder, int[] prompt) throws IOException {
+    int[] steps = new int[1];
+    int ops =
+        OpProfile.countOps(
+            () ->
+                steps[0] =
+                    decoder
+                        .generate(
+                            new GenerationRequest(prompt, maxTokens, SamplingParams.GREEDY),
+                            TokenSink.IGNORE)
+                        .stats()
+                        .steps());
+    return (double) ops / (steps[0] + 1);
   }
 
-  private void report(LlamaModel model, int promptCount, double ops, List<Run> runs)
-      throws IOException {
+  private void report(LlamaModel model, int promptCount, List<Run> runs) throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    double baseline = runs.get(0).tokensPerSecond();
     if (json) {
       ObjectNode root = JSON.createObjectNode();
       root.put("model", model.source().getFileName().toString());
       root.put("prompts", promptCount);
       root.put("max_tokens", maxTokens);
-      root.put("ops_per_decode_step", ops);
       root.set("machine", Machine.describe(JSON));
       ArrayNode array = root.putArray("runs");
       for (Run run : runs) {
@@ -181,9 +285,13 @@ final class BenchCommand implements Callable<Integer> {
         r.put("temperature", run.temperature());
         r.put("tokens_per_second", run.tokensPerSecond());
         r.put("mean_accepted", run.meanAccepted());
-        r.put("acceptance_rate", 0.0);
-        r.put("speedup_vs_baseline", run.tokensPerSecond() / baseline);
+        r.put("acceptance_rate", run.acceptanceRate());
+        r.put("speedup_vs_baseline", speedup(run, runs));
+        ArrayNode depths = r.putArray("acceptance_per_depth");
+        Arrays.stream(run.acceptanceByDepth()).forEach(depths::add);
+        r.put("ops_per_step", run.opsPerStep());
         r.put("generated_tokens", run.tokens());
+        r.put("steps", run.steps());
         r.put("seconds", run.nanos() / 1e9);
       }
       out.println(JSON.writeValueAsString(root));
@@ -196,21 +304,45 @@ final class BenchCommand implements Callable<Integer> {
           promptCount,
           maxTokens);
       out.printf(
-          "%-9s %-9s %6s %12s %14s %9s%n",
-          "drafter", "policy", "temp", "tokens/s", "mean accepted", "speedup");
+          "%-9s %-11s %5s %10s %9s %8s %6s %6s  %s%n",
+          "drafter",
+          "policy",
+          "temp",
+          "tokens/s",
+          "speedup",
+          "accepted",
+          "rate",
+          "ops",
+          "acceptance per depth");
       for (Run run : runs) {
+        StringBuilder depths = new StringBuilder();
+        for (double rate : run.acceptanceByDepth()) {
+          depths.append(String.format("%.2f ", rate));
+        }
         out.printf(
-            "%-9s %-9s %6.2f %12.1f %14.2f %8.2fx%n",
+            "%-9s %-11s %5.2f %10.1f %8.2fx %8.2f %6.2f %6.0f  %s%n",
             run.drafter(),
             run.policy(),
             run.temperature(),
             run.tokensPerSecond(),
+            speedup(run, runs),
             run.meanAccepted(),
-            run.tokensPerSecond() / baseline);
+            run.acceptanceRate(),
+            run.opsPerStep(),
+            depths.toString().trim());
       }
-      out.printf("ops per decode step: %.1f%n", ops);
     }
     out.flush();
+  }
+
+  /** A run's tokens/s over plain decoding's at the same temperature (NaN if that was not run). */
+  private static double speedup(Run run, List<Run> runs) {
+    return runs.stream()
+        .filter(r -> r.drafter().equals(DecodingOptions.NONE))
+        .filter(r -> r.temperature() == run.temperature())
+        .findFirst()
+        .map(baseline -> run.tokensPerSecond() / baseline.tokensPerSecond())
+        .orElse(Double.NaN);
   }
 
   private List<String> readPrompts() throws IOException {

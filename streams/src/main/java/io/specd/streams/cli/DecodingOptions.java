@@ -1,18 +1,24 @@
 package io.specd.streams.cli;
 
-import io.specd.kernels.generate.AutoregressiveDecoder;
-import io.specd.kernels.generate.Decoder;
+import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.policies.spec.SamplingParams;
+import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** Sampling and drafting options shared by {@code generate} and {@code bench}. */
 final class DecodingOptions {
-  /** The drafters this build offers. */
-  enum Drafter {
-    none
-  }
+  /** Plain decoding, no drafter. */
+  static final String NONE = "none";
+
+  /** The drafter used when none is named: the fastest by {@code specd bench}. */
+  static final String DEFAULT_DRAFTER = "medusa";
+
+  /** The policy used when none is named. */
+  static final String DEFAULT_POLICY = "static";
 
   @Option(
       names = "--temperature",
@@ -46,21 +52,57 @@ final class DecodingOptions {
   @Option(
       names = "--drafter",
       paramLabel = "D",
-      defaultValue = "none",
-      description = "Drafter: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-  Drafter drafter;
+      description =
+          "Drafter: none, medusa, clover or kangaroo (default: "
+              + DEFAULT_DRAFTER
+              + " when heads for the model ship with specd, else none).")
+  String drafter;
+
+  @Option(
+      names = "--heads",
+      paramLabel = "FILE",
+      description =
+          "Head checkpoint of the drafter (default: the heads shipped for the default model).")
+  Path heads;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "X",
+      defaultValue = DEFAULT_POLICY,
+      description =
+          "Draft policy: static, static-N, confidence, adaedl, tree, bandit or none (default:"
+              + " ${DEFAULT-VALUE}).")
+  String policy;
+
+  @Option(
+      names = "--typical-acceptance",
+      description =
+          "Accept drafts by Medusa's typical acceptance at T > 0: faster, but LOSSY (the output no"
+              + " longer follows the model's distribution).")
+  boolean typicalAcceptance;
 
   SamplingParams sampling() {
     return new SamplingParams(temperature, topK, topP, seed);
   }
 
-  Decoder decoder(LlamaModel model, KvCachePool pool) {
-    return switch (drafter) {
-      case none -> new AutoregressiveDecoder(model, pool);
-    };
-  }
-
-  String policyName() {
-    return drafter == Drafter.none ? "none" : "static";
+  /** The decoder the options ask for: plain decoding, or a drafter with its heads and policy. */
+  LoadedDecoder decoder(LlamaModel model, KvCachePool pool) {
+    if (NONE.equals(drafter)) {
+      return LoadedDecoder.plain(model, pool);
+    }
+    if (drafter == null && heads != null) {
+      throw new IllegalArgumentException("--heads needs --drafter to say what kind they are");
+    }
+    DrafterKind kind = DrafterKind.of(drafter == null ? DEFAULT_DRAFTER : drafter);
+    Optional<Path> checkpoint = LoadedDecoder.heads(kind, model, heads);
+    if (checkpoint.isEmpty()) {
+      if (drafter == null) { // the default drafter has no heads for this model
+        return LoadedDecoder.plain(model, pool);
+      }
+      throw LoadedDecoder.noHeads(kind, model);
+    }
+    AcceptanceMode mode =
+        typicalAcceptance ? AcceptanceMode.TYPICAL_LOSSY : AcceptanceMode.LOSSLESS;
+    return LoadedDecoder.speculative(model, pool, kind, checkpoint.get(), policy, seed, mode);
   }
 }

@@ -54,15 +54,16 @@ final class GenerateCommand implements Callable<Integer> {
       request.checkFits(model.config().contextLength());
       PrintWriter out = spec.commandLine().getOut();
       try (KvCachePool pool =
-          new KvCachePool(
-              model,
-              1,
-              Math.min(model.config().contextLength(), promptTokens.length + maxTokens))) {
-        Decoder decoder = decoding.decoder(model, pool);
+              new KvCachePool(
+                  model,
+                  1,
+                  Math.min(model.config().contextLength(), promptTokens.length + maxTokens));
+          LoadedDecoder loaded = decoding.decoder(model, pool)) {
+        Decoder decoder = loaded.decoder();
         GenerationResult result;
         if (json) {
           result = decoder.generate(request, token -> true);
-          out.println(JSON.writeValueAsString(toJson(model, decoder, result)));
+          out.println(JSON.writeValueAsString(toJson(model, loaded, result)));
         } else {
           IncrementalDecoder text = new IncrementalDecoder(model.tokenizer(), promptTokens);
           result =
@@ -78,11 +79,13 @@ final class GenerateCommand implements Callable<Integer> {
           spec.commandLine()
               .getErr()
               .printf(
-                  "[%d tokens, %.1f tokens/s, %.2f tokens per step, drafter %s, finish %s]%n",
+                  "[%d tokens, %.1f tokens/s, %.2f tokens per step, drafter %s, policy %s,"
+                      + " finish %s]%n",
                   s.generatedTokens(),
                   s.tokensPerSecond(),
                   s.meanAccepted(),
                   decoder.name(),
+                  loaded.policy(),
                   result.finishReason().openAiName());
         }
         out.flush();
@@ -91,7 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
     return 0;
   }
 
-  private ObjectNode toJson(LlamaModel model, Decoder decoder, GenerationResult result) {
+  private ObjectNode toJson(LlamaModel model, LoadedDecoder loaded, GenerationResult result) {
     ObjectNode root = JSON.createObjectNode();
     root.put("text", model.tokenizer().decode(result.tokens()));
     var tokens = root.putArray("tokens");
@@ -108,8 +111,14 @@ final class GenerateCommand implements Callable<Integer> {
     stats.put("acceptance_rate", s.acceptanceRate());
     stats.put("tokens_per_second", s.tokensPerSecond());
     stats.put("time_to_first_token_ms", s.prefillNanos() / 1e6);
-    stats.put("drafter", decoder.name());
-    stats.put("policy", decoding.policyName());
+    stats.put("drafted_tokens", s.draftedTokens());
+    stats.put("accepted_tokens", s.acceptedTokens());
+    var perDepth = stats.putArray("acceptance_per_depth");
+    for (double rate : s.acceptanceByDepth()) {
+      perDepth.add(rate);
+    }
+    stats.put("drafter", loaded.decoder().name());
+    stats.put("policy", loaded.policy());
     return root;
   }
 }

@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -34,16 +36,61 @@ class GenerateCommandTest {
 
   @Test
   void generateJsonShouldReproduceTheReferenceCompletion() throws Exception {
-    Outcome outcome =
-        run(
-            "generate",
-            "--model",
-            model().toString(),
-            "--prompt",
-            "Once upon a time",
-            "--max-tokens",
-            "256",
-            "--json");
+    JsonNode result = generateReference("--drafter", "none");
+    JsonNode stats = result.path("stats");
+    assertThat(stats.path("steps").asInt()).isEqualTo(255);
+    assertThat(stats.path("mean_accepted").asDouble()).isEqualTo(1.0);
+    assertThat(stats.path("tokens_per_second").asDouble()).isPositive();
+    assertThat(stats.path("drafter").asText()).isEqualTo("none");
+    assertThat(stats.path("policy").asText()).isEqualTo("none");
+  }
+
+  @Test
+  void theDefaultDrafterShouldReproduceTheReferenceCompletionInFewerSteps() throws Exception {
+    JsonNode stats = generateReference().path("stats");
+    assertThat(stats.path("drafter").asText()).isEqualTo(DecodingOptions.DEFAULT_DRAFTER);
+    assertThat(stats.path("steps").asInt()).isLessThan(255);
+    assertThat(stats.path("mean_accepted").asDouble()).isGreaterThan(1.0);
+    assertThat(stats.path("accepted_tokens").asInt()).isPositive();
+    assertThat(stats.path("acceptance_per_depth")).isNotEmpty();
+  }
+
+  @Test
+  void everyDrafterShouldReproduceTheReferenceCompletion() throws Exception {
+    for (String drafter : new String[] {"medusa", "clover", "kangaroo"}) {
+      JsonNode stats = generateReference("--drafter", drafter).path("stats");
+      assertThat(stats.path("drafter").asText()).isEqualTo(drafter);
+      assertThat(stats.path("mean_accepted").asDouble()).isGreaterThan(1.0);
+    }
+  }
+
+  @Test
+  void unknownDraftersAndPoliciesShouldBeRejectedByName() {
+    Outcome drafter =
+        run("generate", "--model", model().toString(), "--prompt", "Hi", "--drafter", "eagle");
+    assertThat(drafter.exitCode()).isEqualTo(2);
+    assertThat(drafter.err()).contains("unknown drafter 'eagle'").doesNotContain("Exception");
+    Outcome policy =
+        run("generate", "--model", model().toString(), "--prompt", "Hi", "--policy", "greedy");
+    assertThat(policy.exitCode()).isEqualTo(2);
+    assertThat(policy.err()).contains("unknown policy 'greedy'").doesNotContain("Exception");
+  }
+
+  /** Greedy "Once upon a time", 256 tokens, checked against llama.cpp's reference text. */
+  private JsonNode generateReference(String... options) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "generate",
+                "--model",
+                model().toString(),
+                "--prompt",
+                "Once upon a time",
+                "--max-tokens",
+                "256",
+                "--json"));
+    args.addAll(List.of(options));
+    Outcome outcome = run(args.toArray(String[]::new));
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     JsonNode result = JSON.readTree(outcome.out());
     String reference =
@@ -56,12 +103,7 @@ class GenerateCommandTest {
     assertThat(result.path("text").asText()).isEqualTo(expected);
     assertThat(result.path("tokens")).hasSize(256);
     assertThat(result.path("finish_reason").asText()).isEqualTo("length");
-    JsonNode stats = result.path("stats");
-    assertThat(stats.path("steps").asInt()).isEqualTo(255);
-    assertThat(stats.path("mean_accepted").asDouble()).isEqualTo(1.0);
-    assertThat(stats.path("tokens_per_second").asDouble()).isPositive();
-    assertThat(stats.path("drafter").asText()).isEqualTo("none");
-    assertThat(stats.has("policy")).isTrue();
+    return result;
   }
 
   @Test
@@ -117,7 +159,7 @@ class GenerateCommandTest {
   }
 
   @Test
-  void benchJsonShouldReportTheBaseline() throws Exception {
+  void benchJsonShouldMeasureEveryDrafterGreedyAndSampled() throws Exception {
     Path prompts = Files.createTempFile("prompts", ".txt");
     Files.writeString(prompts, "Once upon a time\nThe dog\n");
     Outcome outcome =
@@ -135,11 +177,31 @@ class GenerateCommandTest {
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     JsonNode result = JSON.readTree(outcome.out());
     assertThat(result.path("prompts").asInt()).isEqualTo(2);
-    assertThat(result.path("ops_per_decode_step").asDouble()).isGreaterThan(50);
-    JsonNode baseline = result.path("runs").get(0);
-    assertThat(baseline.path("drafter").asText()).isEqualTo("none");
+    JsonNode runs = result.path("runs");
+    List<String> measured = new ArrayList<>();
+    runs.forEach(r -> measured.add(r.path("drafter").asText() + "@" + r.path("temperature")));
+    assertThat(measured)
+        .containsExactly(
+            "none@0.0",
+            "none@0.8",
+            "medusa@0.0",
+            "medusa@0.8",
+            "clover@0.0",
+            "clover@0.8",
+            "kangaroo@0.0",
+            "kangaroo@0.8");
+    JsonNode baseline = runs.get(0);
     assertThat(baseline.path("tokens_per_second").asDouble()).isPositive();
     assertThat(baseline.path("speedup_vs_baseline").asDouble()).isEqualTo(1.0);
+    assertThat(baseline.path("ops_per_step").asDouble()).isGreaterThan(50);
+    for (JsonNode run : runs) {
+      assertThat(run.path("mean_accepted").asDouble()).isGreaterThanOrEqualTo(1.0);
+      assertThat(run.path("speedup_vs_baseline").asDouble()).isPositive();
+      if (!run.path("drafter").asText().equals("none")) {
+        assertThat(run.path("acceptance_rate").asDouble()).isPositive();
+        assertThat(run.path("acceptance_per_depth")).isNotEmpty();
+      }
+    }
   }
 
   private static JsonNode field(Outcome outcome, String name) {

@@ -1,0 +1,140 @@
+package io.specd.kernels.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.specd.kernels.TestModels;
+import io.specd.kernels.generate.AutoregressiveDecoder;
+import io.specd.kernels.generate.GenerationRequest;
+import io.specd.kernels.generate.GenerationResult;
+import io.specd.kernels.generate.TokenSink;
+import io.specd.kernels.heads.BundledHeads;
+import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.llama.KvCachePool;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.policies.fixed.StaticPolicy;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.SamplingParams;
+import io.specd.policies.spec.StopRule;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Greedy speculative decoding is lossless: for every drafter (with the heads that ship for the
+ * default model), tree shape, depth and stop rule, the output is the target's plain greedy output
+ * token for token, on 30 prompts of 128 tokens, and the llama.cpp reference text is reproduced.
+ */
+class LosslessGreedyTest {
+  private static final int TOKENS = 128;
+  private static LlamaModel model;
+  private static KvCachePool pool;
+  private static List<int[]> prompts;
+  private static List<int[]> expected;
+
+  @BeforeAll
+  static void decodePlainly() throws IOException {
+    model = TestModels.loadStories260K();
+    pool = new KvCachePool(model, 1, 512);
+    prompts = new ArrayList<>();
+    try (InputStream in = LosslessGreedyTest.class.getResourceAsStream("lossless-prompts.txt")) {
+      new String(in.readAllBytes(), StandardCharsets.UTF_8)
+          .lines()
+          .filter(line -> !line.isBlank())
+          .forEach(line -> prompts.add(model.tokenizer().encodePrompt(line)));
+    }
+    assertThat(prompts).hasSize(30);
+    AutoregressiveDecoder plain = new AutoregressiveDecoder(model, pool);
+    expected = new ArrayList<>();
+    for (int[] prompt : prompts) {
+      expected.add(plain.generate(greedy(prompt, TOKENS), TokenSink.IGNORE).tokens());
+    }
+  }
+
+  @AfterAll
+  static void close() {
+    pool.close();
+    model.close();
+  }
+
+  static Stream<Arguments> shapes() {
+    StopRule confident = StopRule.confidence(0.6);
+    StopRule entropy = StopRule.entropy(0.4, 0.2);
+    return Stream.of(
+        Arguments.of(DrafterKind.MEDUSA, "chain-1", Plan.chain(1, StopRule.NONE)),
+        Arguments.of(DrafterKind.MEDUSA, "chain-4", Plan.chain(4, StopRule.NONE)),
+        Arguments.of(DrafterKind.MEDUSA, "tree-2x8", Plan.tree(2, 8, 10, StopRule.NONE)),
+        Arguments.of(DrafterKind.MEDUSA, "tree-5x48", Plan.tree(5, 48, 10, StopRule.NONE)),
+        Arguments.of(DrafterKind.MEDUSA, "tree-3x16-confidence", Plan.tree(3, 16, 4, confident)),
+        Arguments.of(DrafterKind.CLOVER, "chain-3", Plan.chain(3, StopRule.NONE)),
+        Arguments.of(DrafterKind.CLOVER, "tree-5x40", Plan.tree(5, 40, 8, StopRule.NONE)),
+        Arguments.of(DrafterKind.CLOVER, "tree-8x64", Plan.tree(8, 64, 4, StopRule.NONE)),
+        Arguments.of(DrafterKind.CLOVER, "tree-4x16-entropy", Plan.tree(4, 16, 4, entropy)),
+        Arguments.of(DrafterKind.KANGAROO, "chain-6", Plan.chain(6, StopRule.NONE)),
+        Arguments.of(DrafterKind.KANGAROO, "chain-6-confidence", Plan.chain(6, confident)),
+        Arguments.of(DrafterKind.KANGAROO, "tree-4x12", Plan.tree(4, 12, 3, StopRule.NONE)),
+        Arguments.of(DrafterKind.KANGAROO, "tree-6x24-entropy", Plan.tree(6, 24, 2, entropy)));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("shapes")
+  void shouldEqualPlainGreedyDecoding(DrafterKind kind, String shape, Plan plan) {
+    try (Drafter drafter = bundled(kind)) {
+      SpeculativeDecoder decoder =
+          new SpeculativeDecoder(
+              model, pool, drafter, () -> new StaticPolicy(shape, plan), AcceptanceMode.LOSSLESS);
+      long accepted = 0;
+      for (int i = 0; i < prompts.size(); i++) {
+        GenerationResult result =
+            decoder.generate(greedy(prompts.get(i), TOKENS), TokenSink.IGNORE);
+        assertThat(result.tokens())
+            .as("prompt %d with %s %s", i, kind.id(), shape)
+            .containsExactly(expected.get(i));
+        accepted += result.stats().acceptedTokens();
+      }
+      assertThat(accepted).as("draft tokens accepted").isPositive();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(DrafterKind.class)
+  void shouldReproduceLlamaCppReferenceText(DrafterKind kind) throws IOException {
+    String reference = Files.readString(TestModels.referenceOutput(), StandardCharsets.UTF_8);
+    String completion =
+        reference.substring("<s> Once upon a time".length(), reference.length() - 1);
+    try (Drafter drafter = bundled(kind)) {
+      SpeculativeDecoder decoder =
+          new SpeculativeDecoder(
+              model,
+              pool,
+              drafter,
+              () -> new StaticPolicy("static-5", Plan.tree(5, 32, 8, StopRule.NONE)),
+              AcceptanceMode.LOSSLESS);
+      int[] prompt = model.tokenizer().encodePrompt("Once upon a time");
+      GenerationResult result = decoder.generate(greedy(prompt, 256), TokenSink.IGNORE);
+      assertThat(model.tokenizer().decode(result.tokens())).isEqualTo(completion);
+      assertThat(result.stats().meanAccepted()).isGreaterThan(1.0);
+    }
+  }
+
+  private static Drafter bundled(DrafterKind kind) {
+    return kind.load(
+        model,
+        BundledHeads.find(kind, model).orElseThrow(() -> new AssertionError("no bundled heads")),
+        1,
+        pool.capacity());
+  }
+
+  private static GenerationRequest greedy(int[] prompt, int tokens) {
+    return new GenerationRequest(prompt, tokens, SamplingParams.GREEDY);
+  }
+}

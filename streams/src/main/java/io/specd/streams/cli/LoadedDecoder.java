@@ -1,0 +1,77 @@
+package io.specd.streams.cli;
+
+import io.specd.kernels.generate.AutoregressiveDecoder;
+import io.specd.kernels.generate.Decoder;
+import io.specd.kernels.heads.BundledHeads;
+import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.llama.KvCachePool;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.kernels.spec.Drafter;
+import io.specd.kernels.spec.SpeculativeDecoder;
+import io.specd.policies.DraftShape;
+import io.specd.policies.PolicyFactory;
+import io.specd.policies.PolicySettings;
+import io.specd.policies.bandit.PriorRegistry;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A decoder ready to run, the name of its policy, and the drafter it holds (null for plain
+ * decoding), which {@link #close()} frees.
+ */
+record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements AutoCloseable {
+
+  /** Plain autoregressive decoding. */
+  static LoadedDecoder plain(LlamaModel model, KvCachePool pool) {
+    return new LoadedDecoder(new AutoregressiveDecoder(model, pool), "none", null);
+  }
+
+  /**
+   * A drafter of a kind with its heads and a policy.
+   *
+   * @param checkpoint the heads
+   * @param policy a policy name ({@link PolicyFactory#NAMES})
+   * @param seed seeds the policy's own random choices
+   * @throws IllegalArgumentException for an unknown policy
+   */
+  static LoadedDecoder speculative(
+      LlamaModel model,
+      KvCachePool pool,
+      DrafterKind kind,
+      Path checkpoint,
+      String policy,
+      long seed,
+      AcceptanceMode mode) {
+    PolicyFactory policies =
+        new PolicyFactory(
+            PolicySettings.defaults(DraftShape.forDrafter(kind.id())), new PriorRegistry());
+    policies.create(policy, seed); // an unknown policy fails here, before any work
+    Drafter drafter = kind.load(model, checkpoint, pool.slots(), pool.capacity());
+    SpeculativeDecoder decoder =
+        new SpeculativeDecoder(model, pool, drafter, () -> policies.create(policy, seed), mode);
+    return new LoadedDecoder(decoder, decoder.policyName(), drafter);
+  }
+
+  /** The heads to use for a kind: the given file, else those shipped for the model, if any. */
+  static Optional<Path> heads(DrafterKind kind, LlamaModel model, Path given) {
+    return given != null ? Optional.of(given) : BundledHeads.find(kind, model);
+  }
+
+  /** The error for a drafter asked for without heads. */
+  static IllegalArgumentException noHeads(DrafterKind kind, LlamaModel model) {
+    return new IllegalArgumentException(
+        "no "
+            + kind.id()
+            + " heads ship for "
+            + model.source().getFileName()
+            + ": train some with specd train-heads and pass --heads");
+  }
+
+  @Override
+  public void close() {
+    if (drafter != null) {
+      drafter.close();
+    }
+  }
+}
