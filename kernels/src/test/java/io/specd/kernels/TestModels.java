@@ -2,6 +2,7 @@ package io.specd.kernels;
 
 import ai.djl.Device;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.store.ModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +36,10 @@ public final class TestModels {
     return reference;
   }
 
+  /** Loads stories260K with the thread count the command line and server use for it. */
   public static LlamaModel loadStories260K() {
-    return LlamaModel.load(stories260K(), Device.cpu());
+    LlamaModel model = LlamaModel.load(stories260K(), Device.cpu());
+    TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
+    return model;
   }
 }

@@ -39,19 +39,21 @@ public record DraftShape(int maxDepth, int branching, int nodesPerDepth) {
   }
 
   /**
-   * Starting shapes for the drafters this project ships; the engine may pass its own instead.
-   * Kangaroo drafts a chain capped at 6 tokens (its reference code's cap); Medusa a tree 4 deep of
-   * 32 nodes with the top 10 children per node (the engine's current static tree); Clover-2 a tree
-   * 5 deep of 40 nodes with 8 children (EAGLE-2-style dynamic tree, smaller than EAGLE-2's 60
-   * because verification cost grows with tree size on CPU). Any other drafter gets a 4-token chain.
+   * Starting shapes for the drafters this project ships, from {@code specd bench} sweeps on the
+   * default model (docs/BENCHMARKS.md); the engine may pass its own instead. Verification cost
+   * grows with the tree (about 15 µs a node on these CPUs), so the trees are small: Clover-2 5 deep
+   * with 3 nodes per level and 4 children per expanded node (EAGLE-2-style dynamic tree); Medusa 4
+   * deep with 4 nodes per level among the top 8 of each head (its calibrated static tree, cut);
+   * Kangaroo a chain capped at 6 tokens (its reference code's cap). Any other drafter gets a
+   * 4-token chain.
    *
    * @param drafter the drafter's name ({@code kangaroo}, {@code medusa}, {@code clover}, …)
    */
   public static DraftShape forDrafter(String drafter) {
     return switch (drafter) {
       case "kangaroo" -> chain(6);
-      case "medusa" -> tree(4, 10, 8);
-      case "clover" -> tree(5, 8, 8);
+      case "medusa" -> tree(4, 8, 4);
+      case "clover" -> tree(5, 4, 3);
       default -> chain(4);
     };
   }

@@ -77,6 +77,33 @@ public final class PolicyFactory {
     };
   }
 
+  /**
+   * The policy a drafter uses when a request names none: the fastest by {@code specd bench} on the
+   * default model (docs/BENCHMARKS.md). Clover-2 drafts 3 deep, Medusa 2 deep, Kangaroo to its
+   * confidence exit.
+   *
+   * @param drafter the drafter's name
+   */
+  public static String defaultFor(String drafter) {
+    return switch (drafter) {
+      case "clover" -> "static-3";
+      case "medusa", "medusa+ngram" -> "static-2";
+      case "kangaroo" -> "confidence";
+      default -> STATIC;
+    };
+  }
+
+  /**
+   * Checks a policy name without building anything.
+   *
+   * @throws IllegalArgumentException for an unknown name, listing the known ones
+   */
+  public static void check(String name) {
+    if (!List.of("none", STATIC, "confidence", "adaedl", "tree", "bandit").contains(name)) {
+      staticDepth(name);
+    }
+  }
+
   private DraftPolicy staticPolicy(int depth) {
     DraftShape shape = settings.shape();
     return StaticPolicy.of(depth, shape.nodes(depth), shape.branching());

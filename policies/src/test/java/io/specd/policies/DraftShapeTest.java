@@ -24,7 +24,7 @@ class DraftShapeTest {
   @Test
   void shouldGiveEachShippedDrafterItsShape() {
     assertThat(DraftShape.forDrafter("kangaroo")).isEqualTo(DraftShape.chain(6));
-    assertThat(DraftShape.forDrafter("medusa").plan(4, StopRule.NONE).nodeBudget()).isEqualTo(32);
+    assertThat(DraftShape.forDrafter("medusa").plan(4, StopRule.NONE).nodeBudget()).isEqualTo(16);
     assertThat(DraftShape.forDrafter("clover").isChain()).isFalse();
     assertThat(DraftShape.forDrafter("unknown")).isEqualTo(DraftShape.chain(4));
   }

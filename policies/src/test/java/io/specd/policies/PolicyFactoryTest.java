@@ -16,8 +16,7 @@ class PolicyFactoryTest {
   private static final DraftContext CONTEXT = new DraftContext("medusa", 0, 0, 1);
 
   private final PolicyFactory medusa =
-      new PolicyFactory(
-          PolicySettings.defaults(DraftShape.forDrafter("medusa")), new PriorRegistry());
+      new PolicyFactory(PolicySettings.defaults(DraftShape.tree(4, 10, 8)), new PriorRegistry());
 
   @ParameterizedTest
   @ValueSource(strings = {"none", "static-4", "confidence", "adaedl", "tree", "bandit"})

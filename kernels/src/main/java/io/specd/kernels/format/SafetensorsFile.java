@@ -202,43 +202,52 @@ public final class SafetensorsFile {
     return entry;
   }
 
+  /** Reads an I32 tensor, row-major. */
+  public int[] readInts(String name) {
+    Entry entry = entry(name);
+    if (!entry.dtype().equals("I32")) {
+      throw new ModelFormatException(
+          path, "tensor '" + name + "' has dtype " + entry.dtype() + ", expected I32");
+    }
+    int[] out = new int[Math.toIntExact(entry.elementCount())];
+    map(entry, name).asIntBuffer().get(out);
+    return out;
+  }
+
+  private ByteBuffer map(Entry entry, String name) {
+    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+      return channel
+          .map(
+              FileChannel.MapMode.READ_ONLY, dataStart + entry.begin(), entry.end() - entry.begin())
+          .order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw new ModelFormatException(path, "cannot read tensor '" + name + "': " + e, e);
+    }
+  }
+
   /** Reads a tensor (F32, F16 or BF16) as float32 values, row-major. */
   public float[] readFloats(String name) {
     Entry entry = entry(name);
     int count = Math.toIntExact(entry.elementCount());
-    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-      ByteBuffer data =
-          channel
-              .map(
-                  FileChannel.MapMode.READ_ONLY,
-                  dataStart + entry.begin(),
-                  entry.end() - entry.begin())
-              .order(ByteOrder.LITTLE_ENDIAN);
-      float[] out = new float[count];
-      switch (entry.dtype()) {
-        case "F32" -> data.asFloatBuffer().get(out);
-        case "F16" -> {
-          for (int i = 0; i < count; i++) {
-            out[i] = Float16.halfToFloat(data.getShort(2 * i));
-          }
+    ByteBuffer data = map(entry, name);
+    float[] out = new float[count];
+    switch (entry.dtype()) {
+      case "F32" -> data.asFloatBuffer().get(out);
+      case "F16" -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = Float16.halfToFloat(data.getShort(2 * i));
         }
-        case "BF16" -> {
-          for (int i = 0; i < count; i++) {
-            out[i] = Float16.bfloat16ToFloat(data.getShort(2 * i));
-          }
-        }
-        default ->
-            throw new ModelFormatException(
-                path,
-                "tensor '"
-                    + name
-                    + "' has dtype "
-                    + entry.dtype()
-                    + " (specd reads F32, F16, BF16)");
       }
-      return out;
-    } catch (IOException e) {
-      throw new ModelFormatException(path, "cannot read tensor '" + name + "': " + e, e);
+      case "BF16" -> {
+        for (int i = 0; i < count; i++) {
+          out[i] = Float16.bfloat16ToFloat(data.getShort(2 * i));
+        }
+      }
+      default ->
+          throw new ModelFormatException(
+              path,
+              "tensor '" + name + "' has dtype " + entry.dtype() + " (specd reads F32, F16, BF16)");
     }
+    return out;
   }
 }

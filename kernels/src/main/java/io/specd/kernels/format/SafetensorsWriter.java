@@ -15,8 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes float32 tensors as a {@code .safetensors} file, atomically (a temporary file renamed into
- * place), so a crash never leaves a half-written checkpoint.
+ * Writes float32 (and int32) tensors as a {@code .safetensors} file, atomically (a temporary file
+ * renamed into place), so a crash never leaves a half-written checkpoint.
  */
 public final class SafetensorsWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,11 +37,28 @@ public final class SafetensorsWriter {
     }
   }
 
+  /** A named int32 tensor to write (token ids, counts). */
+  public record IntTensor(int[] values, long[] shape) {
+    public IntTensor {
+      if (Arrays.stream(shape).reduce(1, Math::multiplyExact) != values.length) {
+        throw new IllegalArgumentException(
+            "shape " + Arrays.toString(shape) + " does not hold " + values.length + " values");
+      }
+    }
+  }
+
   private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+  private final Map<String, IntTensor> intTensors = new LinkedHashMap<>();
   private final Map<String, String> metadata = new LinkedHashMap<>();
 
   public SafetensorsWriter put(String name, float[] values, long... shape) {
     tensors.put(name, new Tensor(values, shape.clone()));
+    return this;
+  }
+
+  /** Adds an int32 tensor. */
+  public SafetensorsWriter putInts(String name, int[] values, long... shape) {
+    intTensors.put(name, new IntTensor(values, shape.clone()));
     return this;
   }
 
@@ -64,15 +81,24 @@ public final class SafetensorsWriter {
     }
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      ObjectNode node = header.putObject(e.getKey());
-      node.put("dtype", "F32");
-      var shape = node.putArray("shape");
-      for (long d : e.getValue().shape()) {
-        shape.add(d);
-      }
-      long size = 4L * e.getValue().values().length;
-      node.putArray("data_offsets").add(offset).add(offset + size);
-      offset += size;
+      offset =
+          describe(
+              header,
+              e.getKey(),
+              "F32",
+              e.getValue().shape(),
+              offset,
+              e.getValue().values().length);
+    }
+    for (Map.Entry<String, IntTensor> e : intTensors.entrySet()) {
+      offset =
+          describe(
+              header,
+              e.getKey(),
+              "I32",
+              e.getValue().shape(),
+              offset,
+              e.getValue().values().length);
     }
     byte[] headerBytes = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
     int padding = (8 - headerBytes.length % 8) % 8; // keep the data section 8-byte aligned
@@ -92,11 +118,31 @@ public final class SafetensorsWriter {
           data.asFloatBuffer().put(tensor.values());
           out.write(data.array());
         }
+        for (IntTensor tensor : intTensors.values()) {
+          ByteBuffer data =
+              ByteBuffer.allocate(4 * tensor.values().length).order(ByteOrder.LITTLE_ENDIAN);
+          data.asIntBuffer().put(tensor.values());
+          out.write(data.array());
+        }
       }
       Files.move(
           temporary, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(temporary);
     }
+  }
+
+  /** Adds a tensor's header entry; returns the offset after its 4-byte elements. */
+  private static long describe(
+      ObjectNode header, String name, String dtype, long[] shape, long offset, int count) {
+    ObjectNode node = header.putObject(name);
+    node.put("dtype", dtype);
+    var dims = node.putArray("shape");
+    for (long d : shape) {
+      dims.add(d);
+    }
+    long size = 4L * count;
+    node.putArray("data_offsets").add(offset).add(offset + size);
+    return offset + size;
   }
 }

@@ -11,6 +11,7 @@ import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.FinishReason;
+import io.specd.policies.spec.StageTimes;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
@@ -47,16 +48,25 @@ public final class AutoregressiveDecoder implements Decoder {
     FinishReason finish = FinishReason.MAX_TOKENS;
     long start = System.nanoTime();
     long firstToken = start;
+    long forwardNanos = 0;
+    long sampleNanos = 0;
     KvCache cache = pool.allocate();
     try {
       int[] input = prompt;
       while (count < request.maxTokens()) {
         int next;
+        long stepStart = System.nanoTime();
+        long forwarded;
         try (NDManager step = model.manager().newSubManager()) {
           ForwardResult result =
               LlamaForward.forward(model, SequenceInput.causal(cache, input), options, step);
           cache.commit(prefix(input.length));
+          forwarded = System.nanoTime();
           next = Sampler.sample(result.logits().toFloatArray(), request.sampling(), random);
+        }
+        if (count > 0) {
+          forwardNanos += forwarded - stepStart;
+          sampleNanos += System.nanoTime() - forwarded;
         }
         if (count == 0) {
           firstToken = System.nanoTime();
@@ -88,7 +98,8 @@ public final class AutoregressiveDecoder implements Decoder {
             new long[0],
             new long[0],
             firstToken - start,
-            end - firstToken);
+            end - firstToken,
+            new StageTimes(0, forwardNanos, sampleNanos, 0));
     return new GenerationResult(Arrays.copyOf(generated, count), finish, stats);
   }
 

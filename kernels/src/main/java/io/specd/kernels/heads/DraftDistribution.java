@@ -1,5 +1,7 @@
 package io.specd.kernels.heads;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import java.util.Arrays;
 
 /**
@@ -14,7 +16,37 @@ public record DraftDistribution(int[] tokens, float[] probabilities, float entro
   }
 
   /**
-   * Summarises {@code logits[offset, offset + vocab)}.
+   * Summarises every row of draft logits on the device (a few ops for the whole batch, and only the
+   * top candidates cross to the host).
+   *
+   * @param logits {@code [n, V]} draft logits (the step's manager)
+   * @param candidates how many top tokens to keep per row
+   * @return one summary per row
+   */
+  public static DraftDistribution[] ofRows(NDArray logits, int candidates) {
+    int rows = (int) logits.getShape().get(0);
+    int k = (int) Math.min(candidates, logits.getShape().get(1));
+    NDArray logProbabilities = logits.logSoftmax(-1); // [n, V]
+    float[] entropy =
+        logProbabilities.exp().mul(logProbabilities).sum(new int[] {-1}).neg().toFloatArray();
+    NDList top = logProbabilities.topK(k, -1, true, true); // values and indices, [n, k] each
+    float[] probabilities = top.get(0).exp().toFloatArray();
+    long[] tokens = top.get(1).toLongArray();
+    DraftDistribution[] out = new DraftDistribution[rows];
+    for (int r = 0; r < rows; r++) {
+      int[] ids = new int[k];
+      for (int i = 0; i < k; i++) {
+        ids[i] = (int) tokens[r * k + i];
+      }
+      out[r] =
+          new DraftDistribution(
+              ids, Arrays.copyOfRange(probabilities, r * k, (r + 1) * k), entropy[r]);
+    }
+    return out;
+  }
+
+  /**
+   * Summarises {@code logits[offset, offset + vocab)} on the host.
    *
    * @param candidates how many top tokens to keep
    */
@@ -73,6 +105,16 @@ public record DraftDistribution(int[] tokens, float[] probabilities, float entro
 
   public float probability(int rank) {
     return probabilities[rank];
+  }
+
+  /** The probability of a token among the candidates (0 if it is not one of them). */
+  public float probabilityOf(int token) {
+    for (int i = 0; i < tokens.length; i++) {
+      if (tokens[i] == token) {
+        return probabilities[i];
+      }
+    }
+    return 0f;
   }
 
   /** The most likely token's probability. */

@@ -35,7 +35,9 @@ public enum DrafterKind {
         .orElseThrow(
             () ->
                 new IllegalArgumentException(
-                    "unknown drafter '" + id + "'; use one of none, medusa, clover, kangaroo"));
+                    "unknown drafter '"
+                        + id
+                        + "'; use one of none, medusa, medusa+ngram, clover, kangaroo"));
   }
 
   /**
@@ -47,7 +49,7 @@ public enum DrafterKind {
    */
   public Drafter load(LlamaModel model, Path checkpoint, int sessions, int capacity) {
     return switch (this) {
-      case MEDUSA -> MedusaDrafter.load(model, checkpoint);
+      case MEDUSA -> MedusaDrafter.load(model, checkpoint, false);
       case CLOVER -> CloverDrafter.load(model, checkpoint, sessions, capacity);
       case KANGAROO ->
           KangarooDrafter.load(model, checkpoint, DEFAULT_EXIT_LAYER, sessions, capacity);

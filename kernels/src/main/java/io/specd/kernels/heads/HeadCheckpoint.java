@@ -123,6 +123,11 @@ public final class HeadCheckpoint {
     return config.has("kind") ? config.get("kind").asText() : null;
   }
 
+  /** The weights file. */
+  public SafetensorsFile weights() {
+    return weights;
+  }
+
   /** Tensor names in the weights file. */
   public Set<String> tensorNames() {
     return weights.tensors().keySet();

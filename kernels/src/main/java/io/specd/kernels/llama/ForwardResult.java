@@ -1,6 +1,8 @@
 package io.specd.kernels.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -30,5 +32,36 @@ public record ForwardResult(
   /** The row of token {@code token} of sequence {@code sequence} (for LAST: the sequence's row). */
   public int row(int sequence, int token) {
     return rows == ForwardOptions.Rows.ALL ? sequence * maxTokens + token : sequence;
+  }
+
+  /**
+   * The outputs of one sequence of the batch, as if it had run alone (views in the same manager;
+   * this result itself when the batch has one sequence).
+   *
+   * @param sequence the sequence's index in the batch
+   * @param tokens its new tokens (its rows, without the batch's padding)
+   */
+  public ForwardResult sequence(int sequence, int tokens) {
+    if (batchSize == 1) {
+      return this;
+    }
+    NDIndex rowsOf =
+        rows == ForwardOptions.Rows.ALL
+            ? new NDIndex("{}:{}", sequence * maxTokens, sequence * maxTokens + tokens)
+            : new NDIndex("{}:{}", sequence, sequence + 1);
+    Map<Integer, NDArray> ownResiduals = new HashMap<>();
+    residuals.forEach((layers, array) -> ownResiduals.put(layers, array.get(rowsOf)));
+    return new ForwardResult(
+        slice(logits, rowsOf),
+        slice(postNormHidden, rowsOf),
+        slice(preNormHidden, rowsOf),
+        Map.copyOf(ownResiduals),
+        1,
+        tokens,
+        rows);
+  }
+
+  private static NDArray slice(NDArray array, NDIndex rowsOf) {
+    return array == null ? null : array.get(rowsOf);
   }
 }

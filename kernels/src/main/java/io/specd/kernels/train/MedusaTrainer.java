@@ -7,8 +7,10 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.kernels.format.SafetensorsWriter;
+import io.specd.kernels.heads.medusa.LatticeRescorer;
 import io.specd.kernels.heads.medusa.MedusaHeads;
 import io.specd.kernels.heads.medusa.MedusaTree;
+import io.specd.kernels.heads.medusa.NgramModel;
 import io.specd.kernels.llama.LlamaModel;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -164,6 +166,13 @@ public final class MedusaTrainer implements HeadTrainer {
       accuracy = topAccuracy(trained);
     }
     config.set("tree", MedusaTree.calibrate(accuracy, treeNodes).toJson());
+    // block-draft refinement: an n-gram model of the target's own text
+    NgramModel.count(
+            corpus.training().stream().map(DistillationCorpus.Sequence::tokens).toList(), vocab)
+        .export(tensors);
+    ObjectNode refinement = config.putObject("refinement");
+    refinement.put("weight", LatticeRescorer.DEFAULT_WEIGHT);
+    refinement.put("paths", LatticeRescorer.DEFAULT_PATHS);
     ArrayNode calibration = config.putArray("top_accuracy");
     for (double[] head : accuracy) {
       ArrayNode row = calibration.addArray();

@@ -15,6 +15,7 @@ import java.util.Arrays;
  * @param draftedPerDepth verified draft positions by depth (a tree counts once per depth)
  * @param prefillNanos time to first token
  * @param decodeNanos time from the first to the last token
+ * @param stages how the decoding time splits over the step stages
  */
 public record DecodeStats(
     int promptTokens,
@@ -25,7 +26,8 @@ public record DecodeStats(
     long[] acceptedPerDepth,
     long[] draftedPerDepth,
     long prefillNanos,
-    long decodeNanos) {
+    long decodeNanos,
+    StageTimes stages) {
 
   public DecodeStats {
     acceptedPerDepth = acceptedPerDepth.clone();

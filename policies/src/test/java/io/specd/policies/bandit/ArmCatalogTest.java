@@ -29,7 +29,7 @@ class ArmCatalogTest {
 
   @Test
   void shouldAddNarrowTreesForWideShapes() {
-    ArmCatalog arms = ArmCatalog.from(DraftShape.forDrafter("medusa"));
+    ArmCatalog arms = ArmCatalog.from(DraftShape.tree(4, 10, 8));
 
     assertThat(arms.size()).isEqualTo(11);
     assertThat(arms.indexOf(Plan.tree(4, 8, 10, StopRule.NONE))).isPositive();

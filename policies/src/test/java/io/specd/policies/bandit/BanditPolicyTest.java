@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class BanditPolicyTest {
   private static final DraftShape CHAIN = DraftShape.chain(6);
-  private static final DraftShape MEDUSA = DraftShape.forDrafter("medusa");
+  private static final DraftShape MEDUSA = DraftShape.tree(4, 10, 8);
   private static final Predicate<Plan> NO_DRAFT = plan -> !plan.speculate();
   private static final Predicate<Plan> WEAK_DRAFT = plan -> plan.maxDepth() <= 1;
 

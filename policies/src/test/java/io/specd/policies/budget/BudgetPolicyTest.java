@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class BudgetPolicyTest {
-  private static final DraftShape MEDUSA = DraftShape.forDrafter("medusa");
+  private static final DraftShape MEDUSA = DraftShape.tree(4, 10, 8);
   private static final DraftShape CHAIN = DraftShape.chain(6);
 
   private static SimulationTrace run(Scenario scenario, DraftShape shape, int steps) {

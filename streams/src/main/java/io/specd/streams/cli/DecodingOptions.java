@@ -1,6 +1,6 @@
 package io.specd.streams.cli;
 
-import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
@@ -15,10 +15,7 @@ final class DecodingOptions {
   static final String NONE = "none";
 
   /** The drafter used when none is named: the fastest by {@code specd bench}. */
-  static final String DEFAULT_DRAFTER = "medusa";
-
-  /** The policy used when none is named. */
-  static final String DEFAULT_POLICY = "static";
+  static final String DEFAULT_DRAFTER = "clover";
 
   @Option(
       names = "--temperature",
@@ -53,7 +50,7 @@ final class DecodingOptions {
       names = "--drafter",
       paramLabel = "D",
       description =
-          "Drafter: none, medusa, clover or kangaroo (default: "
+          "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: "
               + DEFAULT_DRAFTER
               + " when heads for the model ship with specd, else none).")
   String drafter;
@@ -68,10 +65,9 @@ final class DecodingOptions {
   @Option(
       names = "--policy",
       paramLabel = "X",
-      defaultValue = DEFAULT_POLICY,
       description =
-          "Draft policy: static, static-N, confidence, adaedl, tree, bandit or none (default:"
-              + " ${DEFAULT-VALUE}).")
+          "Draft policy: static, static-N, confidence, adaedl, tree, bandit or none (default: the"
+              + " drafter's fastest by specd bench).")
   String policy;
 
   @Option(
@@ -93,16 +89,16 @@ final class DecodingOptions {
     if (drafter == null && heads != null) {
       throw new IllegalArgumentException("--heads needs --drafter to say what kind they are");
     }
-    DrafterKind kind = DrafterKind.of(drafter == null ? DEFAULT_DRAFTER : drafter);
-    Optional<Path> checkpoint = LoadedDecoder.heads(kind, model, heads);
+    DrafterSpec spec = DrafterSpec.parse(drafter == null ? DEFAULT_DRAFTER : drafter);
+    Optional<Path> checkpoint = LoadedDecoder.heads(spec.kind(), model, heads);
     if (checkpoint.isEmpty()) {
       if (drafter == null) { // the default drafter has no heads for this model
         return LoadedDecoder.plain(model, pool);
       }
-      throw LoadedDecoder.noHeads(kind, model);
+      throw LoadedDecoder.noHeads(spec.kind(), model);
     }
     AcceptanceMode mode =
         typicalAcceptance ? AcceptanceMode.TYPICAL_LOSSY : AcceptanceMode.LOSSLESS;
-    return LoadedDecoder.speculative(model, pool, kind, checkpoint.get(), policy, seed, mode);
+    return LoadedDecoder.speculative(model, pool, spec, checkpoint.get(), policy, seed, mode);
   }
 }

@@ -4,6 +4,7 @@ import io.specd.kernels.generate.AutoregressiveDecoder;
 import io.specd.kernels.generate.Decoder;
 import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
@@ -28,28 +29,29 @@ record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements
   }
 
   /**
-   * A drafter of a kind with its heads and a policy.
+   * A drafter with its heads and a policy.
    *
    * @param checkpoint the heads
-   * @param policy a policy name ({@link PolicyFactory#NAMES})
+   * @param policy a policy name ({@link PolicyFactory#NAMES}), or null for the drafter's default
    * @param seed seeds the policy's own random choices
    * @throws IllegalArgumentException for an unknown policy
    */
   static LoadedDecoder speculative(
       LlamaModel model,
       KvCachePool pool,
-      DrafterKind kind,
+      DrafterSpec spec,
       Path checkpoint,
       String policy,
       long seed,
       AcceptanceMode mode) {
     PolicyFactory policies =
         new PolicyFactory(
-            PolicySettings.defaults(DraftShape.forDrafter(kind.id())), new PriorRegistry());
-    policies.create(policy, seed); // an unknown policy fails here, before any work
-    Drafter drafter = kind.load(model, checkpoint, pool.slots(), pool.capacity());
+            PolicySettings.defaults(DraftShape.forDrafter(spec.kind().id())), new PriorRegistry());
+    String name = policy != null ? policy : PolicyFactory.defaultFor(spec.id());
+    policies.create(name, seed); // an unknown policy fails here, before any work
+    Drafter drafter = spec.load(model, checkpoint, pool.slots(), pool.capacity());
     SpeculativeDecoder decoder =
-        new SpeculativeDecoder(model, pool, drafter, () -> policies.create(policy, seed), mode);
+        new SpeculativeDecoder(model, pool, drafter, () -> policies.create(name, seed), mode);
     return new LoadedDecoder(decoder, decoder.policyName(), drafter);
   }
 

@@ -53,7 +53,6 @@ public final class CloverDrafter implements Drafter {
   private final NDArray stateProjection; // [D, D]: the state half of the projector
   private final NDArray draftHead; // [D, V]: diag(headNorm)·W_lm
   private final int heads;
-  private final int vocab;
 
   /**
    * @param weights the trained modules (owned by {@code manager})
@@ -67,7 +66,6 @@ public final class CloverDrafter implements Drafter {
     this.manager = manager;
     this.weights = weights;
     this.heads = model.config().headCount();
-    this.vocab = model.config().vocabularySize();
     int d = model.config().dim();
     NDArray embeddings = model.weights().lmHead().transpose().duplicate(); // [V, D] = W_lm rows
     embeddings.attach(manager);
@@ -197,9 +195,9 @@ public final class CloverDrafter implements Drafter {
       int d = model.config().dim();
       TreeSearch search = new TreeSearch(plan);
       NDArray s0 = step.create(state, new Shape(1, d));
-      float[] logits = weights.firstHead(s0, eps()).matMul(draftHead).toFloatArray();
+      NDArray logits = weights.firstHead(s0, eps()).matMul(draftHead); // [1, V]
       List<TreeSearch.Candidate> level =
-          search.expand(-1, DraftDistribution.of(logits, 0, vocab, plan.branching()));
+          search.expand(-1, DraftDistribution.ofRows(logits, plan.branching())[0]);
       // each frontier node's own state comes from its parent's state and its token; parentStates
       // holds the states of the previous level, stateRow maps a candidate to its parent's row
       NDArray parentStates = s0;
@@ -220,13 +218,12 @@ public final class CloverDrafter implements Drafter {
         NDList table = gather(recurrentTable, tokens, step).split(new long[] {2L * d}, 1);
         NDArray next = weights.recurrent().apply(states, table.get(0), eps(), heads);
         NDArray out = LlamaForward.rmsUnit(next.matMul(stateProjection).add(table.get(1)), eps());
-        float[] childLogits = out.matMul(draftHead).toFloatArray(); // [n, V]
+        DraftDistribution[] ranked =
+            DraftDistribution.ofRows(out.matMul(draftHead), plan.branching()); // from [n, V]
         List<TreeSearch.Candidate> children = new ArrayList<>();
         Map<Integer, Integer> childRow = new HashMap<>();
         for (int i = 0; i < n; i++) {
-          DraftDistribution ranked =
-              DraftDistribution.of(childLogits, i * vocab, vocab, plan.branching());
-          for (TreeSearch.Candidate c : search.expand(frontier.get(i).index(), ranked)) {
+          for (TreeSearch.Candidate c : search.expand(frontier.get(i).index(), ranked[i])) {
             childRow.put(c.index(), i);
             children.add(c);
           }

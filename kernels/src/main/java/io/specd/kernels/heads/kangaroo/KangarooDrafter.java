@@ -180,24 +180,26 @@ public final class KangarooDrafter implements Drafter {
         if (frontier.isEmpty() || room <= 0) {
           break;
         }
-        float[] logits = adapterLogits(draft, level, frontier, step); // [frontier, V]
+        NDArray logits = adapterLogits(draft, level, frontier, step); // [frontier, V]
         List<Node> candidates = new ArrayList<>();
         List<float[]> distributions = new ArrayList<>();
-        for (int i = 0; i < frontier.size(); i++) {
-          Node parent = frontier.get(i);
-          if (sampled) {
-            float[] q =
-                Sampler.distribution(
-                    Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), sampling);
-            int token = Sampler.draw(q, random);
-            DraftDistribution summary = DraftDistribution.of(logits, i * vocab, vocab, 1);
-            candidates.add(child(parent, token, q[token], summary));
-            distributions.add(q);
-          } else {
-            DraftDistribution ranked =
-                DraftDistribution.of(logits, i * vocab, vocab, plan.branching());
-            for (int rank = 0; rank < ranked.size(); rank++) {
-              candidates.add(child(parent, ranked.token(rank), ranked.probability(rank), ranked));
+        if (sampled) { // a chain: one frontier node, its child drawn from the warped draft
+          Node parent = frontier.get(0);
+          float[] raw = logits.toFloatArray();
+          float[] q = Sampler.distribution(raw, sampling);
+          int token = Sampler.draw(q, random);
+          candidates.add(child(parent, token, q[token], DraftDistribution.of(raw, 0, vocab, 1)));
+          distributions.add(q);
+        } else {
+          DraftDistribution[] ranked = DraftDistribution.ofRows(logits, plan.branching());
+          for (int i = 0; i < frontier.size(); i++) {
+            for (int rank = 0; rank < ranked[i].size(); rank++) {
+              candidates.add(
+                  child(
+                      frontier.get(i),
+                      ranked[i].token(rank),
+                      ranked[i].probability(rank),
+                      ranked[i]));
               distributions.add(null);
             }
           }
@@ -282,7 +284,7 @@ public final class KangarooDrafter implements Drafter {
      * The adapter on the frontier nodes (after replaying the pending positions): their draft logits
      * {@code [frontier, V]}.
      */
-    private float[] adapterLogits(
+    private NDArray adapterLogits(
         Draft draft, List<Node> level, List<Node> frontier, NDManager step) {
       int d = model.config().dim();
       int p = draft.adapterOrder.isEmpty() ? pending.length / d : 0;
@@ -333,9 +335,7 @@ public final class KangarooDrafter implements Drafter {
         out = out.get(new NDIndex().addSliceDim(p, p + n));
       }
       frontier.forEach(node -> draft.adapterOrder.add(node.index()));
-      return LlamaForward.rmsUnit(out, model.weights().rmsNormEps())
-          .matMul(draftHead)
-          .toFloatArray();
+      return LlamaForward.rmsUnit(out, model.weights().rmsNormEps()).matMul(draftHead);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.specd.kernels.heads.medusa;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.heads.DraftDistribution;
 import io.specd.kernels.heads.HeadCheckpoint;
 import io.specd.kernels.llama.ForwardOptions;
@@ -17,7 +18,9 @@ import io.specd.kernels.spec.Proposal;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
 
@@ -27,14 +30,27 @@ import java.util.random.RandomGenerator;
  * calibrated static tree's rank paths, those candidates (children at the same depth carry the same
  * candidates whatever their parent, as Medusa heads do not see earlier draft tokens). The heads
  * need no KV cache and cost one small batched pass per step.
+ *
+ * <p>With a {@link LatticeRescorer} (block-draft refinement), the n-gram-rescored best paths
+ * through the heads' candidates go into the tree first and the static rank paths fill the rest of
+ * the node budget; the drafter is then named {@code medusa+ngram}.
  */
 public final class MedusaDrafter implements Drafter {
   private final LlamaModel model;
   private final MedusaHeads heads;
   private final MedusaTree tree;
   private final int ranks;
+  private final LatticeRescorer rescorer;
 
   public MedusaDrafter(LlamaModel model, MedusaHeads heads, MedusaTree tree) {
+    this(model, heads, tree, null);
+  }
+
+  /**
+   * @param rescorer block-draft refinement, or null for the static tree alone
+   */
+  public MedusaDrafter(
+      LlamaModel model, MedusaHeads heads, MedusaTree tree, LatticeRescorer rescorer) {
     if (tree.depth() > heads.count()) {
       throw new IllegalArgumentException(
           "the tree is " + tree.depth() + " deep but there are only " + heads.count() + " heads");
@@ -43,13 +59,19 @@ public final class MedusaDrafter implements Drafter {
     this.heads = heads;
     this.tree = tree;
     this.ranks = tree.ranks();
+    this.rescorer = rescorer;
   }
 
   /**
    * Loads heads and their tree from a checkpoint (specd's JSON config, or a bare FasterDecoding
    * safetensors with a default tree).
+   *
+   * @param refine rescore the head lattice with the checkpoint's n-gram model (block-draft
+   *     refinement); the checkpoint must carry one
+   * @throws io.specd.kernels.format.ModelFormatException if refinement is asked of a checkpoint
+   *     without an n-gram model
    */
-  public static MedusaDrafter load(LlamaModel model, Path checkpointPath) {
+  public static MedusaDrafter load(LlamaModel model, Path checkpointPath, boolean refine) {
     HeadCheckpoint checkpoint = HeadCheckpoint.open(checkpointPath);
     checkpoint.checkFor("medusa", model);
     MedusaHeads heads = MedusaHeads.load(checkpoint, model);
@@ -57,12 +79,41 @@ public final class MedusaDrafter implements Drafter {
         checkpoint.config().has("tree")
             ? MedusaTree.fromJson(checkpoint.config().get("tree"))
             : MedusaTree.uncalibrated(heads.count(), 10, 64);
-    return new MedusaDrafter(model, heads, tree);
+    LatticeRescorer rescorer = null;
+    if (refine) {
+      if (!NgramModel.presentIn(checkpoint.weights())) {
+        heads.close();
+        throw new ModelFormatException(
+            checkpointPath,
+            "block-draft refinement needs the n-gram model ("
+                + NgramModel.UNIGRAM
+                + ", …) that specd train-heads adds to Medusa checkpoints");
+      }
+      rescorer =
+          new LatticeRescorer(
+              NgramModel.read(checkpoint.weights()),
+              checkpoint
+                  .config()
+                  .path("refinement")
+                  .path("weight")
+                  .asDouble(LatticeRescorer.DEFAULT_WEIGHT),
+              checkpoint
+                  .config()
+                  .path("refinement")
+                  .path("paths")
+                  .asInt(LatticeRescorer.DEFAULT_PATHS));
+    }
+    return new MedusaDrafter(model, heads, tree, rescorer);
+  }
+
+  /** Whether a Medusa checkpoint carries the n-gram model block-draft refinement needs. */
+  public static boolean refinable(Path checkpointPath) {
+    return NgramModel.presentIn(HeadCheckpoint.open(checkpointPath).weights());
   }
 
   @Override
   public String name() {
-    return "medusa";
+    return rescorer == null ? "medusa" : "medusa+ngram";
   }
 
   public MedusaTree tree() {
@@ -97,6 +148,7 @@ public final class MedusaDrafter implements Drafter {
   private final class Session implements DraftSession {
     private final KvCache cache;
     private DraftDistribution[] candidates;
+    private int lastCommitted; // the token before the root, for the n-gram context
 
     Session(KvCache cache) {
       this.cache = cache;
@@ -104,6 +156,7 @@ public final class MedusaDrafter implements Drafter {
 
     @Override
     public void prefilled(int[] prompt, ForwardResult result, int root, NDManager step) {
+      lastCommitted = prompt[prompt.length - 1];
       rank(result.postNormHidden());
     }
 
@@ -121,17 +174,41 @@ public final class MedusaDrafter implements Drafter {
           break;
         }
       }
+      List<int[]> paths = new ArrayList<>();
+      if (rescorer != null && depthLimit > 0) {
+        paths.addAll(rescorer.best(candidates, depthLimit, lastCommitted, root));
+      }
+      for (int[] rankPath : tree.select(plan, depthLimit)) {
+        int[] tokens = new int[rankPath.length];
+        for (int d = 0; d < tokens.length; d++) {
+          tokens[d] = candidates[d].token(rankPath[d]);
+        }
+        paths.add(tokens);
+      }
       DraftTree.Builder builder = DraftTree.builder(root, DraftTree.Proposals.POINT_MASS);
-      Map<String, Integer> nodes = new HashMap<>();
-      for (int[] path : tree.select(plan, depthLimit)) {
-        int depth = path.length;
-        int parent = depth == 1 ? 0 : nodes.get(key(path, depth - 1));
-        DraftDistribution head = candidates[depth - 1];
-        int rank = path[depth - 1];
-        int node =
-            builder.add(
-                parent, head.token(rank), head.probability(rank), head.top(), head.entropy(), null);
-        nodes.put(key(path, depth), node);
+      Map<String, Integer> nodes = new HashMap<>(); // token prefix -> node
+      for (int[] path : paths) {
+        int parent = 0;
+        for (int depth = 1; depth <= path.length; depth++) {
+          String prefix = key(path, depth);
+          Integer node = nodes.get(prefix);
+          if (node == null) {
+            if (builder.size() > plan.nodeBudget()) {
+              break;
+            }
+            DraftDistribution head = candidates[depth - 1];
+            node =
+                builder.add(
+                    parent,
+                    path[depth - 1],
+                    head.probabilityOf(path[depth - 1]),
+                    head.top(),
+                    head.entropy(),
+                    null);
+            nodes.put(prefix, node);
+          }
+          parent = node;
+        }
       }
       return Proposal.fullForward(builder.build(), cache);
     }
@@ -141,17 +218,16 @@ public final class MedusaDrafter implements Drafter {
         Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {
       NDArray all = verification.postNormHidden();
       int row = acceptance.lastNode();
+      lastCommitted = proposal.tree().token(row);
       rank(all.get(new NDIndex().addSliceDim(row, row + 1)));
     }
 
     /** Runs the heads on {@code hidden [1, D]} and keeps each head's top candidates. */
     private void rank(NDArray hidden) {
-      float[] logits = heads.logits(hidden).toFloatArray(); // [K, 1, V]
-      int vocab = model.config().vocabularySize();
-      candidates = new DraftDistribution[heads.count()];
-      for (int k = 0; k < heads.count(); k++) {
-        candidates[k] = DraftDistribution.of(logits, k * vocab, vocab, ranks);
-      }
+      NDArray logits = heads.logits(hidden); // [K, 1, V]
+      candidates =
+          DraftDistribution.ofRows(
+              logits.reshape(heads.count(), model.config().vocabularySize()), ranks);
     }
 
     @Override

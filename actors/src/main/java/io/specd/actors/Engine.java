@@ -1,0 +1,219 @@
+package io.specd.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.pattern.StatusReply;
+import com.typesafe.config.Config;
+import io.specd.gpu.DeviceActor;
+import io.specd.gpu.DeviceSettings;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.kernels.spec.Drafter;
+import io.specd.policies.PolicyFactory;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The public engine API: start it with a model and a drafter, submit requests, receive each one's
+ * stream of {@link TokenEvent}s, cancel. It runs in its own actor system (the HTTP server and Akka
+ * Streams stages run in it too) and owns the model and the drafter, which {@link #close} frees
+ * after the actors stop. Thread-safe.
+ *
+ * <pre>{@code
+ * try (Engine engine = Engine.start(config, model, drafter, policies, "static-3", LOSSLESS)) {
+ *   Engine.Session session = engine.open(CompletionRequest.greedy("Once upon a time", 64))
+ *       .toCompletableFuture().join();
+ *   session.subscribe(consumer); // an ActorRef<TokenEvent> that answers each event with ack()
+ * }
+ * }</pre>
+ */
+public final class Engine implements AutoCloseable {
+  private final ActorSystem<EngineGuardian.Command> system;
+  private final LlamaModel model;
+  private final Drafter drafter;
+  private final EngineMetrics metrics;
+  private final DeviceSettings deviceSettings;
+  private final SessionSettings sessionSettings;
+  private final String defaultPolicy;
+
+  private Engine(
+      ActorSystem<EngineGuardian.Command> system,
+      LlamaModel model,
+      Drafter drafter,
+      EngineMetrics metrics,
+      DeviceSettings deviceSettings,
+      SessionSettings sessionSettings,
+      String defaultPolicy) {
+    this.system = system;
+    this.model = model;
+    this.drafter = drafter;
+    this.metrics = metrics;
+    this.deviceSettings = deviceSettings;
+    this.sessionSettings = sessionSettings;
+    this.defaultPolicy = defaultPolicy;
+  }
+
+  /**
+   * Starts an engine.
+   *
+   * @param config settings ({@code specd.gpu}, {@code specd.session}, Akka's)
+   * @param model the target; the engine closes it
+   * @param drafter the drafter every request uses ({@code PlainDrafter} for none); the engine
+   *     closes it
+   * @param policies builds each request's draft policy
+   * @param defaultPolicy the policy of requests that name none
+   * @param mode lossless, or Medusa's typical acceptance when asked for explicitly
+   */
+  public static Engine start(
+      Config config,
+      LlamaModel model,
+      Drafter drafter,
+      PolicyFactory policies,
+      String defaultPolicy,
+      AcceptanceMode mode) {
+    PolicyFactory.check(defaultPolicy);
+    DeviceSettings device = DeviceSettings.fromConfig(config);
+    SessionSettings sessions = SessionSettings.fromConfig(config);
+    if (sessions.maxSessions() > device.kvSlots()) {
+      throw new IllegalArgumentException(
+          "specd.session.max-sessions ("
+              + sessions.maxSessions()
+              + ") exceeds the device's KV caches, specd.gpu.kv-slots ("
+              + device.kvSlots()
+              + ")");
+    }
+    EngineMetrics metrics = new EngineMetrics();
+    EngineGuardian.Parts parts =
+        new EngineGuardian.Parts(
+            sessions,
+            DeviceActor.create(model, drafter, mode, device, metrics),
+            PolicyActor.create(policies, defaultPolicy),
+            model.tokenizer(),
+            model.config().eosId(),
+            drafter.name(),
+            metrics);
+    ActorSystem<EngineGuardian.Command> system =
+        ActorSystem.create(EngineGuardian.create(parts), "specd", config);
+    return new Engine(system, model, drafter, metrics, device, sessions, defaultPolicy);
+  }
+
+  /** A running request: subscribe to its events, acknowledge each, or cancel it. */
+  public record Session(ActorRef<SessionActor.Command> ref) {
+
+    /** Starts delivery to the consumer, who answers each event with {@link #ack()}. */
+    public void subscribe(ActorRef<TokenEvent> consumer) {
+      ref.tell(new SessionActor.Subscribe(consumer));
+    }
+
+    /** The consumer is ready for the next event. */
+    public void ack() {
+      ref.tell(SessionActor.Ack.INSTANCE);
+    }
+
+    /** Ends the request now and frees its KV cache. */
+    public void cancel() {
+      ref.tell(SessionActor.Cancel.INSTANCE);
+    }
+  }
+
+  /**
+   * Submits a request. Bad requests fail at once; a request that must wait for a free session
+   * completes when it gets one.
+   *
+   * @return the session, or a stage failed with {@link EngineOverloaded} when the admission queue
+   *     is full
+   * @throws IllegalArgumentException naming the problem: an unknown policy, or a prompt and {@code
+   *     max_tokens} beyond the context
+   */
+  public CompletionStage<Session> open(CompletionRequest request) {
+    if (request.policy() != null) {
+      PolicyFactory.check(request.policy());
+    }
+    int[] prompt = model.tokenizer().encodePrompt(request.prompt());
+    checkFits(prompt.length, request.maxTokens());
+    return AskPattern.<EngineGuardian.Command, StatusReply<ActorRef<SessionActor.Command>>>ask(
+            system,
+            replyTo -> new EngineGuardian.StartSession(request, prompt, replyTo),
+            sessionSettings.requestTimeout(),
+            system.scheduler())
+        .thenApply(reply -> new Session(reply.getValue()));
+  }
+
+  /**
+   * Checks that a prompt of {@code promptTokens} and {@code maxTokens} fit the context.
+   *
+   * @throws IllegalArgumentException naming both numbers and the limit
+   */
+  public void checkFits(int promptTokens, int maxTokens) {
+    int context = contextLength();
+    if (promptTokens + maxTokens > context) {
+      throw new IllegalArgumentException(
+          "the prompt has "
+              + promptTokens
+              + " tokens and max_tokens is "
+              + maxTokens
+              + ": together "
+              + (promptTokens + maxTokens)
+              + ", beyond the context length of "
+              + context);
+    }
+  }
+
+  /** Tokens a request may hold, prompt and completion together. */
+  public int contextLength() {
+    return DeviceActor.contextLength(model, deviceSettings);
+  }
+
+  /** The engine's actor system (run HTTP routes and streams in it). */
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  /** The target model (its tokenizer, config and metadata; the device owns its tensor work). */
+  public LlamaModel model() {
+    return model;
+  }
+
+  /** The drafter's name ({@code none} for plain decoding). */
+  public String drafterName() {
+    return drafter.name();
+  }
+
+  /** The policy of requests that name none. */
+  public String defaultPolicy() {
+    return defaultPolicy;
+  }
+
+  public EngineMetrics metrics() {
+    return metrics;
+  }
+
+  /** Test hook: the device's next batch fails (needs {@code specd.gpu.fault-injection = on}). */
+  public void injectDeviceFault(String message) {
+    system.tell(new EngineGuardian.InjectDeviceFault(message));
+  }
+
+  /** Stops the actors, then frees the drafter and the model. */
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // the actors are gone or stuck; free what we own regardless
+    }
+    drafter.close();
+    model.close();
+  }
+
+  /** How long a caller may wait for a session and its first event. */
+  public Duration requestTimeout() {
+    return sessionSettings.requestTimeout();
+  }
+}

@@ -1,0 +1,134 @@
+package io.specd.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.pattern.StatusReply;
+import io.specd.gpu.DeviceActor;
+import io.specd.gpu.DeviceSettings;
+import io.specd.kernels.tokenizer.TextTokenizer;
+import java.util.ArrayDeque;
+
+/**
+ * The engine's root: spawns the device actor (on its own dispatcher, restarted after a failed batch
+ * — the failed batch's sessions end with an error event and new work is accepted at once) and the
+ * policy actor, and admits requests: up to {@code max-sessions} decode at once, up to {@code
+ * admission-queue} more wait for one, and beyond that requests are refused with {@link
+ * EngineOverloaded}.
+ */
+public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Command> {
+
+  /** What the guardian does. */
+  public sealed interface Command permits StartSession, InjectDeviceFault, SessionStopped {}
+
+  /**
+   * Starts a session when one is free; answers with the session, or an {@link EngineOverloaded}
+   * error.
+   *
+   * @param prompt the request's prompt tokens
+   */
+  public record StartSession(
+      CompletionRequest request,
+      int[] prompt,
+      ActorRef<StatusReply<ActorRef<SessionActor.Command>>> replyTo)
+      implements Command {}
+
+  /** Test hook: makes the device's next batch fail (with {@code specd.gpu.fault-injection}). */
+  public record InjectDeviceFault(String message) implements Command {}
+
+  private record SessionStopped(String id) implements Command {}
+
+  /** What the engine is made of. */
+  record Parts(
+      SessionSettings sessions,
+      Behavior<DeviceActor.Command> deviceBehavior,
+      Behavior<PolicyActor.Command> policyBehavior,
+      TextTokenizer tokenizer,
+      int eosId,
+      String drafter,
+      EngineMetrics metrics) {}
+
+  private final SessionSettings settings;
+  private final SessionActor.Wiring wiring;
+  private final ActorRef<DeviceActor.Command> device;
+  private final ArrayDeque<StartSession> waiting = new ArrayDeque<>();
+  private int active;
+  private long nextId;
+
+  static Behavior<Command> create(Parts parts) {
+    return Behaviors.setup(context -> new EngineGuardian(context, parts));
+  }
+
+  private EngineGuardian(ActorContext<Command> context, Parts parts) {
+    super(context);
+    this.settings = parts.sessions();
+    this.device =
+        context.spawn(
+            Behaviors.supervise(parts.deviceBehavior())
+                .onFailure(DeviceActor.DeviceFault.class, SupervisorStrategy.restart()),
+            "device",
+            DispatcherSelector.fromConfig(DeviceSettings.DISPATCHER));
+    ActorRef<PolicyActor.Command> policies = context.spawn(parts.policyBehavior(), "policy");
+    this.wiring =
+        new SessionActor.Wiring(
+            device,
+            policies,
+            parts.tokenizer(),
+            parts.eosId(),
+            parts.drafter(),
+            parts.sessions(),
+            parts.metrics());
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(StartSession.class, this::onStartSession)
+        .onMessage(SessionStopped.class, this::onSessionStopped)
+        .onMessage(InjectDeviceFault.class, this::onInjectDeviceFault)
+        .build();
+  }
+
+  private Behavior<Command> onStartSession(StartSession start) {
+    if (active < settings.maxSessions()) {
+      spawn(start);
+    } else if (waiting.size() < settings.admissionQueue()) {
+      waiting.add(start);
+    } else {
+      wiring.metrics().ended("rejected");
+      start.replyTo().tell(StatusReply.error(new EngineOverloaded(active, waiting.size())));
+    }
+    wiring.metrics().sessions(active, waiting.size());
+    return this;
+  }
+
+  private void spawn(StartSession start) {
+    String id = "s" + nextId++;
+    ActorRef<SessionActor.Command> session =
+        getContext()
+            .spawn(
+                SessionActor.create(id, start.prompt(), start.request(), wiring), "session-" + id);
+    getContext().watchWith(session, new SessionStopped(id));
+    active++;
+    start.replyTo().tell(StatusReply.success(session));
+  }
+
+  private Behavior<Command> onSessionStopped(SessionStopped stopped) {
+    active--;
+    if (!waiting.isEmpty()) {
+      spawn(waiting.poll());
+    }
+    wiring.metrics().sessions(active, waiting.size());
+    return this;
+  }
+
+  private Behavior<Command> onInjectDeviceFault(InjectDeviceFault fault) {
+    device.tell(new DeviceActor.InjectFault(fault.message()));
+    return this;
+  }
+}

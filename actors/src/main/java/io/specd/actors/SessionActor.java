@@ -1,0 +1,286 @@
+package io.specd.actors;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import io.specd.gpu.DeviceActor;
+import io.specd.kernels.tokenizer.IncrementalDecoder;
+import io.specd.kernels.tokenizer.TextTokenizer;
+import io.specd.policies.spec.DraftContext;
+import io.specd.policies.spec.DraftPolicy;
+import io.specd.policies.spec.FinishReason;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.StatsRecorder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One request, from prefill to its last event: per step it plans (its own policy), asks the device
+ * to propose, verify and commit, then emits the committed tokens as text and rewards the policy,
+ * until EOS, {@code max_tokens}, a stop string, cancellation, a device failure or the request
+ * timeout.
+ *
+ * <p>Demand-driven: the consumer acknowledges each event with {@link Ack}; at most one event waits
+ * for its ack while one step runs on the device, so a slow consumer pauses the session (nothing
+ * buffers more than a step's tokens). On stop it releases its KV cache on the device at once.
+ */
+public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
+
+  /** What a session does. */
+  public sealed interface Command
+      permits Subscribe, Ack, Cancel, WrappedDevice, WrappedPolicy, RequestTimeout {}
+
+  /** Starts delivering events to the consumer (who acknowledges each with {@link Ack}). */
+  public record Subscribe(ActorRef<TokenEvent> consumer) implements Command {}
+
+  /** The consumer took the last event and wants the next. */
+  public enum Ack implements Command {
+    INSTANCE
+  }
+
+  /** Ends the request at once (the client went away); its KV cache is freed. */
+  public enum Cancel implements Command {
+    INSTANCE
+  }
+
+  private record WrappedDevice(DeviceActor.Reply reply) implements Command {}
+
+  private record WrappedPolicy(PolicyActor.PolicyCreated created) implements Command {}
+
+  private enum RequestTimeout implements Command {
+    INSTANCE
+  }
+
+  /** Everything a session needs besides its request. */
+  record Wiring(
+      ActorRef<DeviceActor.Command> device,
+      ActorRef<PolicyActor.Command> policies,
+      TextTokenizer tokenizer,
+      int eosId,
+      String drafter,
+      SessionSettings settings,
+      EngineMetrics metrics) {}
+
+  private final String id;
+  private final int[] prompt;
+  private final CompletionRequest request;
+  private final Wiring wiring;
+  private final ActorRef<DeviceActor.Reply> deviceReplies;
+  private final IncrementalDecoder decoder;
+  private final StopStrings stops;
+  private final StatsRecorder recorder;
+  private final ArrayDeque<TokenEvent> pending = new ArrayDeque<>();
+  private final List<Integer> unsentIds = new ArrayList<>();
+  private ActorRef<TokenEvent> consumer;
+  private boolean consumerReady;
+  private boolean awaitingDevice;
+  private boolean finished;
+  private boolean terminalSent;
+  private DraftPolicy policy;
+  private int generated;
+  private int batchOccupancy = 1;
+  private final long start = System.nanoTime();
+  private long firstToken;
+
+  static Behavior<Command> create(
+      String id, int[] prompt, CompletionRequest request, Wiring wiring) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> new SessionActor(context, timers, id, prompt, request, wiring)));
+  }
+
+  private SessionActor(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      String id,
+      int[] prompt,
+      CompletionRequest request,
+      Wiring wiring) {
+    super(context);
+    this.id = id;
+    this.prompt = prompt;
+    this.request = request;
+    this.wiring = wiring;
+    this.deviceReplies = context.messageAdapter(DeviceActor.Reply.class, WrappedDevice::new);
+    this.decoder = new IncrementalDecoder(wiring.tokenizer(), prompt);
+    this.stops = new StopStrings(request.stop());
+    this.recorder = new StatsRecorder(prompt.length);
+    timers.startSingleTimer(RequestTimeout.INSTANCE, wiring.settings().requestTimeout());
+    ActorRef<PolicyActor.PolicyCreated> policyReplies =
+        context.messageAdapter(PolicyActor.PolicyCreated.class, WrappedPolicy::new);
+    wiring
+        .policies()
+        .tell(
+            new PolicyActor.CreatePolicy(
+                request.policy(), request.sampling().seed(), policyReplies));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Subscribe.class, this::onSubscribe)
+        .onMessageEquals(Ack.INSTANCE, this::onAck)
+        .onMessageEquals(Cancel.INSTANCE, this::onCancel)
+        .onMessage(WrappedPolicy.class, this::onPolicy)
+        .onMessage(WrappedDevice.class, this::onDevice)
+        .onMessageEquals(RequestTimeout.INSTANCE, this::onRequestTimeout)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onSubscribe(Subscribe subscribe) {
+    consumer = subscribe.consumer();
+    consumerReady = true;
+    return advance();
+  }
+
+  private Behavior<Command> onAck() {
+    consumerReady = true;
+    return advance();
+  }
+
+  private Behavior<Command> onCancel() {
+    getContext().getLog().debug("session {} cancelled after {} tokens", id, generated);
+    wiring.metrics().finished(FinishReason.CANCELLED);
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onPolicy(WrappedPolicy wrapped) {
+    if (wrapped.created().policy() == null) {
+      return fail(wrapped.created().error());
+    }
+    policy = wrapped.created().policy();
+    awaitingDevice = true;
+    wiring
+        .device()
+        .tell(
+            new DeviceActor.Prefill(
+                id,
+                prompt,
+                request.maxTokens(),
+                request.sampling(),
+                getContext().getSelf(),
+                deviceReplies));
+    return this;
+  }
+
+  private Behavior<Command> onDevice(WrappedDevice wrapped) {
+    awaitingDevice = false;
+    if (finished) {
+      return advance();
+    }
+    DeviceActor.Reply reply = wrapped.reply();
+    if (reply instanceof DeviceActor.Prefilled p) {
+      firstToken = System.nanoTime();
+      take(new int[] {p.firstToken()});
+    } else if (reply instanceof DeviceActor.Verified v) {
+      recorder.record(v.stepped().outcome(), v.stepped().times());
+      policy.reward(v.stepped().outcome());
+      wiring.metrics().stepped(v.stepped().outcome());
+      batchOccupancy = v.stepped().outcome().batchSize();
+      take(v.stepped().tokens());
+    } else if (reply instanceof DeviceActor.Failed f) {
+      return fail(f.message());
+    }
+    return advance();
+  }
+
+  private Behavior<Command> onRequestTimeout() {
+    return fail("the request timed out after " + wiring.settings().requestTimeout());
+  }
+
+  /** Turns committed tokens into text, watching for EOS, the token limit and stop strings. */
+  private void take(int[] tokens) {
+    StringBuilder text = new StringBuilder();
+    FinishReason reason = null;
+    int taken = 0;
+    for (int token : tokens) {
+      if (token == wiring.eosId()) {
+        reason = FinishReason.STOP_TOKEN;
+        break;
+      }
+      generated++;
+      taken++;
+      unsentIds.add(token);
+      text.append(decoder.accept(token));
+      if (generated == request.maxTokens()) {
+        reason = FinishReason.MAX_TOKENS;
+        break;
+      }
+    }
+    wiring.metrics().emitted(taken);
+    String visible = stops.accept(text.toString());
+    if (stops.stopped()) {
+      reason = FinishReason.STOP_STRING;
+    }
+    if (reason != null) {
+      visible = visible + stops.accept(decoder.flush()) + stops.flush();
+    }
+    if (!visible.isEmpty() || (reason != null && !unsentIds.isEmpty())) {
+      pending.add(
+          new TokenEvent.Tokens(visible, unsentIds.stream().mapToInt(Integer::intValue).toArray()));
+      unsentIds.clear();
+    }
+    if (reason != null) {
+      finish(reason);
+    }
+  }
+
+  private void finish(FinishReason reason) {
+    finished = true;
+    long end = System.nanoTime();
+    Usage usage =
+        new Usage(
+            wiring.drafter(),
+            policy.name(),
+            recorder.stats(generated, firstToken - start, end - firstToken));
+    pending.add(new TokenEvent.Finished(reason, usage));
+    wiring.metrics().finished(reason);
+    getContext().getLog().debug("session {} finished ({}): {}", id, reason, usage.stats());
+  }
+
+  private Behavior<Command> fail(String message) {
+    if (!finished) {
+      finished = true;
+      pending.clear();
+      pending.add(new TokenEvent.Failed(message));
+      wiring.metrics().ended("error");
+      getContext().getLog().warn("session {} failed: {}", id, message);
+    }
+    return advance();
+  }
+
+  /** Delivers what the consumer may take, starts the next step when allowed, stops when done. */
+  private Behavior<Command> advance() {
+    if (consumer != null && consumerReady && !pending.isEmpty()) {
+      TokenEvent event = pending.poll();
+      consumer.tell(event);
+      consumerReady = false;
+      terminalSent = !(event instanceof TokenEvent.Tokens);
+    }
+    if (terminalSent) {
+      return Behaviors.stopped();
+    }
+    if (!finished && !awaitingDevice && policy != null && pending.isEmpty()) {
+      Plan plan =
+          policy.plan(
+              new DraftContext(
+                  wiring.drafter(), request.sampling().temperature(), generated, batchOccupancy));
+      awaitingDevice = true;
+      wiring.device().tell(new DeviceActor.Verify(id, plan, deviceReplies));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPostStop() {
+    wiring.device().tell(new DeviceActor.Release(id));
+    return this;
+  }
+}

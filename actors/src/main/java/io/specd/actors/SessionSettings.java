@@ -1,0 +1,33 @@
+package io.specd.actors;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * Session and admission settings ({@code specd.session} in {@code reference.conf}).
+ *
+ * @param requestTimeout longest a request may run
+ * @param maxSessions sessions decoding at once
+ * @param admissionQueue requests that may wait for a session; beyond them the engine refuses
+ */
+public record SessionSettings(Duration requestTimeout, int maxSessions, int admissionQueue) {
+
+  public SessionSettings {
+    if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+      throw new IllegalArgumentException("specd.session.request-timeout must be positive");
+    }
+    if (maxSessions < 1) {
+      throw new IllegalArgumentException("specd.session.max-sessions must be >= 1");
+    }
+    if (admissionQueue < 0) {
+      throw new IllegalArgumentException("specd.session.admission-queue must be >= 0");
+    }
+  }
+
+  /** Reads {@code specd.session}. */
+  public static SessionSettings fromConfig(Config config) {
+    Config c = config.getConfig("specd.session");
+    return new SessionSettings(
+        c.getDuration("request-timeout"), c.getInt("max-sessions"), c.getInt("admission-queue"));
+  }
+}

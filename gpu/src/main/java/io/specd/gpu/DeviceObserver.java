@@ -1,0 +1,25 @@
+package io.specd.gpu;
+
+/**
+ * Receives the device actor's measurements (the engine feeds them to its metrics). Called on the
+ * device actor's thread: implementations must be quick and thread-safe.
+ */
+public interface DeviceObserver {
+  /** Does nothing. */
+  DeviceObserver NONE = new DeviceObserver() {};
+
+  /**
+   * A batch ran.
+   *
+   * @param kind {@code prefill} or {@code verify}
+   * @param size requests in the batch
+   * @param nanos the batch's wall time
+   */
+  default void batchRan(String kind, int size, long nanos) {}
+
+  /** Requests waiting for the next batch. */
+  default void queueDepth(int depth) {}
+
+  /** Sessions holding a KV cache. */
+  default void liveSessions(int count) {}
+}

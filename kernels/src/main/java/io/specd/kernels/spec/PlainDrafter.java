@@ -1,0 +1,62 @@
+package io.specd.kernels.spec;
+
+import ai.djl.ndarray.NDManager;
+import io.specd.kernels.llama.ForwardOptions;
+import io.specd.kernels.llama.ForwardResult;
+import io.specd.kernels.llama.KvCache;
+import io.specd.kernels.llama.LlamaConfig;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.SamplingParams;
+import java.util.random.RandomGenerator;
+
+/**
+ * The drafter that never drafts: every step verifies the root alone, which is plain autoregressive
+ * decoding run through the speculative step (so an engine without heads batches the same way).
+ * Holds no weights.
+ */
+public final class PlainDrafter implements Drafter {
+  private final LlamaConfig config;
+
+  public PlainDrafter(LlamaConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public String name() {
+    return "none";
+  }
+
+  @Override
+  public DraftSession open(KvCache cache) {
+    return new DraftSession() {
+      @Override
+      public void prefilled(int[] prompt, ForwardResult result, int root, NDManager step) {}
+
+      @Override
+      public Proposal propose(
+          int root, Plan plan, SamplingParams sampling, RandomGenerator random, NDManager step) {
+        return Proposal.fullForward(DraftTree.rootOnly(root), cache);
+      }
+
+      @Override
+      public void accepted(
+          Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {}
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  @Override
+  public ForwardOptions prefillOptions() {
+    return ForwardOptions.lastLogits(config);
+  }
+
+  @Override
+  public ForwardOptions verifyOptions() {
+    return ForwardOptions.allLogits(config);
+  }
+
+  @Override
+  public void close() {}
+}

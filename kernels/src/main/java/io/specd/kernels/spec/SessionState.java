@@ -1,0 +1,123 @@
+package io.specd.kernels.spec;
+
+import ai.djl.ndarray.NDManager;
+import io.specd.kernels.llama.ForwardResult;
+import io.specd.kernels.llama.KvCache;
+import io.specd.kernels.llama.KvCachePool;
+import io.specd.kernels.llama.SequenceInput;
+import io.specd.kernels.sample.Sampler;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.SamplingParams;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * The device-side state of one request between steps: its target KV cache, its drafting state and
+ * its seeded random generator, and the root of the next draft (the last token the target chose, not
+ * yet in the cache). Whoever owns the model owns these (the device actor, or {@link
+ * SpeculativeDecoder}'s loop) and drives them through {@link SpeculativeStep}. Not thread-safe.
+ */
+public final class SessionState implements AutoCloseable {
+  private final KvCache cache;
+  private final DraftSession drafting;
+  private final SamplingParams sampling;
+  private final RandomGenerator random;
+  private final int maxTokens;
+  private int promptLength;
+  private int root = -1;
+  private boolean closed;
+
+  private SessionState(
+      KvCache cache, DraftSession drafting, SamplingParams sampling, int maxTokens) {
+    this.cache = cache;
+    this.drafting = drafting;
+    this.sampling = sampling;
+    this.random = new SplittableRandom(sampling.seed());
+    this.maxTokens = maxTokens;
+  }
+
+  /**
+   * Takes a cache from the pool and opens the drafter's state for a new request.
+   *
+   * @param maxTokens the most tokens the request generates (drafts never go past them)
+   * @throws IllegalStateException when the pool has no free cache
+   */
+  public static SessionState open(
+      KvCachePool pool, Drafter drafter, SamplingParams sampling, int maxTokens) {
+    KvCache cache = pool.allocate();
+    try {
+      return new SessionState(cache, drafter.open(cache), sampling, maxTokens);
+    } catch (RuntimeException e) {
+      cache.release();
+      throw e;
+    }
+  }
+
+  /** The prefill's forward input: the whole prompt, causal, after an empty cache. */
+  SequenceInput prefillInput(int[] prompt) {
+    return SequenceInput.causal(cache, prompt);
+  }
+
+  /**
+   * Commits the prompt, samples the first token from the prefill's last row and hands the drafter
+   * what it needs.
+   *
+   * @param result this sequence's prefill outputs ({@link Drafter#prefillOptions})
+   * @return the first generated token
+   */
+  int prefilled(int[] prompt, ForwardResult result, NDManager step) {
+    promptLength = prompt.length;
+    cache.commit(SpeculativeDecoder.prefix(prompt.length));
+    int last = result.row(0, prompt.length - 1);
+    root = Sampler.sample(new DeviceNodeLogits(result.logits(), last).logits(0), sampling, random);
+    drafting.prefilled(prompt, result, root, step);
+    return root;
+  }
+
+  /**
+   * Drafts a tree from the current root, cut to what the cache can still hold and to the tokens the
+   * request may still generate.
+   */
+  Proposal propose(Plan plan, NDManager step) {
+    int generated = cache.length() - promptLength + 1; // the root is generated but not cached
+    Plan fitted = plan.limitedTo(cache.capacity() - cache.length() - 1, maxTokens - generated - 1);
+    return drafting.propose(root, fitted, sampling, random, step);
+  }
+
+  /**
+   * Picks the longest path the target agrees with and the target's next token.
+   *
+   * @param verification this sequence's verification outputs ({@link Drafter#verifyOptions})
+   */
+  Acceptance accept(Proposal proposal, ForwardResult verification, AcceptanceMode mode) {
+    NodeLogits logits = new DeviceNodeLogits(verification.logits(), 0);
+    return Verifier.accept(proposal.tree(), logits, sampling, random, mode);
+  }
+
+  /** Keeps the accepted path in every cache and moves the root to the target's next token. */
+  void commit(
+      Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {
+    cache.commit(acceptance.path());
+    drafting.accepted(proposal, acceptance, verification, step);
+    root = acceptance.nextToken();
+  }
+
+  /** Tokens the cache holds (the committed prefix). */
+  public int length() {
+    return cache.length();
+  }
+
+  /** Frees the drafting state and returns the cache to its pool. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      drafting.close();
+    } finally {
+      cache.release();
+    }
+  }
+}

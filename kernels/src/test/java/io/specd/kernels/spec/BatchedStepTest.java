@@ -1,0 +1,154 @@
+package io.specd.kernels.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDManager;
+import io.specd.kernels.TestModels;
+import io.specd.kernels.generate.AutoregressiveDecoder;
+import io.specd.kernels.generate.GenerationRequest;
+import io.specd.kernels.generate.TokenSink;
+import io.specd.kernels.heads.BundledHeads;
+import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.llama.KvCachePool;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.policies.spec.Plan;
+import io.specd.policies.spec.SamplingParams;
+import io.specd.policies.spec.StopRule;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Sessions stepped together — ragged prompts, ragged trees, one target forward per step, sessions
+ * joining late and leaving early — produce exactly what each produces alone (greedy).
+ */
+class BatchedStepTest {
+  private static final String[] PROMPTS = {
+    "Once upon a time", "The cat", "Lily and Tom went to the park. They saw a big", "One day"
+  };
+  private static final int[] MAX_TOKENS = {60, 24, 48, 36};
+  private static LlamaModel model;
+  private static KvCachePool pool;
+  private static List<int[]> expected;
+
+  @BeforeAll
+  static void decodeAlone() {
+    model = TestModels.loadStories260K();
+    pool = new KvCachePool(model, PROMPTS.length, 256);
+    AutoregressiveDecoder plain = new AutoregressiveDecoder(model, pool);
+    expected = new ArrayList<>();
+    for (int i = 0; i < PROMPTS.length; i++) {
+      expected.add(plain.generate(request(i), TokenSink.IGNORE).tokens());
+    }
+  }
+
+  @AfterAll
+  static void close() {
+    pool.close();
+    model.close();
+  }
+
+  @ParameterizedTest
+  @EnumSource(DrafterKind.class)
+  void shouldDecodeEachSessionOfABatchAsIfAlone(DrafterKind kind) {
+    Path heads = BundledHeads.find(kind, model).orElseThrow();
+    try (Drafter drafter = kind.load(model, heads, PROMPTS.length, pool.capacity())) {
+      assertBatchMatchesAlone(drafter, Plan.tree(4, 12, 4, StopRule.NONE));
+    }
+  }
+
+  @Test
+  void shouldDecodePlainlyInABatch() {
+    try (Drafter drafter = new PlainDrafter(model.config())) {
+      assertBatchMatchesAlone(drafter, Plan.NO_SPECULATION);
+    }
+  }
+
+  private static void assertBatchMatchesAlone(Drafter drafter, Plan plan) {
+    int n = PROMPTS.length;
+    SessionState[] states = new SessionState[n];
+    List<List<Integer>> outputs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      outputs.add(new ArrayList<>());
+    }
+    try {
+      // the first half prefill together; the rest join one step later
+      prefill(drafter, states, outputs, 0, n / 2);
+      boolean first = true;
+      while (true) {
+        List<Integer> live = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          if (states[i] != null && outputs.get(i).size() < MAX_TOKENS[i]) {
+            live.add(i);
+          }
+        }
+        if (live.isEmpty()) {
+          break;
+        }
+        List<SessionState> batch = live.stream().map(i -> states[i]).toList();
+        try (NDManager step = model.manager().newSubManager()) {
+          List<SpeculativeStep.Stepped> stepped =
+              SpeculativeStep.step(
+                  model,
+                  drafter,
+                  batch,
+                  batch.stream().map(s -> plan).toList(),
+                  AcceptanceMode.LOSSLESS,
+                  step);
+          for (int j = 0; j < live.size(); j++) {
+            assertThat(stepped.get(j).outcome().batchSize()).isEqualTo(live.size());
+            for (int token : stepped.get(j).tokens()) {
+              outputs.get(live.get(j)).add(token);
+            }
+          }
+        }
+        if (first) {
+          prefill(drafter, states, outputs, n / 2, n);
+          first = false;
+        }
+      }
+    } finally {
+      for (SessionState state : states) {
+        if (state != null) {
+          state.close();
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      int[] got = outputs.get(i).stream().mapToInt(Integer::intValue).toArray();
+      int[] want = expected.get(i);
+      assertThat(Arrays.copyOf(got, Math.min(got.length, want.length)))
+          .as("session %d with %s", i, drafter.name())
+          .containsExactly(Arrays.copyOf(want, Math.min(got.length, want.length)));
+      assertThat(got.length).isGreaterThanOrEqualTo(Math.min(want.length, MAX_TOKENS[i]));
+    }
+  }
+
+  private static void prefill(
+      Drafter drafter, SessionState[] states, List<List<Integer>> outputs, int from, int to) {
+    List<SessionState> opened = new ArrayList<>();
+    List<int[]> prompts = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      states[i] = SessionState.open(pool, drafter, SamplingParams.GREEDY, MAX_TOKENS[i]);
+      opened.add(states[i]);
+      prompts.add(request(i).prompt());
+    }
+    try (NDManager step = model.manager().newSubManager()) {
+      int[] roots = SpeculativeStep.prefill(model, drafter, opened, prompts, step);
+      for (int i = from; i < to; i++) {
+        outputs.get(i).add(roots[i - from]);
+      }
+    }
+  }
+
+  private static GenerationRequest request(int i) {
+    return new GenerationRequest(
+        model.tokenizer().encodePrompt(PROMPTS[i]), MAX_TOKENS[i], SamplingParams.GREEDY);
+  }
+}

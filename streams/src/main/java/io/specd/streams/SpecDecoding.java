@@ -1,0 +1,95 @@
+package io.specd.streams;
+
+import akka.Done;
+import akka.NotUsed;
+import akka.stream.KillSwitches;
+import akka.stream.UniqueKillSwitch;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.Source;
+import akka.stream.typed.javadsl.ActorSource;
+import io.specd.actors.CompletionRequest;
+import io.specd.actors.Engine;
+import io.specd.actors.SessionActor;
+import io.specd.actors.TokenEvent;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * specd as Akka Streams stages. {@link #source} runs one request as a demand-driven source of
+ * {@link TokenEvent}s: the session decodes only while downstream pulls (one event waits for demand
+ * while one step runs), and a stream that ends early — cancelled downstream or through {@link
+ * Control} — cancels the session and frees its KV cache at once. {@link #flow} maps requests to
+ * their events, one request after another.
+ *
+ * <pre>{@code
+ * SpecDecoding.source(engine, CompletionRequest.greedy("Once upon a time", 64))
+ *     .collect(...)               // TokenEvent.Tokens → text
+ *     .runForeach(System.out::print, engine.system());
+ * }</pre>
+ */
+public final class SpecDecoding {
+  private SpecDecoding() {}
+
+  /** Controls a running source. */
+  public interface Control {
+    /** Ends the stream now (it completes) and cancels the session. */
+    void cancel();
+
+    /** Completes when the stream has ended, for whatever reason. */
+    CompletionStage<Done> done();
+  }
+
+  /**
+   * The events of one request: {@link TokenEvent.Tokens} elements, then one {@link
+   * TokenEvent.Finished} or {@link TokenEvent.Failed}, then completion. A refused request (the
+   * engine is overloaded) fails the stream with {@code EngineOverloaded}; a bad request fails it
+   * with {@link IllegalArgumentException}.
+   */
+  public static Source<TokenEvent, Control> source(Engine engine, CompletionRequest request) {
+    Source<TokenEvent, CompletionStage<Engine.Session>> events =
+        Source.lazyCompletionStageSource(
+            () -> engine.open(request).thenApply(SpecDecoding::sessionEvents));
+    return events
+        .takeWhile(event -> event instanceof TokenEvent.Tokens, true)
+        .viaMat(KillSwitches.single(), Keep.both())
+        .watchTermination(
+            (materialized, done) -> {
+              CompletionStage<Engine.Session> session = materialized.first();
+              done.whenComplete((ok, error) -> session.thenAccept(Engine.Session::cancel));
+              return control(materialized.second(), done);
+            });
+  }
+
+  /** Each request's events, in order, one request at a time. */
+  public static Flow<CompletionRequest, TokenEvent, NotUsed> flow(Engine engine) {
+    return Flow.<CompletionRequest>create().flatMapConcat(request -> source(engine, request));
+  }
+
+  private static Source<TokenEvent, Engine.Session> sessionEvents(Engine.Session session) {
+    return ActorSource.<TokenEvent, SessionActor.Command>actorRefWithBackpressure(
+            session.ref(),
+            SessionActor.Ack.INSTANCE,
+            event -> Optional.empty(), // the stream ends through takeWhile, after the last event
+            event -> Optional.empty())
+        .mapMaterializedValue(
+            consumer -> {
+              session.subscribe(consumer);
+              return session;
+            });
+  }
+
+  private static Control control(UniqueKillSwitch killSwitch, CompletionStage<Done> done) {
+    return new Control() {
+      @Override
+      public void cancel() {
+        killSwitch.shutdown();
+      }
+
+      @Override
+      public CompletionStage<Done> done() {
+        return done;
+      }
+    };
+  }
+}
