@@ -12,6 +12,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.spec.SessionState;
@@ -144,6 +145,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     this.mode = mode;
     this.settings = settings;
     this.observer = observer;
+    TorchRuntime.applyToThisThread(); // setup runs on the device's own thread, as every op will
     this.pool = new KvCachePool(model, settings.kvSlots(), contextLength(model, settings));
     observer.liveSessions(0);
     context

@@ -80,7 +80,7 @@ public final class PolicyFactory {
   /**
    * The policy a drafter uses when a request names none: the fastest by {@code specd bench} on the
    * default model (docs/BENCHMARKS.md). Clover-2 drafts 3 deep, Medusa 2 deep, Kangaroo to its
-   * confidence exit.
+   * confidence exit; plain decoding ({@code none}) never speculates.
    *
    * @param drafter the drafter's name
    */
@@ -89,6 +89,7 @@ public final class PolicyFactory {
       case "clover" -> "static-3";
       case "medusa", "medusa+ngram" -> "static-2";
       case "kangaroo" -> "confidence";
+      case "none" -> "none";
       default -> STATIC;
     };
   }

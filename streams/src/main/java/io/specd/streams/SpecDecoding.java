@@ -14,6 +14,7 @@ import io.specd.actors.SessionActor;
 import io.specd.actors.TokenEvent;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * specd as Akka Streams stages. {@link #source} runs one request as a demand-driven source of
@@ -47,18 +48,13 @@ public final class SpecDecoding {
    * with {@link IllegalArgumentException}.
    */
   public static Source<TokenEvent, Control> source(Engine engine, CompletionRequest request) {
-    Source<TokenEvent, CompletionStage<Engine.Session>> events =
+    Source<TokenEvent, CompletionStage<NotUsed>> events =
         Source.lazyCompletionStageSource(
             () -> engine.open(request).thenApply(SpecDecoding::sessionEvents));
     return events
         .takeWhile(event -> event instanceof TokenEvent.Tokens, true)
-        .viaMat(KillSwitches.single(), Keep.both())
-        .watchTermination(
-            (materialized, done) -> {
-              CompletionStage<Engine.Session> session = materialized.first();
-              done.whenComplete((ok, error) -> session.thenAccept(Engine.Session::cancel));
-              return control(materialized.second(), done);
-            });
+        .viaMat(KillSwitches.single(), Keep.right())
+        .watchTermination(SpecDecoding::control);
   }
 
   /** Each request's events, in order, one request at a time. */
@@ -66,7 +62,12 @@ public final class SpecDecoding {
     return Flow.<CompletionRequest>create().flatMapConcat(request -> source(engine, request));
   }
 
-  private static Source<TokenEvent, Engine.Session> sessionEvents(Engine.Session session) {
+  /**
+   * A session's events; when the stream stops before the session's last event (downstream
+   * cancelled, or {@link Control#cancel}), the session is cancelled and its KV cache freed.
+   */
+  private static Source<TokenEvent, NotUsed> sessionEvents(Engine.Session session) {
+    AtomicBoolean ended = new AtomicBoolean();
     return ActorSource.<TokenEvent, SessionActor.Command>actorRefWithBackpressure(
             session.ref(),
             SessionActor.Ack.INSTANCE,
@@ -75,7 +76,22 @@ public final class SpecDecoding {
         .mapMaterializedValue(
             consumer -> {
               session.subscribe(consumer);
-              return session;
+              return NotUsed.getInstance();
+            })
+        .map(
+            event -> {
+              ended.compareAndSet(false, !(event instanceof TokenEvent.Tokens));
+              return event;
+            })
+        .watchTermination(
+            (notUsed, done) -> {
+              done.whenComplete(
+                  (ok, error) -> {
+                    if (!ended.get()) {
+                      session.cancel();
+                    }
+                  });
+              return notUsed;
             });
   }
 

@@ -12,6 +12,11 @@ public final class TorchRuntime {
   /** Below this width one thread is faster than several (measured on stories260K, width 64). */
   private static final int SMALL_MODEL_DIM = 512;
 
+  /**
+   * The count last set: PyTorch's setting can be per thread (OpenMP), so new threads re-apply it.
+   */
+  private static volatile int threads;
+
   private TorchRuntime() {}
 
   /**
@@ -28,8 +33,19 @@ public final class TorchRuntime {
   }
 
   /** Sets PyTorch's intra-op thread count (initialising the engine if needed). */
-  public static void useThreads(int threads) {
+  public static void useThreads(int count) {
     Engine.getEngine("PyTorch");
-    JniUtils.setNumThreads(threads);
+    JniUtils.setNumThreads(count);
+    threads = count;
+  }
+
+  /**
+   * Applies the last {@link #useThreads} count to the calling thread (call it first on a thread
+   * that runs tensor work, such as the device actor's; OpenMP keeps the count per thread).
+   */
+  public static void applyToThisThread() {
+    if (threads > 0) {
+      JniUtils.setNumThreads(threads);
+    }
   }
 }

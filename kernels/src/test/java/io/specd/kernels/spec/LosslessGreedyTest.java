@@ -11,6 +11,10 @@ import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.policies.DraftShape;
+import io.specd.policies.PolicyFactory;
+import io.specd.policies.PolicySettings;
+import io.specd.policies.bandit.PriorRegistry;
 import io.specd.policies.fixed.StaticPolicy;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
@@ -32,7 +36,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Greedy speculative decoding is lossless: for every drafter (with the heads that ship for the
  * default model), tree shape, depth and stop rule, the output is the target's plain greedy output
- * token for token, on 30 prompts of 128 tokens, and the llama.cpp reference text is reproduced.
+ * token for token, on 30 prompts of 128 tokens, under every draft policy (static, confidence exit,
+ * AdaEDL, node-budget trees, the bandit, no speculation), and the llama.cpp reference text is
+ * reproduced.
  */
 class LosslessGreedyTest {
   private static final int TOKENS = 128;
@@ -102,6 +108,32 @@ class LosslessGreedyTest {
         accepted += result.stats().acceptedTokens();
       }
       assertThat(accepted).as("draft tokens accepted").isPositive();
+    }
+  }
+
+  static Stream<Arguments> policies() {
+    List<String> names = List.of("none", "static-2", "confidence", "adaedl", "tree", "bandit");
+    return Stream.of(DrafterKind.values())
+        .flatMap(kind -> names.stream().map(policy -> Arguments.of(kind, policy)));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("policies")
+  void shouldEqualPlainGreedyDecodingUnderEveryPolicy(DrafterKind kind, String policy) {
+    PolicyFactory policies =
+        new PolicyFactory(
+            PolicySettings.defaults(DraftShape.forDrafter(kind.id())), new PriorRegistry());
+    try (Drafter drafter = bundled(kind)) {
+      SpeculativeDecoder decoder =
+          new SpeculativeDecoder(
+              model, pool, drafter, () -> policies.create(policy, 7), AcceptanceMode.LOSSLESS);
+      for (int i = 0; i < prompts.size(); i++) {
+        GenerationResult result =
+            decoder.generate(greedy(prompts.get(i), TOKENS), TokenSink.IGNORE);
+        assertThat(result.tokens())
+            .as("prompt %d with %s under %s", i, kind.id(), policy)
+            .containsExactly(expected.get(i));
+      }
     }
   }
 

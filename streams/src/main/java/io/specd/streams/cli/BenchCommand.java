@@ -19,6 +19,7 @@ import io.specd.policies.spec.StageTimes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,6 +113,22 @@ final class BenchCommand implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   int rounds;
 
+  @Option(
+      names = "--concurrency",
+      paramLabel = "LIST",
+      split = ",",
+      description =
+          "Instead of the drafter sweep: stream this many requests at once through the engine"
+              + " (e.g. 1,4,16), with verification batching on and off, for the first of"
+              + " --drafters (default: the default drafter).")
+  List<Integer> concurrency;
+
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE.png",
+      description = "Also draw tokens/s against draft length, adaptive policies marked, as a PNG.")
+  Path plot;
+
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
   boolean json;
 
@@ -163,6 +180,9 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<String> promptTexts = readPrompts();
+    if (concurrency != null) {
+      return concurrencyBench(promptTexts);
+    }
     try (LlamaModel model = modelOptions.load()) {
       List<int[]> promptTokens =
           promptTexts.stream().map(p -> model.tokenizer().encodePrompt(p)).toList();
@@ -197,11 +217,85 @@ final class BenchCommand implements Callable<Integer> {
         List<Run> runs = new ArrayList<>();
         Arrays.stream(best).forEach(row -> runs.addAll(List.of(row)));
         report(model, promptTexts.size(), runs);
+        if (plot != null) {
+          BenchPlot.write(
+              runs.stream()
+                  .map(
+                      r ->
+                          new BenchPlot.Point(
+                              r.drafter(), r.policy(), r.temperature(), r.tokensPerSecond()))
+                  .toList(),
+              plot);
+        }
       } finally {
         decoders.forEach(LoadedDecoder::close);
       }
     }
     return 0;
+  }
+
+  private int concurrencyBench(List<String> promptTexts) {
+    String drafter = drafters == null ? null : drafters.get(0);
+    ConcurrencyBench bench =
+        new ConcurrencyBench(
+            () -> {
+              try {
+                return modelOptions.load();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            },
+            drafter,
+            maxTokens,
+            promptTexts,
+            rounds);
+    List<ConcurrencyBench.Load> loads = bench.measure(concurrency);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      ObjectNode root = JSON.createObjectNode();
+      root.put("max_tokens", maxTokens);
+      root.set("machine", Machine.describe(JSON));
+      ArrayNode rows = root.putArray("concurrency");
+      for (ConcurrencyBench.Load load : loads) {
+        ObjectNode row = rows.addObject();
+        row.put("drafter", load.drafter());
+        row.put("batching", load.batching());
+        row.put("concurrency", load.concurrency());
+        row.put("requests", load.requests());
+        row.put("tokens", load.tokens());
+        row.put("tokens_per_second", load.tokensPerSecond());
+        row.put("vs_single_session", load.tokensPerSecond() / single(load, loads));
+        row.put("p50_ms_between_tokens", load.p50Millis());
+        row.put("p99_ms_between_tokens", load.p99Millis());
+      }
+      out.println(root.toPrettyString());
+    } else {
+      out.printf(
+          "%-13s %-9s %11s %9s %10s %8s %8s%n",
+          "drafter", "batching", "concurrency", "tokens/s", "vs 1", "p50 ms", "p99 ms");
+      for (ConcurrencyBench.Load load : loads) {
+        out.printf(
+            "%-13s %-9s %11d %9.0f %9.2fx %8.2f %8.2f%n",
+            load.drafter(),
+            load.batching() ? "on" : "off",
+            load.concurrency(),
+            load.tokensPerSecond(),
+            load.tokensPerSecond() / single(load, loads),
+            load.p50Millis(),
+            load.p99Millis());
+      }
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** The single-session tokens/s of a load's batching mode (the load's own when not measured). */
+  private static double single(ConcurrencyBench.Load load, List<ConcurrencyBench.Load> loads) {
+    return loads.stream()
+        .filter(l -> l.batching() == load.batching() && l.concurrency() == 1)
+        .mapToDouble(ConcurrencyBench.Load::tokensPerSecond)
+        .findFirst()
+        .orElse(load.tokensPerSecond());
   }
 
   /** The drafters to measure: as asked, else plain decoding and every drafter with heads. */

@@ -1,6 +1,6 @@
 package io.specd.streams.cli;
 
-import ai.djl.Device;
+import io.specd.gpu.DeviceDiscovery;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.WeightSource;
 import io.specd.kernels.runtime.TorchRuntime;
@@ -32,6 +32,6 @@ final class ModelOptions {
     Path path = ModelStore.standard().resolve(Optional.ofNullable(model));
     WeightSource source = LlamaModel.open(path);
     TorchRuntime.useThreads(TorchRuntime.threadsFor(source.config(), threads));
-    return LlamaModel.load(path, Device.cpu());
+    return LlamaModel.load(path, DeviceDiscovery.discover().device());
   }
 }

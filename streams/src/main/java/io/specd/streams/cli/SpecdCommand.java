@@ -11,7 +11,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "specd 0.1.0",
     description = "A speculative-decoding LLM engine for the JVM.",
-    subcommands = {GenerateCommand.class, BenchCommand.class, TrainHeadsCommand.class})
+    subcommands = {
+      GenerateCommand.class,
+      BenchCommand.class,
+      TrainHeadsCommand.class,
+      ServeCommand.class
+    })
 public final class SpecdCommand {
 
   public static void main(String[] args) {

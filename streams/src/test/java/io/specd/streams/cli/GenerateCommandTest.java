@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -159,6 +160,67 @@ class GenerateCommandTest {
   }
 
   @Test
+  void benchShouldMeasureConcurrentStreamsWithBatchingOnAndOff() throws Exception {
+    Path prompts = Files.createTempFile("prompts", ".txt");
+    Files.writeString(prompts, "Once upon a time\nThe dog\n");
+    Outcome outcome =
+        run(
+            "bench",
+            "--model",
+            model().toString(),
+            "--prompts",
+            prompts.toString(),
+            "--max-tokens",
+            "8",
+            "--rounds",
+            "1",
+            "--concurrency",
+            "1,3",
+            "--json");
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    JsonNode rows = JSON.readTree(outcome.out()).path("concurrency");
+    List<String> measured = new ArrayList<>();
+    rows.forEach(r -> measured.add(r.path("batching").asText() + "@" + r.path("concurrency")));
+    assertThat(measured).containsExactly("true@1", "true@3", "false@1", "false@3");
+    for (JsonNode row : rows) {
+      assertThat(row.path("tokens").asLong()).isEqualTo(8L * row.path("requests").asLong());
+      assertThat(row.path("tokens_per_second").asDouble()).isPositive();
+      assertThat(row.path("p99_ms_between_tokens").asDouble())
+          .isGreaterThanOrEqualTo(row.path("p50_ms_between_tokens").asDouble());
+    }
+  }
+
+  @Test
+  void benchShouldPlotTokensPerSecondAgainstDraftLength() throws Exception {
+    Path prompts = Files.createTempFile("prompts", ".txt");
+    Files.writeString(prompts, "Once upon a time\n");
+    Path plot = Files.createTempFile("plot", ".png");
+    Outcome outcome =
+        run(
+            "bench",
+            "--model",
+            model().toString(),
+            "--prompts",
+            prompts.toString(),
+            "--max-tokens",
+            "8",
+            "--warmup",
+            "0",
+            "--rounds",
+            "1",
+            "--drafters",
+            "clover",
+            "--policies",
+            "static-1,static-2,bandit",
+            "--temperatures",
+            "0",
+            "--plot",
+            plot.toString());
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    assertThat(ImageIO.read(plot.toFile()).getWidth()).isPositive();
+  }
+
+  @Test
   void benchJsonShouldMeasureEveryDrafterGreedyAndSampled() throws Exception {
     Path prompts = Files.createTempFile("prompts", ".txt");
     Files.writeString(prompts, "Once upon a time\nThe dog\n");
@@ -186,6 +248,8 @@ class GenerateCommandTest {
             "none@0.8",
             "medusa@0.0",
             "medusa@0.8",
+            "medusa+ngram@0.0",
+            "medusa+ngram@0.8",
             "clover@0.0",
             "clover@0.8",
             "kangaroo@0.0",

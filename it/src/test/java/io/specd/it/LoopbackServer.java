@@ -1,0 +1,154 @@
+package io.specd.it;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.specd.actors.Engine;
+import io.specd.gpu.DeviceActor;
+import io.specd.gpu.DeviceSettings;
+import io.specd.kernels.heads.BundledHeads;
+import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.runtime.TorchRuntime;
+import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.kernels.spec.Drafter;
+import io.specd.kernels.store.ModelStore;
+import io.specd.policies.DraftShape;
+import io.specd.policies.PolicyFactory;
+import io.specd.policies.PolicySettings;
+import io.specd.policies.bandit.PriorRegistry;
+import io.specd.streams.http.HttpSettings;
+import io.specd.streams.http.SpecdServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * stories260K with the bundled Clover heads, an engine and the HTTP server on 127.0.0.1 (port 0);
+ * one per test class. Skips the class when the model file is absent.
+ */
+final class LoopbackServer implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  final Engine engine;
+  final SpecdServer server;
+  final HttpClient client =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+
+  private LoopbackServer(Engine engine, SpecdServer server) {
+    this.engine = engine;
+    this.server = server;
+  }
+
+  /** Starts with {@code config} (HOCON) over the defaults. */
+  static LoopbackServer start(String config) {
+    Optional<Path> path = ModelStore.standard().findLocal();
+    assumeTrue(path.isPresent(), "stories260K.gguf not found");
+    Config full =
+        ConfigFactory.parseString(config + "\nspecd.http.port = 0")
+            .withFallback(ConfigFactory.load());
+    LlamaModel model = LlamaModel.load(path.get(), Device.cpu());
+    TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
+    DeviceSettings device = DeviceSettings.fromConfig(full);
+    Path heads = BundledHeads.find(DrafterKind.CLOVER, model).orElseThrow();
+    Drafter drafter =
+        DrafterKind.CLOVER.load(
+            model, heads, device.kvSlots(), DeviceActor.contextLength(model, device));
+    PolicyFactory policies =
+        new PolicyFactory(
+            PolicySettings.defaults(DraftShape.forDrafter(drafter.name())), new PriorRegistry());
+    Engine engine =
+        Engine.start(
+            full,
+            model,
+            drafter,
+            policies,
+            PolicyFactory.defaultFor(drafter.name()),
+            AcceptanceMode.LOSSLESS);
+    SpecdServer server =
+        SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();
+    return new LoopbackServer(engine, server);
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + server.port();
+  }
+
+  URI uri(String path) {
+    return URI.create(baseUrl() + path);
+  }
+
+  HttpRequest post(String path, String body) {
+    return HttpRequest.newBuilder(uri(path))
+        .timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build();
+  }
+
+  String get(String path) throws IOException, InterruptedException {
+    return client
+        .send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  /** The events of a streamed response: the JSON after each {@code data:}, {@code [DONE]} last. */
+  static List<String> events(Stream<String> lines) {
+    List<String> data = new ArrayList<>();
+    lines
+        .filter(line -> line.startsWith("data:"))
+        .forEach(line -> data.add(line.substring(5).strip()));
+    return data;
+  }
+
+  /** The text of a streamed completion, and its error event if it failed. */
+  static StreamedText text(List<String> events) throws IOException {
+    StringBuilder text = new StringBuilder();
+    JsonNode error = null;
+    for (String event : events) {
+      if (event.equals("[DONE]")) {
+        continue;
+      }
+      JsonNode chunk = JSON.readTree(event);
+      if (chunk.has("error")) {
+        error = chunk.path("error");
+      } else if (chunk.path("choices").size() > 0) {
+        text.append(chunk.path("choices").get(0).path("text").asText());
+      }
+    }
+    return new StreamedText(text.toString(), error);
+  }
+
+  /** A streamed completion's text and its error event (null when it succeeded). */
+  record StreamedText(String text, JsonNode error) {}
+
+  /** A sample's value in the Prometheus text at /metrics, e.g. {@code specd_live_sessions}. */
+  double metric(String sample) throws IOException, InterruptedException {
+    Matcher m =
+        Pattern.compile("(?m)^" + Pattern.quote(sample) + " (\\S+)$").matcher(get("/metrics"));
+    return m.find() ? Double.parseDouble(m.group(1)) : 0.0;
+  }
+
+  @Override
+  public void close() {
+    server.stop().toCompletableFuture().join();
+    engine.close();
+  }
+}

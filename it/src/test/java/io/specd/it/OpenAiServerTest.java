@@ -1,0 +1,295 @@
+package io.specd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionChoice;
+import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.completions.CompletionUsage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The server end to end on loopback with real clients: the official OpenAI Java SDK, a WebSocket
+ * client, 16 concurrent streams, and a client that hangs up mid-stream. Clover heads, so every
+ * request speculates.
+ */
+class OpenAiServerTest {
+  private static final String MODEL = "stories260K.gguf";
+  private static LoopbackServer server;
+  private static OpenAIClient openAi;
+
+  @BeforeAll
+  static void startServer() {
+    server = LoopbackServer.start("specd.gpu.kv-slots = 20\nspecd.session.max-sessions = 20");
+    openAi =
+        OpenAIOkHttpClient.builder()
+            .baseUrl(server.baseUrl() + "/v1")
+            .apiKey("x")
+            .maxRetries(0)
+            .build();
+  }
+
+  @AfterAll
+  static void stopServer() {
+    if (openAi != null) {
+      openAi.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @Test
+  void shouldCompleteThroughTheOpenAiSdkWholeAndStreamed() {
+    CompletionCreateParams params =
+        CompletionCreateParams.builder()
+            .model(MODEL)
+            .prompt("Once upon a time")
+            .maxTokens(16)
+            .temperature(0.0)
+            .build();
+    Completion whole = openAi.completions().create(params);
+    CompletionChoice choice = whole.choices().get(0);
+    assertThat(choice.text()).isNotBlank();
+    assertThat(choice.finishReason()).isEqualTo(CompletionChoice.FinishReason.LENGTH);
+    CompletionUsage usage = whole.usage().orElseThrow();
+    assertThat(usage.completionTokens()).isEqualTo(16);
+    JsonValue speculative = usage._allProperties().get("speculative");
+    assertThat(speculative).isNotNull();
+    assertThat(speculative.toString()).contains("clover");
+
+    StringBuilder streamed = new StringBuilder();
+    try (StreamResponse<Completion> chunks = openAi.completions().createStreaming(params)) {
+      chunks.stream()
+          .flatMap(chunk -> chunk.choices().stream())
+          .forEach(c -> streamed.append(c.text()));
+    }
+    assertThat(streamed.toString()).isEqualTo(choice.text());
+  }
+
+  @Test
+  void shouldChatThroughTheOpenAiSdkWholeAndStreamed() {
+    ChatCompletionCreateParams params =
+        ChatCompletionCreateParams.builder()
+            .model(MODEL)
+            .addUserMessage("Tell me a story about a cat.")
+            .maxCompletionTokens(16)
+            .temperature(0.0)
+            .build();
+    ChatCompletion whole = openAi.chat().completions().create(params);
+    String content = whole.choices().get(0).message().content().orElseThrow();
+    assertThat(whole.usage().orElseThrow().completionTokens()).isBetween(1L, 16L);
+
+    StringBuilder streamed = new StringBuilder();
+    try (StreamResponse<ChatCompletionChunk> chunks =
+        openAi.chat().completions().createStreaming(params)) {
+      chunks.stream()
+          .flatMap(chunk -> chunk.choices().stream())
+          .forEach(c -> c.delta().content().ifPresent(streamed::append));
+    }
+    assertThat(streamed.toString()).isEqualTo(content);
+  }
+
+  @Test
+  void shouldAnswerSeveralRequestsInSequenceOverOneWebSocket() throws Exception {
+    BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+    WebSocket socket =
+        server
+            .client
+            .newWebSocketBuilder()
+            .buildAsync(
+                URI.create("ws://127.0.0.1:" + server.server.port() + "/v1/ws"), new Frames(frames))
+            .get(10, TimeUnit.SECONDS);
+
+    socket
+        .sendText("{\"prompt\": \"Once upon a time\", \"max_tokens\": 8, \"temperature\": 0}", true)
+        .get(5, TimeUnit.SECONDS);
+    Answer first = answer(frames);
+    assertThat(first.done().path("finish_reason").asText()).isEqualTo("length");
+    assertThat(first.done().path("usage").path("completion_tokens").asInt()).isEqualTo(8);
+    assertThat(first.done().path("usage").path("speculative").path("drafter").asText())
+        .isEqualTo("clover");
+    assertThat(first.text()).isNotBlank();
+
+    // a request split over two frames arrives as a streamed TextMessage
+    socket.sendText("{\"messages\": [{\"role\": \"user\", ", false).get(5, TimeUnit.SECONDS);
+    socket
+        .sendText("\"content\": \"Hi\"}], \"max_tokens\": 4, \"temperature\": 0}", true)
+        .get(5, TimeUnit.SECONDS);
+    Answer chat = answer(frames);
+    assertThat(chat.done().path("usage").path("completion_tokens").asInt()).isBetween(1, 4);
+
+    socket.sendText("{\"prompt\": \"x\", \"temperature\": 7}", true).get(5, TimeUnit.SECONDS);
+    JsonNode error = frames.poll(30, TimeUnit.SECONDS);
+    assertThat(error.path("type").asText()).isEqualTo("error");
+    assertThat(error.path("param").asText()).isEqualTo("temperature");
+
+    socket
+        .sendText("{\"prompt\": \"Once upon a time\", \"max_tokens\": 8, \"temperature\": 0}", true)
+        .get(5, TimeUnit.SECONDS);
+    assertThat(answer(frames).text()).isEqualTo(first.text());
+    socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void shouldGiveEachOf16ConcurrentStreamsItsOutputAlone() throws Exception {
+    List<String> prompts = new ArrayList<>();
+    String[] openings = {"Once upon a time", "One day", "Tom had a", "The sun was"};
+    String[] subjects = {" a dog", " a little girl", " the big tree", " a red ball"};
+    for (String opening : openings) {
+      for (String subject : subjects) {
+        prompts.add(opening + subject);
+      }
+    }
+    List<String> alone = new ArrayList<>();
+    for (String prompt : prompts) {
+      alone.add(streamedText(prompt).join());
+    }
+    List<CompletableFuture<String>> together = prompts.stream().map(this::streamedText).toList();
+    for (int i = 0; i < prompts.size(); i++) {
+      assertThat(together.get(i).get(60, TimeUnit.SECONDS))
+          .as("the completion of '%s'", prompts.get(i))
+          .isEqualTo(alone.get(i))
+          .isNotEmpty();
+    }
+  }
+
+  @Test
+  void shouldFreeTheSessionOfAClientThatHangsUpMidStream() throws Exception {
+    double cancelledBefore = server.metric("specd_requests_total{reason=\"cancelled\"}");
+    String body =
+        "{\"prompt\": \"Once upon a time\", \"temperature\": 0, \"stream\": true, \"max_tokens\": "
+            + (server.engine.contextLength() - 16)
+            + "}";
+    try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+      OutputStream out = socket.getOutputStream();
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      out.write(
+          ("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  + "Content-Type: application/json\r\nContent-Length: "
+                  + bytes.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(bytes);
+      out.flush();
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      int events = 0;
+      while (events < 3) {
+        String line = in.readLine();
+        assertThat(line).isNotNull();
+        if (line.contains("data:")) {
+          events++;
+        }
+      }
+    } // hang up mid-stream
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    String metrics = server.get("/metrics");
+    while (!freed(metrics) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      metrics = server.get("/metrics");
+    }
+    assertThat(freed(metrics))
+        .as("session and KV cache freed within a second:%n%s", metrics)
+        .isTrue();
+    assertThat(server.metric("specd_requests_total{reason=\"cancelled\"}"))
+        .isEqualTo(cancelledBefore + 1);
+  }
+
+  private static boolean freed(String metrics) {
+    return metrics.contains("specd_live_sessions 0.0")
+        && metrics.contains("specd_active_sessions 0.0");
+  }
+
+  private CompletableFuture<String> streamedText(String prompt) {
+    String body =
+        "{\"prompt\": \""
+            + prompt
+            + "\", \"max_tokens\": 48, \"temperature\": 0, \"stream\": true}";
+    return server
+        .client
+        .sendAsync(server.post("/v1/completions", body), HttpResponse.BodyHandlers.ofLines())
+        .thenApply(
+            response -> {
+              assertThat(response.statusCode()).isEqualTo(200);
+              try (Stream<String> lines = response.body()) {
+                LoopbackServer.StreamedText text =
+                    LoopbackServer.text(LoopbackServer.events(lines));
+                assertThat(text.error()).isNull();
+                return text.text();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
+  }
+
+  /** One WebSocket answer: the text of its token frames and its done frame. */
+  private record Answer(String text, JsonNode done) {}
+
+  private static Answer answer(BlockingQueue<JsonNode> frames) throws InterruptedException {
+    StringBuilder text = new StringBuilder();
+    while (true) {
+      JsonNode frame = frames.poll(30, TimeUnit.SECONDS);
+      assertThat(frame).as("a frame within 30 s").isNotNull();
+      switch (frame.path("type").asText()) {
+        case "token" -> text.append(frame.path("text").asText());
+        case "done" -> {
+          return new Answer(text.toString(), frame);
+        }
+        default -> throw new AssertionError("unexpected frame " + frame);
+      }
+    }
+  }
+
+  /** Collects whole text frames (joining fragments) as JSON. */
+  private record Frames(BlockingQueue<JsonNode> frames, StringBuilder partial)
+      implements WebSocket.Listener {
+    Frames(BlockingQueue<JsonNode> frames) {
+      this(frames, new StringBuilder());
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        try {
+          frames.add(LoopbackServer.JSON.readTree(partial.toString()));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        partial.setLength(0);
+      }
+      webSocket.request(1);
+      return null;
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package io.specd.streams.cli;
+
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.specd.actors.CompletionRequest;
+import io.specd.actors.Engine;
+import io.specd.actors.TokenEvent;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.streams.SpecDecoding;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * {@code specd bench --concurrency}: streams many requests at once through the engine (the device
+ * actor, sessions and demand-driven sources, as the server runs them) and measures the aggregate
+ * tokens/s and the time between tokens a client sees, with verification batching on and off.
+ */
+final class ConcurrencyBench {
+  private final Supplier<LlamaModel> models;
+  private final String drafter;
+  private final int maxTokens;
+  private final List<String> prompts;
+  private final int rounds;
+
+  /**
+   * @param models loads a fresh model (each engine owns and closes its own)
+   * @param drafter the drafter, or null for the default
+   */
+  ConcurrencyBench(
+      Supplier<LlamaModel> models,
+      String drafter,
+      int maxTokens,
+      List<String> prompts,
+      int rounds) {
+    this.models = models;
+    this.drafter = drafter;
+    this.maxTokens = maxTokens;
+    this.prompts = prompts;
+    this.rounds = rounds;
+  }
+
+  /**
+   * One measured load.
+   *
+   * @param batching whether the device batched verification across sessions
+   * @param concurrency streams at once
+   * @param requests requests completed
+   * @param tokens tokens generated
+   * @param tokensPerSecond aggregate tokens/s
+   * @param p50Millis median time between tokens a client sees
+   * @param p99Millis 99th percentile of the time between tokens
+   * @param drafter the engine's drafter
+   */
+  record Load(
+      boolean batching,
+      int concurrency,
+      int requests,
+      long tokens,
+      double tokensPerSecond,
+      double p50Millis,
+      double p99Millis,
+      String drafter) {}
+
+  /** Every concurrency level, batching on then off; each load's best round counts. */
+  List<Load> measure(List<Integer> levels) {
+    int most = levels.stream().mapToInt(Integer::intValue).max().orElse(1);
+    List<Load> loads = new ArrayList<>();
+    for (boolean batching : new boolean[] {true, false}) {
+      try (Engine engine = start(batching, most)) {
+        run(engine, 1, most); // warm-up
+        for (int level : levels) {
+          Load best = null;
+          for (int round = 0; round < rounds; round++) {
+            Load load = run(engine, level, level);
+            if (best == null || load.tokensPerSecond() > best.tokensPerSecond()) {
+              best = load;
+            }
+          }
+          loads.add(best);
+        }
+      }
+    }
+    return loads;
+  }
+
+  private Engine start(boolean batching, int sessions) {
+    Config config =
+        ConfigFactory.parseString(
+                "specd.gpu.max-batch = "
+                    + (batching ? sessions : 1)
+                    + "\nspecd.gpu.kv-slots = "
+                    + sessions
+                    + "\nspecd.session.max-sessions = "
+                    + sessions
+                    + "\nspecd.gpu.context-length = "
+                    + (maxTokens + 256)
+                    + "\nakka.loglevel = WARNING")
+            .withFallback(ConfigFactory.load());
+    return EngineLoader.start(config, models.get(), drafter, null, null, false);
+  }
+
+  /** Streams {@code 2 × level} requests, {@code level} at a time; greedy, one prompt each. */
+  private Load run(Engine engine, int level, int batchLimit) {
+    List<CompletionRequest> requests = new ArrayList<>();
+    for (int i = 0; i < 2 * level; i++) {
+      requests.add(CompletionRequest.greedy(prompts.get(i % prompts.size()), maxTokens));
+    }
+    long start = System.nanoTime();
+    List<Stream> streams =
+        Source.from(requests)
+            .mapAsyncUnordered(
+                level,
+                request ->
+                    SpecDecoding.source(engine, request)
+                        .runWith(Sink.fold(new Stream(), Stream::take), engine.system()))
+            .runWith(Sink.seq(), engine.system())
+            .toCompletableFuture()
+            .join();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    long tokens = streams.stream().mapToLong(s -> s.tokens).sum();
+    double[] gaps = gaps(streams.stream().map(s -> s.gaps).toList());
+    return new Load(
+        engine.system().settings().config().getInt("specd.gpu.max-batch") > 1,
+        level,
+        streams.size(),
+        tokens,
+        tokens / seconds,
+        percentile(gaps, 0.50) / 1e6,
+        percentile(gaps, 0.99) / 1e6,
+        engine.drafterName());
+  }
+
+  private static double[] gaps(Collection<List<Long>> perStream) {
+    return perStream.stream()
+        .flatMap(List::stream)
+        .mapToDouble(Long::doubleValue)
+        .sorted()
+        .toArray();
+  }
+
+  private static double percentile(double[] sorted, double p) {
+    return sorted.length == 0 ? 0 : sorted[(int) Math.min(sorted.length - 1, p * sorted.length)];
+  }
+
+  /**
+   * What a client sees of one stream: its tokens and the time between them. An event that brings k
+   * tokens after a gap g counts k gaps of g/k (tokens arrive together, so each waited its share).
+   */
+  private static final class Stream {
+    final List<Long> gaps = new ArrayList<>();
+    long last = System.nanoTime();
+    long tokens;
+
+    Stream take(TokenEvent event) {
+      if (event instanceof TokenEvent.Tokens t) {
+        long now = System.nanoTime();
+        int k = t.tokenIds().length;
+        for (int i = 0; i < k; i++) {
+          gaps.add((now - last) / k);
+        }
+        tokens += k;
+        last = now;
+      } else if (event instanceof TokenEvent.Failed f) {
+        throw new IllegalStateException("a benchmark request failed: " + f.message());
+      }
+      return this;
+    }
+  }
+}

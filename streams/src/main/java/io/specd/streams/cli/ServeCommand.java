@@ -1,0 +1,149 @@
+package io.specd.streams.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.specd.actors.Engine;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.policies.PolicyFactory;
+import io.specd.streams.http.HttpSettings;
+import io.specd.streams.http.SpecdServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code specd serve}: the OpenAI-compatible HTTP server. Flags override the Typesafe Config
+ * ({@code specd.http}, {@code specd.gpu}, {@code specd.session}: {@code application.conf}, system
+ * properties, {@code SPECD_*} variables). Runs until the JVM is asked to stop (Ctrl-C): Akka's
+ * shutdown hook then drains the requests in flight before the engine stops.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = "Serve the model over HTTP: OpenAI completions and chat, WebSocket, metrics.")
+final class ServeCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+  @Mixin ModelOptions modelOptions;
+
+  @Option(
+      names = "--host",
+      paramLabel = "H",
+      description = "Interface to listen on (default: specd.http.host, 127.0.0.1).")
+  String host;
+
+  @Option(
+      names = "--port",
+      paramLabel = "P",
+      description = "TCP port (default: specd.http.port, 8080; $SPECD_HTTP_PORT).")
+  Integer port;
+
+  @Option(
+      names = "--api-key",
+      paramLabel = "K",
+      description = "Require Authorization: Bearer K on /v1 (default: specd.http.api-key, none).")
+  String apiKey;
+
+  @Option(
+      names = "--drafter",
+      paramLabel = "D",
+      description =
+          "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: "
+              + DecodingOptions.DEFAULT_DRAFTER
+              + " when heads for the model ship with specd, else none).")
+  String drafter;
+
+  @Option(
+      names = "--heads",
+      paramLabel = "FILE",
+      description = "Head checkpoint of the drafter (default: the heads shipped for the model).")
+  Path heads;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "X",
+      description =
+          "Default draft policy of requests that name none: static, static-N, confidence, adaedl,"
+              + " tree, bandit or none (default: the drafter's fastest by specd bench).")
+  String policy;
+
+  @Option(
+      names = "--max-batch",
+      paramLabel = "N",
+      description = "Most requests fused into one forward pass (default: specd.gpu.max-batch).")
+  Integer maxBatch;
+
+  @Override
+  public Integer call() throws Exception {
+    Config config = config();
+    HttpSettings http = HttpSettings.fromConfig(config);
+    if (policy != null) {
+      PolicyFactory.check(policy); // before the model loads
+    }
+    LlamaModel model = modelOptions.load();
+    Engine engine;
+    try {
+      engine = EngineLoader.start(config, model, drafter, heads, policy, false);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+    SpecdServer server;
+    try {
+      server = SpecdServer.start(engine, http).toCompletableFuture().get();
+    } catch (ExecutionException e) {
+      engine.close();
+      throw new IOException(
+          "cannot listen on " + http.host() + ":" + http.port() + ": " + e.getCause().getMessage(),
+          e.getCause());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf(
+        "specd serving %s at %s (drafter %s, policy %s, context %d tokens); Ctrl-C stops%n",
+        model.source().getFileName(),
+        server.url(),
+        engine.drafterName(),
+        engine.defaultPolicy(),
+        engine.contextLength());
+    out.flush();
+    engine.system().getWhenTerminated().toCompletableFuture().join();
+    engine.close();
+    return 0;
+  }
+
+  /**
+   * The flags over {@code ConfigFactory.load()}, and coordinated shutdown's request-draining phase
+   * given as long as {@code specd.http.shutdown-deadline} (its own default is 5 s).
+   */
+  private Config config() {
+    Map<String, Object> flags = new HashMap<>();
+    if (host != null) {
+      flags.put("specd.http.host", host);
+    }
+    if (port != null) {
+      flags.put("specd.http.port", port);
+    }
+    if (apiKey != null) {
+      flags.put("specd.http.api-key", apiKey);
+    }
+    if (maxBatch != null) {
+      flags.put("specd.gpu.max-batch", maxBatch);
+    }
+    Config config = ConfigFactory.parseMap(flags).withFallback(ConfigFactory.load());
+    long drainMillis = config.getDuration("specd.http.shutdown-deadline").toMillis() + 1000;
+    return ConfigFactory.parseMap(
+            Map.of(
+                "akka.coordinated-shutdown.phases.service-requests-done.timeout",
+                drainMillis + "ms"))
+        .withFallback(config);
+  }
+}

@@ -1,0 +1,55 @@
+package io.specd.streams.http;
+
+import akka.http.javadsl.model.StatusCode;
+import akka.http.javadsl.model.StatusCodes;
+
+/**
+ * A request the server refuses, with everything the OpenAI error body carries: {@code {"error":
+ * {"message", "type", "param", "code"}}}. Thrown while a request is read and checked, and turned
+ * into a JSON response by the routes' exception handler; never logged with a stack trace.
+ */
+public final class ApiError extends RuntimeException {
+  private final StatusCode status;
+  private final String type;
+  private final String param;
+  private final String code;
+
+  /**
+   * @param status the HTTP status
+   * @param type the OpenAI error type ({@code invalid_request_error}, {@code rate_limit_exceeded},
+   *     {@code server_error}, …)
+   * @param message what is wrong and what to do about it
+   * @param param the request field at fault, or null
+   * @param code a short machine-readable code, or null
+   */
+  public ApiError(StatusCode status, String type, String message, String param, String code) {
+    super(message, null, false, false);
+    this.status = status;
+    this.type = type;
+    this.param = param;
+    this.code = code;
+  }
+
+  /** A 400 for a bad field. */
+  public static ApiError invalid(String param, String code, String message) {
+    return new ApiError(StatusCodes.BAD_REQUEST, "invalid_request_error", message, param, code);
+  }
+
+  public StatusCode status() {
+    return status;
+  }
+
+  public String type() {
+    return type;
+  }
+
+  /** The field at fault, or null. */
+  public String param() {
+    return param;
+  }
+
+  /** The short code, or null. */
+  public String code() {
+    return code;
+  }
+}

@@ -1,0 +1,58 @@
+package io.specd.streams.http;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The HTTP server's settings ({@code specd.http} in {@code reference.conf}).
+ *
+ * @param host the interface to listen on
+ * @param port the TCP port (0 picks a free one)
+ * @param apiKey the bearer key every {@code /v1} route requires; empty for none
+ * @param shutdownDeadline how long requests in flight may run on after the server stops accepting
+ *     connections
+ * @param keepAlive quiet time after which SSE streams get a heartbeat and WebSockets a ping
+ */
+public record HttpSettings(
+    String host, int port, String apiKey, Duration shutdownDeadline, Duration keepAlive) {
+
+  public HttpSettings {
+    if (host == null || host.isBlank()) {
+      throw new IllegalArgumentException("specd.http.host must name an interface");
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("specd.http.port must be in [0, 65535], got " + port);
+    }
+    if (apiKey == null) {
+      throw new IllegalArgumentException("specd.http.api-key must be a string (\"\" for none)");
+    }
+    if (shutdownDeadline.isNegative()) {
+      throw new IllegalArgumentException("specd.http.shutdown-deadline must not be negative");
+    }
+    if (keepAlive.isNegative() || keepAlive.isZero()) {
+      throw new IllegalArgumentException("specd.http.keep-alive must be positive");
+    }
+  }
+
+  /** Reads {@code specd.http}. */
+  public static HttpSettings fromConfig(Config config) {
+    Config c = config.getConfig("specd.http");
+    return new HttpSettings(
+        c.getString("host"),
+        c.getInt("port"),
+        c.getString("api-key"),
+        c.getDuration("shutdown-deadline"),
+        c.getDuration("keep-alive"));
+  }
+
+  /** The API key, if one is required. */
+  public Optional<String> requiredApiKey() {
+    return apiKey.isEmpty() ? Optional.empty() : Optional.of(apiKey);
+  }
+
+  /** The same settings on another port (tests bind port 0). */
+  public HttpSettings withPort(int newPort) {
+    return new HttpSettings(host, newPort, apiKey, shutdownDeadline, keepAlive);
+  }
+}

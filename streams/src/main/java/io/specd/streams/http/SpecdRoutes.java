@@ -1,0 +1,306 @@
+package io.specd.streams.http;
+
+import static akka.http.javadsl.server.Directives.*;
+import static akka.http.javadsl.server.PathMatchers.segment;
+
+import akka.Done;
+import akka.NotUsed;
+import akka.http.javadsl.marshalling.sse.EventStreamMarshalling;
+import akka.http.javadsl.model.ContentType;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.HttpChallenge;
+import akka.http.javadsl.model.headers.WWWAuthenticate;
+import akka.http.javadsl.model.sse.ServerSentEvent;
+import akka.http.javadsl.server.Route;
+import akka.http.javadsl.unmarshalling.Unmarshaller;
+import akka.japi.Pair;
+import akka.japi.pf.PFBuilder;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.specd.actors.Engine;
+import io.specd.actors.TokenEvent;
+import io.specd.streams.SpecDecoding;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import scala.jdk.javaapi.DurationConverters;
+
+/**
+ * specd's HTTP API, as one route: the OpenAI endpoints {@code POST /v1/completions}, {@code POST
+ * /v1/chat/completions} (whole or as server-sent events) and {@code GET /v1/models}, the WebSocket
+ * {@code GET /v1/ws}, and {@code GET /health}, {@code GET /metrics} (Prometheus text) and {@code
+ * GET /} (the chat page). Every error is an OpenAI JSON error body. With an API key configured,
+ * {@code /v1} needs {@code Authorization: Bearer <key>} ({@code /v1/ws} also takes {@code
+ * ?api_key=<key>}, since browsers cannot set headers on a WebSocket).
+ *
+ * <p>Each generation is one {@link SpecDecoding#source}: demand-driven, so a slow client slows its
+ * session, and a client that goes away cancels it. A streamed response starts once the first event
+ * is decoded, so that a refused request still gets its 429 or 400 status. Thread-safe.
+ */
+public final class SpecdRoutes {
+  private static final String CHAT_PAGE = "io/specd/streams/http/chat.html";
+  private static final ContentType METRICS_TYPE =
+      ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
+  private static final ServerSentEvent DONE = ServerSentEvent.create(" [DONE]");
+
+  private final Engine engine;
+  private final HttpSettings settings;
+  private final String modelId;
+  private final long created = Instant.now().getEpochSecond();
+  private final RequestReader reader;
+  private final ChatSocket socket;
+  private final InFlight inFlight = new InFlight();
+  private final PrometheusTextFormatWriter metricsWriter = PrometheusTextFormatWriter.create();
+
+  /**
+   * @param engine runs the requests
+   * @param settings the API key and keep-alive interval
+   */
+  public SpecdRoutes(Engine engine, HttpSettings settings) {
+    this.engine = engine;
+    this.settings = settings;
+    this.modelId = modelId(engine);
+    this.reader = new RequestReader(engine, modelId, ChatTemplate.forModel(engine.model()));
+    this.socket = new ChatSocket(engine, reader, this::events);
+  }
+
+  /** The id clients use for the model: its file (or directory) name. */
+  public static String modelId(Engine engine) {
+    return engine.model().source().getFileName().toString();
+  }
+
+  /** The whole API, with its error handling. */
+  public Route route() {
+    return handleExceptions(
+        Errors.exceptionHandler(),
+        () ->
+            handleRejections(
+                Errors.rejectionHandler(),
+                () ->
+                    concat(
+                        pathEndOrSingleSlash(
+                            () ->
+                                get(() -> getFromResource(CHAT_PAGE, ContentTypes.TEXT_HTML_UTF8))),
+                        path("health", () -> get(this::health)),
+                        path("metrics", () -> get(this::metrics)),
+                        pathPrefix("v1", this::v1))));
+  }
+
+  private Route v1() {
+    return concat(
+        path("ws", () -> authorized(true, () -> get(() -> handleWebSocketMessages(socket.flow())))),
+        authorized(
+            false,
+            () ->
+                concat(
+                    path("completions", () -> post(() -> generate(ApiRequest.Kind.COMPLETION))),
+                    path(
+                        segment("chat").slash("completions"),
+                        () -> post(() -> generate(ApiRequest.Kind.CHAT))),
+                    path("models", () -> get(this::models)))));
+  }
+
+  /** Lets the request through when no key is configured or it carries the key. */
+  private Route authorized(boolean queryKeyAllowed, Supplier<Route> inner) {
+    Optional<String> key = settings.requiredApiKey();
+    if (key.isEmpty()) {
+      return inner.get();
+    }
+    return optionalHeaderValueByName(
+        "Authorization",
+        header ->
+            parameterOptional(
+                "api_key",
+                query -> {
+                  boolean granted =
+                      header.map(h -> same(h, "Bearer " + key.get())).orElse(false)
+                          || (queryKeyAllowed && query.map(q -> same(q, key.get())).orElse(false));
+                  return granted ? inner.get() : complete(unauthorized());
+                }));
+  }
+
+  private static boolean same(String given, String expected) {
+    // constant time, so the key cannot be guessed byte by byte from response times
+    return MessageDigest.isEqual(
+        given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static HttpResponse unauthorized() {
+    ApiError error =
+        new ApiError(
+            StatusCodes.UNAUTHORIZED,
+            "invalid_request_error",
+            "missing or wrong API key: send the header Authorization: Bearer <key>",
+            null,
+            "invalid_api_key");
+    return Json.response(error.status(), OpenAiResponses.error(error))
+        .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", "specd")));
+  }
+
+  /** A completion or chat completion: read the body, then answer whole or as events. */
+  private Route generate(ApiRequest.Kind kind) {
+    // A whole response may take as long as the engine lets a request run.
+    return withRequestTimeout(
+        DurationConverters.toScala(engine.requestTimeout().plusSeconds(5)),
+        request -> Errors.response(new IllegalStateException("the request timed out")),
+        () ->
+            entity(
+                Unmarshaller.entityToString(),
+                body -> {
+                  ApiRequest request = reader.read(body, kind);
+                  OpenAiResponses responses = new OpenAiResponses(kind, modelId);
+                  Source<TokenEvent, NotUsed> events = events(request);
+                  return request.stream() ? streamed(events, responses) : whole(events, responses);
+                }));
+  }
+
+  /** A request's events, tracked while they run so that shutdown can wait for them. */
+  private Source<TokenEvent, NotUsed> events(ApiRequest request) {
+    return SpecDecoding.source(engine, request.completion())
+        .mapMaterializedValue(
+            control -> {
+              inFlight.track(control.done());
+              return NotUsed.getInstance();
+            });
+  }
+
+  /**
+   * Completes when the generations running now have ended (responses streamed to the end), or after
+   * the deadline.
+   */
+  public CompletionStage<Done> drained(Duration deadline) {
+    return inFlight.drained(deadline);
+  }
+
+  private Route whole(Source<TokenEvent, NotUsed> events, OpenAiResponses responses) {
+    CompletionStage<HttpResponse> response =
+        events.runWith(Sink.seq(), engine.system()).thenApply(all -> whole(all, responses));
+    return completeWithFuture(response);
+  }
+
+  private static HttpResponse whole(List<TokenEvent> events, OpenAiResponses responses) {
+    StringBuilder text = new StringBuilder();
+    for (TokenEvent event : events) {
+      if (event instanceof TokenEvent.Tokens tokens) {
+        text.append(tokens.text());
+      } else if (event instanceof TokenEvent.Finished finished) {
+        return Json.response(
+            StatusCodes.OK,
+            responses.completion(text.toString(), finished.reason(), finished.usage()));
+      } else if (event instanceof TokenEvent.Failed failed) {
+        return Json.response(StatusCodes.INTERNAL_SERVER_ERROR, failedError(failed));
+      }
+    }
+    throw new IllegalStateException("the generation ended without a finish event");
+  }
+
+  /**
+   * Server-sent events: OpenAI chunks, a finish chunk, a usage chunk, {@code [DONE]}. The response
+   * starts with the first decoded event, so a refusal still gets an error status.
+   */
+  private Route streamed(Source<TokenEvent, NotUsed> events, OpenAiResponses responses) {
+    CompletionStage<Pair<List<TokenEvent>, Source<TokenEvent, NotUsed>>> started =
+        events.prefixAndTail(1).runWith(Sink.head(), engine.system());
+    return onSuccess(
+        started,
+        first ->
+            completeOK(
+                sse(Source.from(first.first()).concat(first.second()), responses),
+                EventStreamMarshalling.toEventStream()));
+  }
+
+  private Source<ServerSentEvent, NotUsed> sse(
+      Source<TokenEvent, NotUsed> events, OpenAiResponses responses) {
+    ObjectNode opening = responses.opening();
+    Source<ServerSentEvent, NotUsed> chunks =
+        events
+            .mapConcat(event -> chunks(event, responses))
+            .recoverWithRetries(
+                1,
+                new PFBuilder<Throwable, Source<ServerSentEvent, NotUsed>>()
+                    .matchAny(
+                        e ->
+                            Source.from(
+                                List.of(data(OpenAiResponses.error(Errors.toApiError(e))), DONE)))
+                    .build());
+    if (opening != null) {
+      chunks = Source.single(data(opening)).concat(chunks);
+    }
+    return chunks.keepAlive(settings.keepAlive(), ServerSentEvent::heartbeat);
+  }
+
+  private static List<ServerSentEvent> chunks(TokenEvent event, OpenAiResponses responses) {
+    if (event instanceof TokenEvent.Tokens tokens) {
+      return tokens.text().isEmpty() ? List.of() : List.of(data(responses.text(tokens.text())));
+    }
+    if (event instanceof TokenEvent.Finished finished) {
+      return List.of(
+          data(responses.finish(finished.reason())),
+          data(responses.usageChunk(finished.usage())),
+          DONE);
+    }
+    return List.of(data(failedError((TokenEvent.Failed) event)), DONE);
+  }
+
+  private static ObjectNode failedError(TokenEvent.Failed failed) {
+    return OpenAiResponses.error(
+        new ApiError(
+            StatusCodes.INTERNAL_SERVER_ERROR,
+            "server_error",
+            "the generation failed: " + failed.message(),
+            null,
+            "generation_failed"));
+  }
+
+  /** An event written {@code data: <json>}, with OpenAI's space (SSE readers drop it). */
+  private static ServerSentEvent data(JsonNode json) {
+    return ServerSentEvent.create(" " + Json.write(json));
+  }
+
+  private Route models() {
+    ObjectNode root = Json.object().put("object", "list");
+    root.putArray("data")
+        .addObject()
+        .put("id", modelId)
+        .put("object", "model")
+        .put("created", created)
+        .put("owned_by", "specd");
+    return complete(Json.response(StatusCodes.OK, root));
+  }
+
+  private Route health() {
+    ObjectNode root =
+        Json.object()
+            .put("status", "ok")
+            .put("model", modelId)
+            .put("drafter", engine.drafterName())
+            .put("policy", engine.defaultPolicy())
+            .put("context_length", engine.contextLength());
+    return complete(Json.response(StatusCodes.OK, root));
+  }
+
+  private Route metrics() {
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    try {
+      metricsWriter.write(text, engine.metrics().registry().scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array stream does not fail
+    }
+    return complete(
+        HttpResponse.create().withEntity(HttpEntities.create(METRICS_TYPE, text.toByteArray())));
+  }
+}

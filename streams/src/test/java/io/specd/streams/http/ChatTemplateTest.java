@@ -1,0 +1,57 @@
+package io.specd.streams.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ChatTemplateTest {
+  private static final List<ChatTemplate.ChatMessage> CONVERSATION =
+      List.of(
+          new ChatTemplate.ChatMessage("system", "Be brief."),
+          new ChatTemplate.ChatMessage("user", "Hi"),
+          new ChatTemplate.ChatMessage("assistant", "Hello."),
+          new ChatTemplate.ChatMessage("user", "A story?"));
+
+  /** A ChatML template as Hugging Face models ship it. */
+  private static final String CHATML =
+      "{{ bos_token }}{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'"
+          + " + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+          + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+  @Test
+  void shouldWritePlainLinesWithoutAModelTemplate() {
+    ChatTemplate plain = ChatTemplate.plain();
+    assertThat(plain.render(CONVERSATION))
+        .isEqualTo("System: Be brief.\nUser: Hi\nAssistant: Hello.\nUser: A story?\nAssistant:");
+    assertThat(plain.stopStrings()).containsExactly("\nUser:");
+    assertThat(plain.isModelTemplate()).isFalse();
+  }
+
+  @Test
+  void shouldRenderAJinjaTemplateWithoutItsLeadingBos() {
+    ChatTemplate chatMl = ChatTemplate.jinja(CHATML, "<s>", "</s>");
+    assertThat(chatMl.render(CONVERSATION))
+        .isEqualTo(
+            "<|im_start|>system\nBe brief.<|im_end|>\n"
+                + "<|im_start|>user\nHi<|im_end|>\n"
+                + "<|im_start|>assistant\nHello.<|im_end|>\n"
+                + "<|im_start|>user\nA story?<|im_end|>\n"
+                + "<|im_start|>assistant\n");
+    assertThat(chatMl.stopStrings()).isEmpty();
+  }
+
+  @Test
+  void shouldRefuseAConversationTheTemplateRaisesOn() {
+    ChatTemplate strict =
+        ChatTemplate.jinja(
+            "{% if messages[0]['role'] == 'system' %}"
+                + "{{ raise_exception('System role not supported') }}{% endif %}"
+                + "{% for m in messages %}{{ m['content'] }}{% endfor %}",
+            "<s>", "</s>");
+    assertThatThrownBy(() -> strict.render(CONVERSATION))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("System role not supported");
+  }
+}

@@ -1,0 +1,121 @@
+package io.specd.streams.http;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.specd.actors.Engine;
+import io.specd.gpu.DeviceActor;
+import io.specd.gpu.DeviceSettings;
+import io.specd.kernels.heads.BundledHeads;
+import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.runtime.TorchRuntime;
+import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.kernels.spec.Drafter;
+import io.specd.kernels.spec.PlainDrafter;
+import io.specd.kernels.store.ModelStore;
+import io.specd.policies.DraftShape;
+import io.specd.policies.PolicyFactory;
+import io.specd.policies.PolicySettings;
+import io.specd.policies.bandit.PriorRegistry;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** A real engine on stories260K behind a real server on 127.0.0.1, port 0; one per test class. */
+final class TestServer implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  final Engine engine;
+  final SpecdServer server;
+  final HttpClient client =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+
+  private TestServer(Engine engine, SpecdServer server) {
+    this.engine = engine;
+    this.server = server;
+  }
+
+  /**
+   * Starts an engine and its server; skips the test class when the model file is absent.
+   *
+   * @param config HOCON over the defaults (specd.http.port is forced to 0)
+   * @param clover the bundled Clover heads as drafter, else plain decoding
+   */
+  static TestServer start(String config, boolean clover) {
+    Optional<Path> path = ModelStore.standard().findLocal();
+    assumeTrue(path.isPresent(), "stories260K.gguf not found");
+    Config full =
+        ConfigFactory.parseString(config + "\nspecd.http.port = 0")
+            .withFallback(ConfigFactory.load());
+    LlamaModel model = LlamaModel.load(path.get(), Device.cpu());
+    TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
+    DeviceSettings device = DeviceSettings.fromConfig(full);
+    Drafter drafter;
+    String policy;
+    if (clover) {
+      Path heads = BundledHeads.find(DrafterKind.CLOVER, model).orElseThrow();
+      drafter =
+          DrafterKind.CLOVER.load(
+              model, heads, device.kvSlots(), DeviceActor.contextLength(model, device));
+      policy = PolicyFactory.defaultFor("clover");
+    } else {
+      drafter = new PlainDrafter(model.config());
+      policy = "none";
+    }
+    PolicyFactory policies =
+        new PolicyFactory(
+            PolicySettings.defaults(DraftShape.forDrafter(drafter.name())), new PriorRegistry());
+    Engine engine = Engine.start(full, model, drafter, policies, policy, AcceptanceMode.LOSSLESS);
+    SpecdServer server =
+        SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();
+    return new TestServer(engine, server);
+  }
+
+  URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + server.port() + path);
+  }
+
+  HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return client.send(
+        HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
+    return client.send(postRequest(path, body).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpRequest.Builder postRequest(URI uri, String body) {
+    return HttpRequest.newBuilder(uri)
+        .timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+  }
+
+  HttpRequest.Builder postRequest(String path, String body) {
+    return postRequest(uri(path), body);
+  }
+
+  static JsonNode json(HttpResponse<String> response) throws IOException {
+    return JSON.readTree(response.body());
+  }
+
+  @Override
+  public void close() {
+    server.stop().toCompletableFuture().join();
+    engine.close();
+  }
+}
