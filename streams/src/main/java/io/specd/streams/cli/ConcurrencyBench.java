@@ -65,24 +65,36 @@ final class ConcurrencyBench {
       double p99Millis,
       String drafter) {}
 
-  /** Every concurrency level, batching on then off; each load's best round counts. */
+  /**
+   * Every concurrency level, batching on then off. Both engines run side by side, warmed up first,
+   * and the loads are measured interleaved over the rounds so a slow spell of the machine hits all
+   * of them; each load keeps its best round.
+   */
   List<Load> measure(List<Integer> levels) {
     int most = levels.stream().mapToInt(Integer::intValue).max().orElse(1);
-    List<Load> loads = new ArrayList<>();
-    for (boolean batching : new boolean[] {true, false}) {
-      try (Engine engine = start(batching, most)) {
-        run(engine, 1, most); // warm-up
-        for (int level : levels) {
-          Load best = null;
-          for (int round = 0; round < rounds; round++) {
-            Load load = run(engine, level, level);
-            if (best == null || load.tokensPerSecond() > best.tokensPerSecond()) {
-              best = load;
+    boolean[] modes = {true, false};
+    Load[][] best = new Load[modes.length][levels.size()];
+    try (Engine batched = start(true, most);
+        Engine unbatched = start(false, most)) {
+      Engine[] engines = {batched, unbatched};
+      for (Engine engine : engines) { // warm-up: the JIT, and every batch size once
+        run(engine, most);
+        run(engine, 1);
+      }
+      for (int round = 0; round < rounds; round++) {
+        for (int l = 0; l < levels.size(); l++) {
+          for (int m = 0; m < modes.length; m++) {
+            Load load = run(engines[m], levels.get(l));
+            if (best[m][l] == null || load.tokensPerSecond() > best[m][l].tokensPerSecond()) {
+              best[m][l] = load;
             }
           }
-          loads.add(best);
         }
       }
+    }
+    List<Load> loads = new ArrayList<>();
+    for (Load[] mode : best) {
+      loads.addAll(List.of(mode));
     }
     return loads;
   }
@@ -104,7 +116,7 @@ final class ConcurrencyBench {
   }
 
   /** Streams {@code 2 × level} requests, {@code level} at a time; greedy, one prompt each. */
-  private Load run(Engine engine, int level, int batchLimit) {
+  private Load run(Engine engine, int level) {
     List<CompletionRequest> requests = new ArrayList<>();
     for (int i = 0; i < 2 * level; i++) {
       requests.add(CompletionRequest.greedy(prompts.get(i % prompts.size()), maxTokens));
