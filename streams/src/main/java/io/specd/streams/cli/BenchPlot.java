@@ -23,10 +23,10 @@ import javax.imageio.ImageIO;
  */
 final class BenchPlot {
   private static final Pattern STATIC = Pattern.compile("static-(\\d+)");
-  private static final int WIDTH = 960;
+  private static final int WIDTH = 1120;
   private static final int HEIGHT = 600;
   private static final int LEFT = 80;
-  private static final int RIGHT = 260;
+  private static final int RIGHT = 350;
   private static final int TOP = 50;
   private static final int BOTTOM = 60;
   private static final Color[] COLORS = {
@@ -150,7 +150,7 @@ final class BenchPlot {
   }
 
   private static void legend(Graphics2D g, String label, int y, BasicStroke stroke) {
-    int x = WIDTH - RIGHT + 50;
+    int x = WIDTH - RIGHT + 45;
     g.setStroke(stroke);
     g.drawLine(x, y - 4, x + 24, y - 4);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
