@@ -6,7 +6,9 @@ import akka.actor.typed.javadsl.AskPattern;
 import akka.pattern.StatusReply;
 import com.typesafe.config.Config;
 import io.specd.gpu.DeviceActor;
+import io.specd.gpu.DeviceDiscovery;
 import io.specd.gpu.DeviceSettings;
+import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
@@ -16,6 +18,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.LoggerFactory;
 
 /**
  * The public engine API: start it with a model and a drafter, submit requests, receive each one's
@@ -76,8 +79,24 @@ public final class Engine implements AutoCloseable {
       String defaultPolicy,
       AcceptanceMode mode) {
     PolicyFactory.check(defaultPolicy);
-    DeviceSettings device = DeviceSettings.fromConfig(config);
+    DeviceSettings configured = DeviceSettings.fromConfig(config);
+    int capacity = DeviceActor.contextLength(model, configured);
+    DeviceSettings device =
+        configured.fittedTo(
+            DeviceDiscovery.freeBytes(model.manager().getDevice()),
+            KvCachePool.bytesPerSlot(model.config(), capacity));
     SessionSettings sessions = SessionSettings.fromConfig(config);
+    if (device.kvSlots() < configured.kvSlots()) {
+      LoggerFactory.getLogger(Engine.class)
+          .warn(
+              "the device's free memory holds {} KV caches of {} tokens, not {}: serving {}"
+                  + " sessions at once",
+              device.kvSlots(),
+              capacity,
+              configured.kvSlots(),
+              Math.min(sessions.maxSessions(), device.kvSlots()));
+      sessions = sessions.withMaxSessions(Math.min(sessions.maxSessions(), device.kvSlots()));
+    }
     if (sessions.maxSessions() > device.kvSlots()) {
       throw new IllegalArgumentException(
           "specd.session.max-sessions ("

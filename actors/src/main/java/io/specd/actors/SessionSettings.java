@@ -24,6 +24,11 @@ public record SessionSettings(Duration requestTimeout, int maxSessions, int admi
     }
   }
 
+  /** The same settings with another session limit. */
+  public SessionSettings withMaxSessions(int newMaxSessions) {
+    return new SessionSettings(requestTimeout, newMaxSessions, admissionQueue);
+  }
+
   /** Reads {@code specd.session}. */
   public static SessionSettings fromConfig(Config config) {
     Config c = config.getConfig("specd.session");

@@ -68,6 +68,18 @@ public final class DeviceDiscovery {
     return found;
   }
 
+  /** Free memory on a device in bytes; 0 for the CPU or when CUDA cannot tell. */
+  public static long freeBytes(Device device) {
+    if (!device.isGpu()) {
+      return 0;
+    }
+    return gpus().stream()
+        .filter(found -> found.device().equals(device))
+        .mapToLong(Found::freeBytes)
+        .findFirst()
+        .orElse(0);
+  }
+
   private static Optional<Found> bestGpu() {
     return gpus().stream().max(Comparator.comparingLong(Found::freeBytes));
   }

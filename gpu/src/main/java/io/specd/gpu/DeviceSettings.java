@@ -44,6 +44,23 @@ public record DeviceSettings(
         c.getBoolean("fault-injection"));
   }
 
+  /**
+   * The KV budget sized from the device's free memory: as many KV caches as configured, or fewer
+   * when they would take more than 80% of it (the rest is left to activations and the drafters).
+   *
+   * @param freeBytes free device memory, 0 when unknown (the CPU: the configured count stands)
+   * @param bytesPerSlot memory one KV cache takes
+   */
+  public DeviceSettings fittedTo(long freeBytes, long bytesPerSlot) {
+    if (freeBytes <= 0) {
+      return this;
+    }
+    long fitting = Math.max(1, (long) (freeBytes * 0.8) / Math.max(1, bytesPerSlot));
+    return fitting >= kvSlots
+        ? this
+        : new DeviceSettings(maxBatch, batchWindow, (int) fitting, contextLength, faultInjection);
+  }
+
   /** The same settings with another batch limit. */
   public DeviceSettings withMaxBatch(int newMaxBatch) {
     return new DeviceSettings(newMaxBatch, batchWindow, kvSlots, contextLength, faultInjection);

@@ -87,10 +87,9 @@ public final class SessionState implements AutoCloseable {
   /**
    * Picks the longest path the target agrees with and the target's next token.
    *
-   * @param verification this sequence's verification outputs ({@link Drafter#verifyOptions})
+   * @param logits the target's logits at this sequence's tree nodes
    */
-  Acceptance accept(Proposal proposal, ForwardResult verification, AcceptanceMode mode) {
-    NodeLogits logits = new DeviceNodeLogits(verification.logits(), 0);
+  Acceptance accept(Proposal proposal, NodeLogits logits, AcceptanceMode mode) {
     return Verifier.accept(proposal.tree(), logits, sampling, random, mode);
   }
 

@@ -87,15 +87,17 @@ public final class SpeculativeStep {
       groups.computeIfAbsent(proposals[i].fromLayer(), k -> new ArrayList<>()).add(i);
     }
     ForwardResult[] verifications = new ForwardResult[n];
+    NodeLogits[] logits = new NodeLogits[n];
     long verifyStart = System.nanoTime();
     for (Map.Entry<Integer, List<Integer>> group : groups.entrySet()) {
-      verify(model, drafter, group.getKey(), group.getValue(), proposals, verifications, step);
+      verify(
+          model, drafter, group.getKey(), group.getValue(), proposals, verifications, logits, step);
     }
     long verifyNanos = System.nanoTime() - verifyStart; // CPU ops run eagerly: the forward is done
     List<Stepped> results = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       long accepting = System.nanoTime();
-      Acceptance acceptance = states.get(i).accept(proposals[i], verifications[i], mode);
+      Acceptance acceptance = states.get(i).accept(proposals[i], logits[i], mode);
       long committing = System.nanoTime();
       states.get(i).commit(proposals[i], acceptance, verifications[i], step);
       long done = System.nanoTime();
@@ -117,6 +119,7 @@ public final class SpeculativeStep {
       List<Integer> members,
       Proposal[] proposals,
       ForwardResult[] verifications,
+      NodeLogits[] logits,
       NDManager step) {
     List<SequenceInput> inputs = new ArrayList<>();
     List<NDArray> hidden = new ArrayList<>();
@@ -127,8 +130,11 @@ public final class SpeculativeStep {
     ForwardOptions options = drafter.verifyOptions().withLayers(fromLayer);
     ForwardResult result =
         LlamaForward.forward(model, inputs, inputHidden(hidden, inputs, step), options, step);
+    // one argmax over the whole batch's rows serves every session's greedy acceptance
+    DeviceNodeLogits.RowArgmax argmax = new DeviceNodeLogits.RowArgmax(result.logits());
     for (int j = 0; j < members.size(); j++) {
       verifications[members.get(j)] = result.sequence(j, inputs.get(j).size());
+      logits[members.get(j)] = new DeviceNodeLogits(result.logits(), result.row(j, 0), argmax);
     }
   }
 
