@@ -12,6 +12,7 @@ import akka.pattern.StatusReply;
 import io.specd.gpu.DeviceActor;
 import io.specd.gpu.DeviceSettings;
 import io.specd.kernels.tokenizer.TextTokenizer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
@@ -22,6 +23,7 @@ import java.util.ArrayDeque;
  * EngineOverloaded}.
  */
 public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Command> {
+  private static final Duration MINUTE = Duration.ofMinutes(1);
 
   /** What the guardian does. */
   public sealed interface Command permits StartSession, InjectDeviceFault, SessionStopped {}
@@ -70,10 +72,14 @@ public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Comman
     this.device =
         context.spawn(
             Behaviors.supervise(parts.deviceBehavior())
-                .onFailure(DeviceActor.DeviceFault.class, SupervisorStrategy.restart()),
+                .onFailure(Exception.class, SupervisorStrategy.restart().withLimit(10, MINUTE)),
             "device",
             DispatcherSelector.fromConfig(DeviceSettings.DISPATCHER));
-    ActorRef<PolicyActor.Command> policies = context.spawn(parts.policyBehavior(), "policy");
+    ActorRef<PolicyActor.Command> policies =
+        context.spawn(
+            Behaviors.supervise(parts.policyBehavior())
+                .onFailure(Exception.class, SupervisorStrategy.restart()),
+            "policy");
     this.wiring =
         new SessionActor.Wiring(
             device,

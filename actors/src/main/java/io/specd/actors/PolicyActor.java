@@ -54,7 +54,7 @@ public final class PolicyActor extends AbstractBehavior<PolicyActor.Command> {
     String name = request.name() != null ? request.name() : defaultPolicy;
     try {
       request.replyTo().tell(new PolicyCreated(factory.create(name, request.seed()), null));
-    } catch (IllegalArgumentException e) {
+    } catch (RuntimeException e) { // an unknown name, or a bug: the session reports it
       request.replyTo().tell(new PolicyCreated(null, e.getMessage()));
     }
     return this;

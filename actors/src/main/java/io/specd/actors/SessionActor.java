@@ -19,6 +19,7 @@ import io.specd.policies.spec.StatsRecorder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * One request, from prefill to its last event: per step it plans (its own policy), asks the device
@@ -34,7 +35,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   /** What a session does. */
   public sealed interface Command
-      permits Subscribe, Ack, Cancel, WrappedDevice, WrappedPolicy, RequestTimeout {}
+      permits Subscribe,
+          Ack,
+          Cancel,
+          WrappedDevice,
+          WrappedPolicy,
+          RequestTimeout,
+          SubscribeTimeout {}
 
   /** Starts delivering events to the consumer (who acknowledges each with {@link Ack}). */
   public record Subscribe(ActorRef<TokenEvent> consumer) implements Command {}
@@ -54,6 +61,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private record WrappedPolicy(PolicyActor.PolicyCreated created) implements Command {}
 
   private enum RequestTimeout implements Command {
+    INSTANCE
+  }
+
+  private enum SubscribeTimeout implements Command {
     INSTANCE
   }
 
@@ -82,6 +93,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private boolean awaitingDevice;
   private boolean finished;
   private boolean terminalSent;
+  private boolean cancelled;
   private DraftPolicy policy;
   private int generated;
   private int batchOccupancy = 1;
@@ -113,6 +125,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.stops = new StopStrings(request.stop());
     this.recorder = new StatsRecorder(prompt.length);
     timers.startSingleTimer(RequestTimeout.INSTANCE, wiring.settings().requestTimeout());
+    timers.startSingleTimer(SubscribeTimeout.INSTANCE, wiring.settings().subscribeTimeout());
     ActorRef<PolicyActor.PolicyCreated> policyReplies =
         context.messageAdapter(PolicyActor.PolicyCreated.class, WrappedPolicy::new);
     wiring
@@ -128,11 +141,22 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessageEquals(Ack.INSTANCE, this::onAck)
         .onMessageEquals(Cancel.INSTANCE, this::onCancel)
-        .onMessage(WrappedPolicy.class, this::onPolicy)
-        .onMessage(WrappedDevice.class, this::onDevice)
+        .onMessage(WrappedPolicy.class, m -> guarded(() -> onPolicy(m)))
+        .onMessage(WrappedDevice.class, m -> guarded(() -> onDevice(m)))
         .onMessageEquals(RequestTimeout.INSTANCE, this::onRequestTimeout)
+        .onMessageEquals(SubscribeTimeout.INSTANCE, this::onSubscribeTimeout)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
+  }
+
+  /** Runs a handler; a bug in it ends the request with an error event, never in silence. */
+  private Behavior<Command> guarded(Supplier<Behavior<Command>> handler) {
+    try {
+      return handler.get();
+    } catch (RuntimeException e) {
+      getContext().getLog().error("session {} failed", id, e);
+      return fail("internal error: " + e);
+    }
   }
 
   private Behavior<Command> onSubscribe(Subscribe subscribe) {
@@ -148,11 +172,17 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private Behavior<Command> onCancel() {
     getContext().getLog().debug("session {} cancelled after {} tokens", id, generated);
-    wiring.metrics().finished(FinishReason.CANCELLED);
+    if (!finished) {
+      wiring.metrics().finished(FinishReason.CANCELLED);
+    }
+    cancelled = true;
     return Behaviors.stopped();
   }
 
   private Behavior<Command> onPolicy(WrappedPolicy wrapped) {
+    if (finished) { // timed out before the policy came
+      return advance();
+    }
     if (wrapped.created().policy() == null) {
       return fail(wrapped.created().error());
     }
@@ -196,9 +226,19 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return fail("the request timed out after " + wiring.settings().requestTimeout());
   }
 
+  private Behavior<Command> onSubscribeTimeout() {
+    if (consumer != null) {
+      return this;
+    }
+    getContext().getLog().warn("session {}: nobody subscribed, stopping", id);
+    wiring.metrics().ended("error");
+    finished = true;
+    return Behaviors.stopped();
+  }
+
   /** Turns committed tokens into text, watching for EOS, the token limit and stop strings. */
   private void take(int[] tokens) {
-    StringBuilder text = new StringBuilder();
+    StringBuilder visible = new StringBuilder();
     FinishReason reason = null;
     int taken = 0;
     for (int token : tokens) {
@@ -209,23 +249,26 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       generated++;
       taken++;
       unsentIds.add(token);
-      text.append(decoder.accept(token));
+      visible.append(stops.accept(decoder.accept(token)));
+      if (stops.stopped()) { // the tokens after the one completing a stop string are dropped
+        reason = FinishReason.STOP_STRING;
+        break;
+      }
       if (generated == request.maxTokens()) {
         reason = FinishReason.MAX_TOKENS;
         break;
       }
     }
     wiring.metrics().emitted(taken);
-    String visible = stops.accept(text.toString());
-    if (stops.stopped()) {
-      reason = FinishReason.STOP_STRING;
+    if (reason != null && reason != FinishReason.STOP_STRING) {
+      visible.append(stops.accept(decoder.flush()));
+      reason = stops.stopped() ? FinishReason.STOP_STRING : reason;
+      visible.append(stops.flush());
     }
-    if (reason != null) {
-      visible = visible + stops.accept(decoder.flush()) + stops.flush();
-    }
-    if (!visible.isEmpty() || (reason != null && !unsentIds.isEmpty())) {
+    if (visible.length() > 0 || (reason != null && !unsentIds.isEmpty())) {
       pending.add(
-          new TokenEvent.Tokens(visible, unsentIds.stream().mapToInt(Integer::intValue).toArray()));
+          new TokenEvent.Tokens(
+              visible.toString(), unsentIds.stream().mapToInt(Integer::intValue).toArray()));
       unsentIds.clear();
     }
     if (reason != null) {
@@ -281,6 +324,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
 
   private Behavior<Command> onPostStop() {
     wiring.device().tell(new DeviceActor.Release(id));
+    if (consumer != null && !terminalSent && !cancelled) { // never leave a subscriber waiting
+      consumer.tell(new TokenEvent.Failed("the session stopped"));
+    }
     return this;
   }
 }

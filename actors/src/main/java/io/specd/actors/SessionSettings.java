@@ -9,8 +9,10 @@ import java.time.Duration;
  * @param requestTimeout longest a request may run
  * @param maxSessions sessions decoding at once
  * @param admissionQueue requests that may wait for a session; beyond them the engine refuses
+ * @param subscribeTimeout how long a started session waits for its consumer before it stops
  */
-public record SessionSettings(Duration requestTimeout, int maxSessions, int admissionQueue) {
+public record SessionSettings(
+    Duration requestTimeout, int maxSessions, int admissionQueue, Duration subscribeTimeout) {
 
   public SessionSettings {
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
@@ -19,6 +21,9 @@ public record SessionSettings(Duration requestTimeout, int maxSessions, int admi
     if (maxSessions < 1) {
       throw new IllegalArgumentException("specd.session.max-sessions must be >= 1");
     }
+    if (subscribeTimeout.isNegative() || subscribeTimeout.isZero()) {
+      throw new IllegalArgumentException("specd.session.subscribe-timeout must be positive");
+    }
     if (admissionQueue < 0) {
       throw new IllegalArgumentException("specd.session.admission-queue must be >= 0");
     }
@@ -26,13 +31,16 @@ public record SessionSettings(Duration requestTimeout, int maxSessions, int admi
 
   /** The same settings with another session limit. */
   public SessionSettings withMaxSessions(int newMaxSessions) {
-    return new SessionSettings(requestTimeout, newMaxSessions, admissionQueue);
+    return new SessionSettings(requestTimeout, newMaxSessions, admissionQueue, subscribeTimeout);
   }
 
   /** Reads {@code specd.session}. */
   public static SessionSettings fromConfig(Config config) {
     Config c = config.getConfig("specd.session");
     return new SessionSettings(
-        c.getDuration("request-timeout"), c.getInt("max-sessions"), c.getInt("admission-queue"));
+        c.getDuration("request-timeout"),
+        c.getInt("max-sessions"),
+        c.getInt("admission-queue"),
+        c.getDuration("subscribe-timeout"));
   }
 }

@@ -9,6 +9,7 @@ import akka.actor.testkit.typed.javadsl.FishingOutcomes;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.specd.kernels.generate.AutoregressiveDecoder;
 import io.specd.kernels.generate.GenerationRequest;
 import io.specd.kernels.generate.TokenSink;
@@ -28,6 +29,7 @@ import io.specd.policies.spec.FinishReason;
 import io.specd.policies.spec.SamplingParams;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +57,7 @@ class EngineTest {
                     + "specd.session.max-sessions = 3\n"
                     + "specd.session.admission-queue = 1\n"
                     + "specd.gpu.fault-injection = on\n"
+                    + "specd.session.subscribe-timeout = 1s\n"
                     + "akka.loglevel = WARNING")
             .withFallback(ConfigFactory.load());
     LlamaModel model = load();
@@ -118,6 +121,30 @@ class EngineTest {
     run.collect();
     assertThat(run.finished.reason()).isEqualTo(FinishReason.STOP_STRING);
     assertThat(run.text.toString()).isEqualTo(full.substring(0, full.indexOf(stop)));
+    // tokens after the one that completed the stop string are neither sent nor counted
+    assertThat(run.finished.usage().completionTokens()).isEqualTo(run.tokens().length);
+    assertThat(reference.tokenizer().decode(Arrays.copyOf(run.tokens(), run.tokens().length - 1)))
+        .doesNotContain(stop);
+  }
+
+  @Test
+  void shouldStopASessionNobodySubscribesToAndFreeItsSlot() throws Exception {
+    engine
+        .open(CompletionRequest.greedy("The dog", 100))
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    double live = 1;
+    while (live > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      live =
+          engine.metrics().registry().scrape().stream()
+              .filter(m -> m.getMetadata().getName().equals("specd_active_sessions"))
+              .map(m -> ((GaugeSnapshot) m).getDataPoints().get(0).getValue())
+              .findFirst()
+              .orElseThrow();
+    }
+    assertThat(live).isZero();
   }
 
   @Test

@@ -108,6 +108,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   private final KvCachePool pool;
   private final Map<String, SessionState> sessions = new HashMap<>();
   private final ArrayDeque<Command> queue = new ArrayDeque<>();
+  // the requests of the batch running now that have no answer yet (a failure answers them)
+  private final List<Command> unanswered = new ArrayList<>();
   private String injectedFault;
 
   /**
@@ -232,15 +234,17 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       }
     }
     observer.queueDepth(queue.size());
+    unanswered.addAll(prefills);
+    unanswered.addAll(verifies);
     try {
       runPrefills(prefills);
       runVerifies(verifies);
     } catch (RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
-      prefills.forEach(p -> queue.addFirst(p));
-      verifies.forEach(v -> queue.addFirst(v));
+      unanswered.forEach(queue::addFirst);
+      unanswered.clear();
       failEverything(message);
-      throw new DeviceFault("a device batch failed: " + e.getMessage(), e);
+      throw new DeviceFault("a device batch failed: " + message, e);
     }
     if (!queue.isEmpty()) {
       timers.startSingleTimer(RunBatch.INSTANCE, settings.batchWindow());
@@ -259,6 +263,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     for (Prefill p : prefills) {
       if (pool.freeSlots() == 0) {
         p.replyTo().tell(new Failed(p.sessionId(), "no free KV cache on the device"));
+        unanswered.remove(p);
         continue;
       }
       SessionState state = SessionState.open(pool, drafter, p.sampling(), p.maxTokens());
@@ -280,6 +285,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     observer.liveSessions(sessions.size());
     for (int i = 0; i < opened.size(); i++) {
       opened.get(i).replyTo().tell(new Prefilled(opened.get(i).sessionId(), roots[i]));
+      unanswered.remove(opened.get(i));
     }
   }
 
@@ -300,6 +306,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     for (int i = 0; i < verifies.size(); i++) {
       Verify v = verifies.get(i);
       v.replyTo().tell(new Verified(v.sessionId(), results.get(i)));
+      unanswered.remove(v);
     }
   }
 
@@ -333,7 +340,10 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     return this;
   }
 
-  /** Answers every queued request and every live session with the failure. */
+  /**
+   * Answers every waiting request with the failure; live sessions without a request waiting learn
+   * it at their next step (the restarted actor holds no state for them).
+   */
   private void failEverything(String message) {
     getContext()
         .getLog()
@@ -350,9 +360,18 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   }
 
   private Behavior<Command> freeAll() {
-    sessions.values().forEach(SessionState::close);
-    sessions.clear();
-    pool.close();
+    try {
+      for (SessionState state : sessions.values()) {
+        try {
+          state.close();
+        } catch (RuntimeException e) {
+          getContext().getLog().error("freeing a session's device state failed", e);
+        }
+      }
+      sessions.clear();
+    } finally {
+      pool.close();
+    }
     observer.liveSessions(0);
     observer.queueDepth(0);
     return this;
