@@ -1,7 +1,5 @@
 package io.specd.it;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,7 +30,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -59,12 +56,17 @@ final class LoopbackServer implements AutoCloseable {
 
   /** Starts with {@code config} (HOCON) over the defaults. */
   static LoopbackServer start(String config) {
-    Optional<Path> path = ModelStore.standard().findLocal();
-    assumeTrue(path.isPresent(), "stories260K.gguf not found");
+    Path path =
+        ModelStore.standard()
+            .findLocal()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "stories260K.gguf not found: put ../shared/models beside the checkout"));
     Config full =
         ConfigFactory.parseString(config + "\nspecd.http.port = 0")
             .withFallback(ConfigFactory.load());
-    LlamaModel model = LlamaModel.load(path.get(), Device.cpu());
+    LlamaModel model = LlamaModel.load(path, Device.cpu());
     TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
     DeviceSettings device = DeviceSettings.fromConfig(full);
     Path heads = BundledHeads.find(DrafterKind.CLOVER, model).orElseThrow();

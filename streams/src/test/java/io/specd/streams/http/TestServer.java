@@ -1,7 +1,5 @@
 package io.specd.streams.http;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,7 +27,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 
 /** A real engine on stories260K behind a real server on 127.0.0.1, port 0; one per test class. */
 final class TestServer implements AutoCloseable {
@@ -55,12 +52,17 @@ final class TestServer implements AutoCloseable {
    * @param clover the bundled Clover heads as drafter, else plain decoding
    */
   static TestServer start(String config, boolean clover) {
-    Optional<Path> path = ModelStore.standard().findLocal();
-    assumeTrue(path.isPresent(), "stories260K.gguf not found");
+    Path path =
+        ModelStore.standard()
+            .findLocal()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "stories260K.gguf not found: put ../shared/models beside the checkout"));
     Config full =
         ConfigFactory.parseString(config + "\nspecd.http.port = 0")
             .withFallback(ConfigFactory.load());
-    LlamaModel model = LlamaModel.load(path.get(), Device.cpu());
+    LlamaModel model = LlamaModel.load(path, Device.cpu());
     TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
     DeviceSettings device = DeviceSettings.fromConfig(full);
     Drafter drafter;
