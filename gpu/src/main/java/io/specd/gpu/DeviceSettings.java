@@ -60,9 +60,4 @@ public record DeviceSettings(
         ? this
         : new DeviceSettings(maxBatch, batchWindow, (int) fitting, contextLength, faultInjection);
   }
-
-  /** The same settings with another batch limit. */
-  public DeviceSettings withMaxBatch(int newMaxBatch) {
-    return new DeviceSettings(newMaxBatch, batchWindow, kvSlots, contextLength, faultInjection);
-  }
 }

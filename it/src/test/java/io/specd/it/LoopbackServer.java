@@ -6,19 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.specd.actors.Engine;
-import io.specd.gpu.DeviceActor;
-import io.specd.gpu.DeviceSettings;
-import io.specd.kernels.heads.BundledHeads;
-import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.runtime.TorchRuntime;
-import io.specd.kernels.spec.AcceptanceMode;
-import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.store.ModelStore;
-import io.specd.policies.DraftShape;
-import io.specd.policies.PolicyFactory;
-import io.specd.policies.PolicySettings;
-import io.specd.policies.bandit.PriorRegistry;
+import io.specd.streams.EngineLoader;
 import io.specd.streams.http.HttpSettings;
 import io.specd.streams.http.SpecdServer;
 import java.io.IOException;
@@ -36,7 +27,7 @@ import java.util.stream.Stream;
 
 /**
  * stories260K with the bundled Clover heads, an engine and the HTTP server on 127.0.0.1 (port 0);
- * one per test class. Skips the class when the model file is absent.
+ * one per test class.
  */
 final class LoopbackServer implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -68,22 +59,7 @@ final class LoopbackServer implements AutoCloseable {
             .withFallback(ConfigFactory.load());
     LlamaModel model = LlamaModel.load(path, Device.cpu());
     TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
-    DeviceSettings device = DeviceSettings.fromConfig(full);
-    Path heads = BundledHeads.find(DrafterKind.CLOVER, model).orElseThrow();
-    Drafter drafter =
-        DrafterKind.CLOVER.load(
-            model, heads, device.kvSlots(), DeviceActor.contextLength(model, device));
-    PolicyFactory policies =
-        new PolicyFactory(
-            PolicySettings.defaults(DraftShape.forDrafter(drafter.name())), new PriorRegistry());
-    Engine engine =
-        Engine.start(
-            full,
-            model,
-            drafter,
-            policies,
-            PolicyFactory.defaultFor(drafter.name()),
-            AcceptanceMode.LOSSLESS);
+    Engine engine = EngineLoader.start(full, model, "clover", null, null, false);
     SpecdServer server =
         SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();
     return new LoopbackServer(engine, server);

@@ -60,7 +60,7 @@ public final class AutoregressiveDecoder implements Decoder {
         try (NDManager step = model.manager().newSubManager()) {
           ForwardResult result =
               LlamaForward.forward(model, SequenceInput.causal(cache, input), options, step);
-          cache.commit(prefix(input.length));
+          cache.commitNext(input.length);
           forwarded = System.nanoTime();
           next = Sampler.sample(result.logits().toFloatArray(), request.sampling(), random);
         }
@@ -101,12 +101,5 @@ public final class AutoregressiveDecoder implements Decoder {
             end - firstToken,
             new StageTimes(0, forwardNanos, sampleNanos, 0));
     return new GenerationResult(Arrays.copyOf(generated, count), finish, stats);
-  }
-
-  /** {@code [0, 1, …, n-1]}: keep every row of a causal step. */
-  static int[] prefix(int n) {
-    int[] rows = new int[n];
-    Arrays.setAll(rows, i -> i);
-    return rows;
   }
 }

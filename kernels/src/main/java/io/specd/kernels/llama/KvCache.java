@@ -3,6 +3,7 @@ package io.specd.kernels.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import java.util.Arrays;
 
 /**
  * One sequence's key/value cache: a slot of a {@link KvCachePool} and the number of committed
@@ -62,6 +63,13 @@ public final class KvCache {
 
   KvCachePool pool() {
     return pool;
+  }
+
+  /** Commits the next {@code n} tentative rows as they are (a prefill or a causal chain). */
+  public void commitNext(int n) {
+    int[] rows = new int[n];
+    Arrays.setAll(rows, i -> i);
+    commit(rows);
   }
 
   /**

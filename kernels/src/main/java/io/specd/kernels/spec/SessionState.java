@@ -67,7 +67,7 @@ public final class SessionState implements AutoCloseable {
    */
   int prefilled(int[] prompt, ForwardResult result, NDManager step) {
     promptLength = prompt.length;
-    cache.commit(SpeculativeDecoder.prefix(prompt.length));
+    cache.commitNext(prompt.length);
     int last = result.row(0, prompt.length - 1);
     root = Sampler.sample(new DeviceNodeLogits(result.logits(), last).logits(0), sampling, random);
     drafting.prefilled(prompt, result, root, step);
@@ -99,11 +99,6 @@ public final class SessionState implements AutoCloseable {
     cache.commit(acceptance.path());
     drafting.accepted(proposal, acceptance, verification, step);
     root = acceptance.nextToken();
-  }
-
-  /** Tokens the cache holds (the committed prefix). */
-  public int length() {
-    return cache.length();
   }
 
   /** Frees the drafting state and returns the cache to its pool. Idempotent. */

@@ -144,10 +144,4 @@ public final class SpeculativeDecoder implements Decoder {
       return new GenerationResult(Arrays.copyOf(generated, count), finish, stats);
     }
   }
-
-  static int[] prefix(int n) {
-    int[] rows = new int[n];
-    Arrays.setAll(rows, i -> i);
-    return rows;
-  }
 }

@@ -152,7 +152,7 @@ public final class DistillationCorpus {
             int vocab = model.config().vocabularySize();
             for (int a = 0; a < active.size(); a++) {
               int i = active.get(a);
-              caches.get(i).commit(prefix(pending[i].length));
+              caches.get(i).commitNext(pending[i].length);
               int[] text = texts.get(i);
               boolean inOpening = text.length < promptLengths[i] + spec.openingTokens();
               int next =
@@ -212,12 +212,6 @@ public final class DistillationCorpus {
       }
       return sequences;
     }
-  }
-
-  private static int[] prefix(int n) {
-    int[] rows = new int[n];
-    Arrays.setAll(rows, i -> i);
-    return rows;
   }
 
   public int dim() {

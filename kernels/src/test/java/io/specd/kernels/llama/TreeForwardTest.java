@@ -104,8 +104,8 @@ class TreeForwardTest {
               m);
       float[] all = both.logits().toFloatArray();
       int vocab = model.config().vocabularySize();
-      a.commit(prefix(promptA.length));
-      b.commit(prefix(promptB.length));
+      a.commitNext(promptA.length);
+      b.commitNext(promptB.length);
       ForwardResult single =
           LlamaForward.forward(
               model,
@@ -114,7 +114,7 @@ class TreeForwardTest {
               m);
       assertClose(
           Arrays.copyOfRange(all, vocab, 2 * vocab), single.logits().toFloatArray(), "batched B");
-      alone.commit(prefix(promptB.length));
+      alone.commitNext(promptB.length);
       // then a tree for one sequence and a single token for the other, in one forward
       ForwardResult mixed =
           LlamaForward.forward(
@@ -229,7 +229,7 @@ class TreeForwardTest {
     try (NDManager m = model.manager().newSubManager()) {
       LlamaForward.forward(
           model, SequenceInput.causal(cache, prompt), ForwardOptions.lastLogits(model.config()), m);
-      cache.commit(prefix(prompt.length));
+      cache.commitNext(prompt.length);
     }
   }
 
@@ -285,12 +285,6 @@ class TreeForwardTest {
       path.add(0, n);
     }
     return path;
-  }
-
-  private static int[] prefix(int n) {
-    int[] rows = new int[n];
-    Arrays.setAll(rows, i -> i);
-    return rows;
   }
 
   private static void assertClose(float[] actual, float[] expected, String what) {

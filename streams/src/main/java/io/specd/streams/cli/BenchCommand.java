@@ -16,6 +16,7 @@ import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.SamplingParams;
 import io.specd.policies.spec.StageTimes;
+import io.specd.streams.EngineLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -305,7 +306,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     List<String> names = new ArrayList<>(List.of(DecodingOptions.NONE));
     for (DrafterKind kind : DrafterKind.values()) {
-      Optional<Path> checkpoint = LoadedDecoder.heads(kind, model, heads.get(kind.id()));
+      Optional<Path> checkpoint = EngineLoader.heads(kind, model, heads.get(kind.id()));
       if (checkpoint.isPresent()) {
         names.add(kind.id());
         if (kind == DrafterKind.MEDUSA && MedusaDrafter.refinable(checkpoint.get())) {
@@ -330,8 +331,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     DrafterSpec spec = DrafterSpec.parse(drafter);
     Path checkpoint =
-        LoadedDecoder.heads(spec.kind(), model, heads.get(spec.kind().id()))
-            .orElseThrow(() -> LoadedDecoder.noHeads(spec.kind(), model));
+        EngineLoader.heads(spec.kind(), model, heads.get(spec.kind().id()))
+            .orElseThrow(() -> EngineLoader.noHeads(spec.kind(), model));
     return LoadedDecoder.speculative(
         model, pool, spec, checkpoint, policy, 0, AcceptanceMode.LOSSLESS);
   }

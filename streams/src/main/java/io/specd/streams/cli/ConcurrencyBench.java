@@ -8,6 +8,7 @@ import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
 import io.specd.actors.TokenEvent;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.streams.EngineLoader;
 import io.specd.streams.SpecDecoding;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,10 +1,10 @@
 package io.specd.streams.cli;
 
-import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.policies.spec.SamplingParams;
+import io.specd.streams.EngineLoader;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
 /** Sampling and drafting options shared by {@code generate} and {@code bench}. */
 final class DecodingOptions {
   /** Plain decoding, no drafter. */
-  static final String NONE = "none";
+  static final String NONE = EngineLoader.NONE;
 
   /** The drafter used when none is named: the fastest by {@code specd bench}. */
-  static final String DEFAULT_DRAFTER = "clover";
+  static final String DEFAULT_DRAFTER = EngineLoader.DEFAULT_DRAFTER;
 
   @Option(
       names = "--temperature",
@@ -83,22 +83,13 @@ final class DecodingOptions {
 
   /** The decoder the options ask for: plain decoding, or a drafter with its heads and policy. */
   LoadedDecoder decoder(LlamaModel model, KvCachePool pool) {
-    if (NONE.equals(drafter)) {
+    Optional<EngineLoader.DrafterChoice> choice = EngineLoader.choose(model, drafter, heads);
+    if (choice.isEmpty()) {
       return LoadedDecoder.plain(model, pool);
-    }
-    if (drafter == null && heads != null) {
-      throw new IllegalArgumentException("--heads needs --drafter to say what kind they are");
-    }
-    DrafterSpec spec = DrafterSpec.parse(drafter == null ? DEFAULT_DRAFTER : drafter);
-    Optional<Path> checkpoint = LoadedDecoder.heads(spec.kind(), model, heads);
-    if (checkpoint.isEmpty()) {
-      if (drafter == null) { // the default drafter has no heads for this model
-        return LoadedDecoder.plain(model, pool);
-      }
-      throw LoadedDecoder.noHeads(spec.kind(), model);
     }
     AcceptanceMode mode =
         typicalAcceptance ? AcceptanceMode.TYPICAL_LOSSY : AcceptanceMode.LOSSLESS;
-    return LoadedDecoder.speculative(model, pool, spec, checkpoint.get(), policy, seed, mode);
+    return LoadedDecoder.speculative(
+        model, pool, choice.get().spec(), choice.get().heads(), policy, seed, mode);
   }
 }

@@ -2,8 +2,6 @@ package io.specd.streams.cli;
 
 import io.specd.kernels.generate.AutoregressiveDecoder;
 import io.specd.kernels.generate.Decoder;
-import io.specd.kernels.heads.BundledHeads;
-import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
@@ -15,7 +13,6 @@ import io.specd.policies.PolicyFactory;
 import io.specd.policies.PolicySettings;
 import io.specd.policies.bandit.PriorRegistry;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * A decoder ready to run, the name of its policy, and the drafter it holds (null for plain
@@ -53,21 +50,6 @@ record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements
     SpeculativeDecoder decoder =
         new SpeculativeDecoder(model, pool, drafter, () -> policies.create(name, seed), mode);
     return new LoadedDecoder(decoder, decoder.policyName(), drafter);
-  }
-
-  /** The heads to use for a kind: the given file, else those shipped for the model, if any. */
-  static Optional<Path> heads(DrafterKind kind, LlamaModel model, Path given) {
-    return given != null ? Optional.of(given) : BundledHeads.find(kind, model);
-  }
-
-  /** The error for a drafter asked for without heads. */
-  static IllegalArgumentException noHeads(DrafterKind kind, LlamaModel model) {
-    return new IllegalArgumentException(
-        "no "
-            + kind.id()
-            + " heads ship for "
-            + model.source().getFileName()
-            + ": train some with specd train-heads and pass --heads");
   }
 
   @Override

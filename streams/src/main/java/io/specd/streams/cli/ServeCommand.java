@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.specd.actors.Engine;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.policies.PolicyFactory;
+import io.specd.streams.EngineLoader;
 import io.specd.streams.http.HttpSettings;
 import io.specd.streams.http.SpecdServer;
 import java.io.IOException;

@@ -6,20 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.specd.actors.Engine;
-import io.specd.gpu.DeviceActor;
-import io.specd.gpu.DeviceSettings;
-import io.specd.kernels.heads.BundledHeads;
-import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.runtime.TorchRuntime;
-import io.specd.kernels.spec.AcceptanceMode;
-import io.specd.kernels.spec.Drafter;
-import io.specd.kernels.spec.PlainDrafter;
 import io.specd.kernels.store.ModelStore;
-import io.specd.policies.DraftShape;
-import io.specd.policies.PolicyFactory;
-import io.specd.policies.PolicySettings;
-import io.specd.policies.bandit.PriorRegistry;
+import io.specd.streams.EngineLoader;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,7 +36,7 @@ final class TestServer implements AutoCloseable {
   }
 
   /**
-   * Starts an engine and its server; skips the test class when the model file is absent.
+   * Starts an engine and its server.
    *
    * @param config HOCON over the defaults (specd.http.port is forced to 0)
    * @param clover the bundled Clover heads as drafter, else plain decoding
@@ -64,23 +54,8 @@ final class TestServer implements AutoCloseable {
             .withFallback(ConfigFactory.load());
     LlamaModel model = LlamaModel.load(path, Device.cpu());
     TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
-    DeviceSettings device = DeviceSettings.fromConfig(full);
-    Drafter drafter;
-    String policy;
-    if (clover) {
-      Path heads = BundledHeads.find(DrafterKind.CLOVER, model).orElseThrow();
-      drafter =
-          DrafterKind.CLOVER.load(
-              model, heads, device.kvSlots(), DeviceActor.contextLength(model, device));
-      policy = PolicyFactory.defaultFor("clover");
-    } else {
-      drafter = new PlainDrafter(model.config());
-      policy = "none";
-    }
-    PolicyFactory policies =
-        new PolicyFactory(
-            PolicySettings.defaults(DraftShape.forDrafter(drafter.name())), new PriorRegistry());
-    Engine engine = Engine.start(full, model, drafter, policies, policy, AcceptanceMode.LOSSLESS);
+    Engine engine =
+        EngineLoader.start(full, model, clover ? "clover" : EngineLoader.NONE, null, null, false);
     SpecdServer server =
         SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();
     return new TestServer(engine, server);

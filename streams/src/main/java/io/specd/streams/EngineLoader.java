@@ -1,0 +1,129 @@
+package io.specd.streams;
+
+import com.typesafe.config.Config;
+import io.specd.actors.Engine;
+import io.specd.gpu.DeviceActor;
+import io.specd.gpu.DeviceSettings;
+import io.specd.kernels.heads.BundledHeads;
+import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.heads.DrafterSpec;
+import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.kernels.spec.Drafter;
+import io.specd.kernels.spec.PlainDrafter;
+import io.specd.policies.DraftShape;
+import io.specd.policies.PolicyFactory;
+import io.specd.policies.PolicySettings;
+import io.specd.policies.bandit.PriorRegistry;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Turns a drafter named by a user ({@code none}, {@code medusa}, {@code medusa+ngram}, {@code
+ * clover}, {@code kangaroo}, or nothing for the default) and its heads into a drafter, and starts
+ * an {@link Engine} with it: what {@code specd serve}, the benchmark and the tests share.
+ */
+public final class EngineLoader {
+  /** The drafter name of plain decoding. */
+  public static final String NONE = "none";
+
+  /** The drafter used when none is named: the fastest by {@code specd bench}. */
+  public static final String DEFAULT_DRAFTER = "clover";
+
+  private EngineLoader() {}
+
+  /**
+   * A drafter and the heads it loads.
+   *
+   * @param spec the drafter
+   * @param heads its checkpoint (given, or shipped for the model)
+   */
+  public record DrafterChoice(DrafterSpec spec, Path heads) {}
+
+  /**
+   * The drafter a user asked for.
+   *
+   * @param drafter a drafter name, {@code none}, or null for the default drafter
+   * @param heads the drafter's heads, or null for those shipped for the model
+   * @return the drafter and its heads; empty for plain decoding (asked for, or the default drafter
+   *     when no heads ship for the model)
+   * @throws IllegalArgumentException for an unknown drafter, heads without a drafter, or a named
+   *     drafter without heads
+   */
+  public static Optional<DrafterChoice> choose(LlamaModel model, String drafter, Path heads) {
+    if (NONE.equals(drafter)) {
+      return Optional.empty();
+    }
+    if (drafter == null && heads != null) {
+      throw new IllegalArgumentException("--heads needs --drafter to say what kind they are");
+    }
+    DrafterSpec spec = DrafterSpec.parse(drafter == null ? DEFAULT_DRAFTER : drafter);
+    Optional<Path> checkpoint = heads(spec.kind(), model, heads);
+    if (checkpoint.isEmpty()) {
+      if (drafter == null) { // the default drafter has no heads for this model
+        return Optional.empty();
+      }
+      throw noHeads(spec.kind(), model);
+    }
+    return Optional.of(new DrafterChoice(spec, checkpoint.get()));
+  }
+
+  /** The heads to use for a kind: the given file, else those shipped for the model, if any. */
+  public static Optional<Path> heads(DrafterKind kind, LlamaModel model, Path given) {
+    return given != null ? Optional.of(given) : BundledHeads.find(kind, model);
+  }
+
+  /** The error for a drafter asked for without heads. */
+  public static IllegalArgumentException noHeads(DrafterKind kind, LlamaModel model) {
+    return new IllegalArgumentException(
+        "no "
+            + kind.id()
+            + " heads ship for "
+            + model.source().getFileName()
+            + ": train some with specd train-heads and pass --heads");
+  }
+
+  /**
+   * Starts an engine that owns the model (and closes it).
+   *
+   * @param config settings ({@code specd.gpu}, {@code specd.session}, Akka's)
+   * @param drafter a drafter name, {@code none}, or null for the default drafter
+   * @param heads the drafter's heads, or null for those shipped for the model
+   * @param policy the default policy of requests, or null for the drafter's
+   * @param typicalAcceptance Medusa's lossy typical acceptance instead of lossless verification
+   * @throws IllegalArgumentException for an unknown drafter or policy, or missing heads
+   */
+  public static Engine start(
+      Config config,
+      LlamaModel model,
+      String drafter,
+      Path heads,
+      String policy,
+      boolean typicalAcceptance) {
+    DeviceSettings device = DeviceSettings.fromConfig(config);
+    Drafter loaded =
+        choose(model, drafter, heads)
+            .map(
+                c ->
+                    c.spec()
+                        .load(
+                            model,
+                            c.heads(),
+                            device.kvSlots(),
+                            DeviceActor.contextLength(model, device)))
+            .orElseGet(() -> new PlainDrafter(model.config()));
+    try {
+      String name = loaded.name();
+      PolicyFactory policies =
+          new PolicyFactory(
+              PolicySettings.defaults(DraftShape.forDrafter(name)), new PriorRegistry());
+      String defaultPolicy = policy != null ? policy : PolicyFactory.defaultFor(name);
+      AcceptanceMode mode =
+          typicalAcceptance ? AcceptanceMode.TYPICAL_LOSSY : AcceptanceMode.LOSSLESS;
+      return Engine.start(config, model, loaded, policies, defaultPolicy, mode);
+    } catch (RuntimeException e) {
+      loaded.close();
+      throw e;
+    }
+  }
+}
