@@ -83,7 +83,7 @@ public final class Engine implements AutoCloseable {
     int capacity = DeviceActor.contextLength(model, configured);
     DeviceSettings device =
         configured.fittedTo(
-            DeviceDiscovery.freeBytes(model.manager().getDevice()),
+            DeviceDiscovery.freeBytes(model.backend()),
             KvCachePool.bytesPerSlot(model.config(), capacity));
     SessionSettings sessions = SessionSettings.fromConfig(config);
     if (device.kvSlots() < configured.kvSlots()) {

@@ -3,7 +3,6 @@ package io.specd.actors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import akka.actor.testkit.typed.FishingOutcome;
 import akka.actor.testkit.typed.javadsl.FishingOutcomes;
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -17,10 +16,10 @@ import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.store.ModelStore;
+import io.specd.kernels.torch.TorchBackend;
 import io.specd.policies.DraftShape;
 import io.specd.policies.PolicyFactory;
 import io.specd.policies.PolicySettings;
@@ -79,8 +78,7 @@ class EngineTest {
 
   private static LlamaModel load() {
     LlamaModel model =
-        LlamaModel.load(ModelStore.standard().findLocal().orElseThrow(), Device.cpu());
-    TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
+        LlamaModel.load(ModelStore.standard().findLocal().orElseThrow(), TorchBackend.cpu());
     return model;
   }
 
@@ -216,7 +214,7 @@ class EngineTest {
   }
 
   private static int[] plain(String prompt, int tokens) {
-    try (KvCachePool pool = new KvCachePool(reference, 1, 512)) {
+    try (KvCachePool pool = reference.newCachePool(1, 512)) {
       return new AutoregressiveDecoder(reference, pool)
           .generate(
               new GenerationRequest(

@@ -1,6 +1,5 @@
 package io.specd.gpu;
 
-import ai.djl.ndarray.NDManager;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
@@ -12,7 +11,6 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.spec.SessionState;
@@ -147,8 +145,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     this.mode = mode;
     this.settings = settings;
     this.observer = observer;
-    TorchRuntime.applyToThisThread(); // setup runs on the device's own thread, as every op will
-    this.pool = new KvCachePool(model, settings.kvSlots(), contextLength(model, settings));
+    model.backend().prepareThread(); // setup runs on the device's own thread, as every op will
+    this.pool = model.newCachePool(settings.kvSlots(), contextLength(model, settings));
     observer.liveSessions(0);
     context
         .getLog()
@@ -275,12 +273,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     if (opened.isEmpty()) {
       return;
     }
-    int[] roots;
-    try (NDManager step = model.manager().newSubManager()) {
-      roots =
-          SpeculativeStep.prefill(
-              model, drafter, states, opened.stream().map(Prefill::prompt).toList(), step);
-    }
+    int[] roots =
+        SpeculativeStep.prefill(
+            model, drafter, states, opened.stream().map(Prefill::prompt).toList());
     observer.batchRan("prefill", opened.size(), System.nanoTime() - start);
     observer.liveSessions(sessions.size());
     for (int i = 0; i < opened.size(); i++) {
@@ -296,12 +291,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     checkInjectedFault();
     long start = System.nanoTime();
     List<SessionState> states = verifies.stream().map(v -> sessions.get(v.sessionId())).toList();
-    List<SpeculativeStep.Stepped> results;
-    try (NDManager step = model.manager().newSubManager()) {
-      results =
-          SpeculativeStep.step(
-              model, drafter, states, verifies.stream().map(Verify::plan).toList(), mode, step);
-    }
+    List<SpeculativeStep.Stepped> results =
+        SpeculativeStep.step(
+            model, drafter, states, verifies.stream().map(Verify::plan).toList(), mode);
     observer.batchRan("verify", verifies.size(), System.nanoTime() - start);
     for (int i = 0; i < verifies.size(); i++) {
       Verify v = verifies.get(i);

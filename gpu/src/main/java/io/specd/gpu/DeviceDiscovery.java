@@ -1,6 +1,8 @@
 package io.specd.gpu;
 
 import ai.djl.Device;
+import io.specd.kernels.llama.Backend;
+import io.specd.kernels.torch.TorchBackend;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -66,6 +68,14 @@ public final class DeviceDiscovery {
       LOG.debug("CUDA unavailable: {}", e.toString());
     }
     return found;
+  }
+
+  /**
+   * Free memory of the device a backend computes on, in bytes; 0 for the CPU (the {@code java}
+   * backend, or {@code torch} on the CPU) or when CUDA cannot tell.
+   */
+  public static long freeBytes(Backend backend) {
+    return backend instanceof TorchBackend torch ? freeBytes(torch.device()) : 0;
   }
 
   /** Free memory on a device in bytes; 0 for the CPU or when CUDA cannot tell. */

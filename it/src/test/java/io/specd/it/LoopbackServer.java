@@ -1,14 +1,13 @@
 package io.specd.it;
 
-import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.specd.actors.Engine;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.store.ModelStore;
+import io.specd.streams.Backends;
 import io.specd.streams.EngineLoader;
 import io.specd.streams.http.HttpSettings;
 import io.specd.streams.http.SpecdServer;
@@ -57,8 +56,7 @@ final class LoopbackServer implements AutoCloseable {
     Config full =
         ConfigFactory.parseString(config + "\nspecd.http.port = 0")
             .withFallback(ConfigFactory.load());
-    LlamaModel model = LlamaModel.load(path, Device.cpu());
-    TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
+    LlamaModel model = LlamaModel.load(path, Backends.choose(null, 0));
     Engine engine = EngineLoader.start(full, model, "clover", null, null, false);
     SpecdServer server =
         SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();

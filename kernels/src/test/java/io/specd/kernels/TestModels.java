@@ -1,13 +1,16 @@
 package io.specd.kernels;
 
-import ai.djl.Device;
+import io.specd.kernels.llama.Backend;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.store.ModelStore;
+import io.specd.kernels.torch.TorchBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
 
-/** The real model files the tests run on (never mocks). */
+/** The real model files the tests run on (never mocks), and the backends they run on. */
 public final class TestModels {
   private TestModels() {}
 
@@ -36,10 +39,47 @@ public final class TestModels {
     return reference;
   }
 
-  /** Loads stories260K with the thread count the command line and server use for it. */
+  /** The names of every backend the correctness tests run on. */
+  public static Stream<String> backends() {
+    return Stream.of("torch");
+  }
+
+  /** A backend by name, with the thread count the command line and server use by default. */
+  public static Backend backend(String name) {
+    return switch (name) {
+      case "torch" -> TorchBackend.cpu();
+      default -> throw new IllegalArgumentException("no backend " + name);
+    };
+  }
+
+  /** Loads stories260K on the torch backend (what head training needs). */
   public static LlamaModel loadStories260K() {
-    LlamaModel model = LlamaModel.load(stories260K(), Device.cpu());
-    TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
-    return model;
+    return loadStories260K("torch");
+  }
+
+  /** Loads stories260K on a backend. */
+  public static LlamaModel loadStories260K(String backend) {
+    return LlamaModel.load(stories260K(), backend(backend));
+  }
+
+  /** Models loaded once per backend for a test class; {@link #close} frees them. */
+  public static final class PerBackend implements AutoCloseable {
+    private final Path path;
+    private final Map<String, LlamaModel> models = new HashMap<>();
+
+    public PerBackend(Path path) {
+      this.path = path;
+    }
+
+    /** The model on a backend, loaded on first use. */
+    public LlamaModel get(String backend) {
+      return models.computeIfAbsent(backend, name -> LlamaModel.load(path, backend(name)));
+    }
+
+    @Override
+    public void close() {
+      models.values().forEach(LlamaModel::close);
+      models.clear();
+    }
   }
 }

@@ -2,7 +2,6 @@ package io.specd.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.Device;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -18,7 +17,6 @@ import io.specd.actors.TokenEvent;
 import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.store.ModelStore;
 import io.specd.policies.DraftShape;
@@ -41,8 +39,7 @@ class SpecDecodingTest {
   @BeforeAll
   static void start() {
     LlamaModel model =
-        LlamaModel.load(ModelStore.standard().findLocal().orElseThrow(), Device.cpu());
-    TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
+        LlamaModel.load(ModelStore.standard().findLocal().orElseThrow(), Backends.choose(null, 0));
     engine =
         Engine.start(
             ConfigFactory.parseString(

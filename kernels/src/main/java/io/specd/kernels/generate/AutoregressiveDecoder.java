@@ -1,11 +1,9 @@
 package io.specd.kernels.generate;
 
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.ForwardResult;
 import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.KvCachePool;
-import io.specd.kernels.llama.LlamaForward;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
@@ -18,8 +16,8 @@ import java.util.random.RandomGenerator;
 
 /**
  * Plain decoding: one target forward per token. The baseline every drafter is measured against, and
- * the reference for greedy losslessness. Each step runs in its own NDManager, so memory is flat
- * over any number of steps. Not thread-safe (it uses the model and a cache pool it does not own).
+ * the reference for greedy losslessness. Not thread-safe (it uses the model and a cache pool it
+ * does not own).
  */
 public final class AutoregressiveDecoder implements Decoder {
   private final LlamaModel model;
@@ -40,6 +38,7 @@ public final class AutoregressiveDecoder implements Decoder {
     request.checkFits(pool.capacity());
     int[] prompt = request.prompt();
     int eos = model.config().eosId();
+    int vocab = model.config().vocabularySize();
     RandomGenerator random = new SplittableRandom(request.sampling().seed());
     ForwardOptions options = ForwardOptions.lastLogits(model.config());
     int[] generated = new int[request.maxTokens()];
@@ -57,13 +56,10 @@ public final class AutoregressiveDecoder implements Decoder {
         int next;
         long stepStart = System.nanoTime();
         long forwarded;
-        try (NDManager step = model.manager().newSubManager()) {
-          ForwardResult result =
-              LlamaForward.forward(model, SequenceInput.causal(cache, input), options, step);
-          cache.commitNext(input.length);
-          forwarded = System.nanoTime();
-          next = Sampler.sample(result.logits().toFloatArray(), request.sampling(), random);
-        }
+        ForwardResult result = model.forward(SequenceInput.causal(cache, input), options);
+        cache.commitNext(input.length);
+        forwarded = System.nanoTime();
+        next = Sampler.sample(result.logits(), 0, vocab, request.sampling(), random);
         if (count > 0) {
           forwardNanos += forwarded - stepStart;
           sampleNanos += System.nanoTime() - forwarded;

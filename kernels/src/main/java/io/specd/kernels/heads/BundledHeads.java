@@ -30,7 +30,7 @@ public final class BundledHeads {
    * @return the checkpoint config's path, extracted to a temporary directory
    */
   public static Optional<Path> find(DrafterKind kind, LlamaModel model) {
-    String base = ROOT + model.weights().fingerprint() + "/" + kind.id();
+    String base = ROOT + model.fingerprint() + "/" + kind.id();
     try (InputStream config = BundledHeads.class.getResourceAsStream(base + ".json")) {
       if (config == null) {
         return Optional.empty();
@@ -45,8 +45,7 @@ public final class BundledHeads {
       configPath.toFile().deleteOnExit();
       Path weightsPath = directory.resolve(weights);
       try (InputStream in =
-          BundledHeads.class.getResourceAsStream(
-              ROOT + model.weights().fingerprint() + "/" + weights)) {
+          BundledHeads.class.getResourceAsStream(ROOT + model.fingerprint() + "/" + weights)) {
         if (in == null) {
           throw new IllegalStateException("bundled heads " + base + " lack their " + weights);
         }

@@ -1,7 +1,5 @@
 package io.specd.kernels.heads;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import java.util.Arrays;
 
 /**
@@ -16,37 +14,25 @@ public record DraftDistribution(int[] tokens, float[] probabilities, float entro
   }
 
   /**
-   * Summarises every row of draft logits on the device (a few ops for the whole batch, and only the
-   * top candidates cross to the host).
+   * Summarises consecutive rows of draft logits.
    *
-   * @param logits {@code [n, V]} draft logits (the step's manager)
+   * @param logits {@code [rows, V]} draft logits, row-major from {@code offset}
    * @param candidates how many top tokens to keep per row
    * @return one summary per row
    */
-  public static DraftDistribution[] ofRows(NDArray logits, int candidates) {
-    int rows = (int) logits.getShape().get(0);
-    int k = (int) Math.min(candidates, logits.getShape().get(1));
-    NDArray logProbabilities = logits.logSoftmax(-1); // [n, V]
-    float[] entropy =
-        logProbabilities.exp().mul(logProbabilities).sum(new int[] {-1}).neg().toFloatArray();
-    NDList top = logProbabilities.topK(k, -1, true, true); // values and indices, [n, k] each
-    float[] probabilities = top.get(0).exp().toFloatArray();
-    long[] tokens = top.get(1).toLongArray();
+  public static DraftDistribution[] ofRows(
+      float[] logits, int offset, int rows, int vocab, int candidates) {
     DraftDistribution[] out = new DraftDistribution[rows];
     for (int r = 0; r < rows; r++) {
-      int[] ids = new int[k];
-      for (int i = 0; i < k; i++) {
-        ids[i] = (int) tokens[r * k + i];
-      }
-      out[r] =
-          new DraftDistribution(
-              ids, Arrays.copyOfRange(probabilities, r * k, (r + 1) * k), entropy[r]);
+      out[r] = of(logits, offset + r * vocab, vocab, candidates);
     }
     return out;
   }
 
   /**
-   * Summarises {@code logits[offset, offset + vocab)} on the host.
+   * Summarises {@code logits[offset, offset + vocab)}: softmax at temperature 1, its entropy (from
+   * {@code H = log S − Σ p·(l − max)} with {@code S = Σ e^(l − max)}, so no per-token array is
+   * needed) and its top tokens (ties keep the lower id first).
    *
    * @param candidates how many top tokens to keep
    */
@@ -56,24 +42,20 @@ public record DraftDistribution(int[] tokens, float[] probabilities, float entro
       max = Math.max(max, logits[offset + v]);
     }
     double sum = 0;
-    double[] exp = new double[vocab];
+    double weighted = 0;
     for (int v = 0; v < vocab; v++) {
-      exp[v] = Math.exp(logits[offset + v] - max);
-      sum += exp[v];
+      double shifted = logits[offset + v] - max;
+      double e = Math.exp(shifted);
+      sum += e;
+      weighted += e * shifted;
     }
-    double entropy = 0;
-    for (int v = 0; v < vocab; v++) {
-      double p = exp[v] / sum;
-      if (p > 0) {
-        entropy -= p * Math.log(p);
-      }
-    }
+    double entropy = Math.log(sum) - weighted / sum;
     int k = Math.min(candidates, vocab);
     int[] top = new int[k];
     float[] probabilities = new float[k];
     Arrays.fill(top, -1);
     for (int v = 0; v < vocab; v++) {
-      double p = exp[v] / sum;
+      float p = (float) (Math.exp(logits[offset + v] - max) / sum);
       // insert v into the sorted top list if it belongs there (ties keep the lower id first)
       int at = k;
       while (at > 0 && (top[at - 1] < 0 || probabilities[at - 1] < p)) {
@@ -83,10 +65,10 @@ public record DraftDistribution(int[] tokens, float[] probabilities, float entro
         System.arraycopy(top, at, top, at + 1, k - at - 1);
         System.arraycopy(probabilities, at, probabilities, at + 1, k - at - 1);
         top[at] = v;
-        probabilities[at] = (float) p;
+        probabilities[at] = p;
       }
     }
-    return new DraftDistribution(top, probabilities, (float) entropy);
+    return new DraftDistribution(top, probabilities, (float) Math.max(0.0, entropy));
   }
 
   @Override

@@ -102,7 +102,7 @@ public final class HeadCheckpoint {
   public static ObjectNode target(LlamaModel model) {
     ObjectNode target = JSON.createObjectNode();
     target.put("model", model.source().getFileName().toString());
-    target.put("fingerprint", model.weights().fingerprint());
+    target.put("fingerprint", model.fingerprint());
     target.put("dim", model.config().dim());
     target.put("layers", model.config().layerCount());
     target.put("vocab", model.config().vocabularySize());
@@ -146,7 +146,7 @@ public final class HeadCheckpoint {
     }
     JsonNode target = config.path("target");
     if (target.has("fingerprint")
-        && !target.get("fingerprint").asText().equals(model.weights().fingerprint())) {
+        && !target.get("fingerprint").asText().equals(model.fingerprint())) {
       throw new ModelFormatException(
           path,
           "these heads were trained for "
@@ -156,7 +156,7 @@ public final class HeadCheckpoint {
               + "), not for "
               + model.source().getFileName()
               + " (fingerprint "
-              + model.weights().fingerprint()
+              + model.fingerprint()
               + ")");
     }
   }

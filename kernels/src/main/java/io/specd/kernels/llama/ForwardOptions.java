@@ -89,7 +89,8 @@ public record ForwardOptions(
     return residualAfter.clone();
   }
 
-  boolean wantsResidualAfter(int layers) {
+  /** Whether the residual stream after {@code layers} layers is asked for. */
+  public boolean wantsResidualAfter(int layers) {
     return Arrays.stream(residualAfter).anyMatch(l -> l == layers);
   }
 

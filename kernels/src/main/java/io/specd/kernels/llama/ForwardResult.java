@@ -1,67 +1,125 @@
 package io.specd.kernels.llama;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
-import java.util.HashMap;
-import java.util.Map;
-
 /**
- * The outputs of a forward pass, in the manager the caller passed. Rows are laid out as {@link
- * ForwardOptions.Rows} says: {@code [batch, …]} for LAST, {@code [batch * maxTokens, …]} for ALL
- * (row {@code b * maxTokens + i} is token {@code i} of sequence {@code b}; padding rows hold
- * garbage).
- *
- * @param logits {@code [rows, vocab]} or null if not requested
- * @param postNormHidden {@code [rows, dim]} or null
- * @param preNormHidden {@code [rows, dim]} or null
- * @param residuals residual stream {@code [rows, dim]} by number of layers run, for the requested
- *     counts
- * @param batchSize sequences in the batch
- * @param maxTokens new tokens of the longest sequence
- * @param rows the row layout
+ * The outputs of a forward pass, on the host. With {@link ForwardOptions.Rows#ALL} there is one row
+ * per new token, every sequence's tokens one after another (no padding); with {@link
+ * ForwardOptions.Rows#LAST} one row per sequence. Arrays are row-major and may be the backend's
+ * reusable buffers: a result is valid until the next forward of the transformer that made it, so
+ * callers copy what they keep.
  */
-public record ForwardResult(
-    NDArray logits,
-    NDArray postNormHidden,
-    NDArray preNormHidden,
-    Map<Integer, NDArray> residuals,
-    int batchSize,
-    int maxTokens,
-    ForwardOptions.Rows rows) {
+public final class ForwardResult {
+  private final ForwardOptions.Rows rows;
+  private final int[] firstRows;
+  private final int rowOffset;
+  private final int vocabularySize;
+  private final int dim;
+  private final float[] logits;
+  private final float[] postNormHidden;
+  private final float[] preNormHidden;
+  private final float[][] residuals;
+
+  /**
+   * @param rows the row layout
+   * @param firstRows for each sequence, its first row among all new tokens (its size follows from
+   *     the next entry; one more entry than sequences, the last being the total)
+   * @param logits {@code [rows, V]} or null
+   * @param postNormHidden {@code [rows, D]} or null
+   * @param preNormHidden {@code [rows, D]} or null: the residual stream after the last layer run
+   * @param residuals {@code [layers + 1][rows · D]}: the residual stream after that many layers,
+   *     for the requested counts (other entries null)
+   */
+  public ForwardResult(
+      ForwardOptions.Rows rows,
+      int[] firstRows,
+      int vocabularySize,
+      int dim,
+      float[] logits,
+      float[] postNormHidden,
+      float[] preNormHidden,
+      float[][] residuals) {
+    this(rows, firstRows, 0, vocabularySize, dim, logits, postNormHidden, preNormHidden, residuals);
+  }
+
+  private ForwardResult(
+      ForwardOptions.Rows rows,
+      int[] firstRows,
+      int rowOffset,
+      int vocabularySize,
+      int dim,
+      float[] logits,
+      float[] postNormHidden,
+      float[] preNormHidden,
+      float[][] residuals) {
+    this.rows = rows;
+    this.firstRows = firstRows;
+    this.rowOffset = rowOffset;
+    this.vocabularySize = vocabularySize;
+    this.dim = dim;
+    this.logits = logits;
+    this.postNormHidden = postNormHidden;
+    this.preNormHidden = preNormHidden;
+    this.residuals = residuals;
+  }
 
   /** The row of token {@code token} of sequence {@code sequence} (for LAST: the sequence's row). */
   public int row(int sequence, int token) {
-    return rows == ForwardOptions.Rows.ALL ? sequence * maxTokens + token : sequence;
+    return rows == ForwardOptions.Rows.ALL
+        ? rowOffset + firstRows[sequence] + token
+        : rowOffset + sequence;
   }
 
   /**
-   * The outputs of one sequence of the batch, as if it had run alone (views in the same manager;
-   * this result itself when the batch has one sequence).
-   *
-   * @param sequence the sequence's index in the batch
-   * @param tokens its new tokens (its rows, without the batch's padding)
+   * The outputs of one sequence of the batch, as if it had run alone (a view of the same arrays).
    */
-  public ForwardResult sequence(int sequence, int tokens) {
-    if (batchSize == 1) {
-      return this;
-    }
-    NDIndex rowsOf =
-        rows == ForwardOptions.Rows.ALL
-            ? new NDIndex("{}:{}", sequence * maxTokens, sequence * maxTokens + tokens)
-            : new NDIndex("{}:{}", sequence, sequence + 1);
-    Map<Integer, NDArray> ownResiduals = new HashMap<>();
-    residuals.forEach((layers, array) -> ownResiduals.put(layers, array.get(rowsOf)));
+  public ForwardResult sequence(int sequence) {
+    int offset = rows == ForwardOptions.Rows.ALL ? firstRows[sequence] : sequence;
     return new ForwardResult(
-        slice(logits, rowsOf),
-        slice(postNormHidden, rowsOf),
-        slice(preNormHidden, rowsOf),
-        Map.copyOf(ownResiduals),
-        1,
-        tokens,
-        rows);
+        rows,
+        new int[] {0, firstRows[sequence + 1] - firstRows[sequence]},
+        rowOffset + offset,
+        vocabularySize,
+        dim,
+        logits,
+        postNormHidden,
+        preNormHidden,
+        residuals);
   }
 
-  private static NDArray slice(NDArray array, NDIndex rowsOf) {
-    return array == null ? null : array.get(rowsOf);
+  /** {@code [rows, V]} logits, or null if not requested; row {@code r} starts at {@code r · V}. */
+  public float[] logits() {
+    return logits;
+  }
+
+  /** {@code [rows, D]} final-norm outputs (what the LM head reads), or null. */
+  public float[] postNormHidden() {
+    return postNormHidden;
+  }
+
+  /** {@code [rows, D]} residual stream after the last layer run, or null. */
+  public float[] preNormHidden() {
+    return preNormHidden;
+  }
+
+  /** {@code [rows, D]} residual stream after {@code layers} layers (as requested), or null. */
+  public float[] residualAfter(int layers) {
+    return layers < residuals.length ? residuals[layers] : null;
+  }
+
+  public int vocabularySize() {
+    return vocabularySize;
+  }
+
+  public int dim() {
+    return dim;
+  }
+
+  /** The offset of row {@code row} in {@link #logits()}. */
+  public int logitsOffset(int row) {
+    return row * vocabularySize;
+  }
+
+  /** The offset of row {@code row} in the hidden-state arrays. */
+  public int hiddenOffset(int row) {
+    return row * dim;
   }
 }

@@ -1,7 +1,5 @@
 package io.specd.kernels.llama;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import java.nio.file.Files;
@@ -11,87 +9,60 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A loaded LLaMA model: configuration, tokenizer and device weights. It owns the NDManager that
- * holds the weights; {@link #close()} frees them. Not thread-safe: one owner (the device actor, or
- * a command-line run) uses it at a time.
+ * A loaded LLaMA model: configuration, tokenizer, the identity of its weights, and the backend's
+ * {@link Transformer} that computes with them. {@link #close()} frees the weights. Not thread-safe:
+ * one owner (the device actor, or a command-line run) uses it at a time.
  */
 public final class LlamaModel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
 
   private final Path source;
-  private final LlamaConfig config;
   private final TextTokenizer tokenizer;
-  private final NDManager manager;
-  private final LlamaWeights weights;
-  private final RopeRotations rope;
+  private final String fingerprint;
+  private final Backend backend;
+  private final Transformer transformer;
   private final boolean ownsTokenizer;
 
   private LlamaModel(
       Path source,
-      LlamaConfig config,
       TextTokenizer tokenizer,
-      NDManager manager,
-      LlamaWeights w,
+      String fingerprint,
+      Backend backend,
+      Transformer transformer,
       boolean ownsTokenizer) {
     this.source = source;
-    this.config = config;
     this.tokenizer = tokenizer;
-    this.manager = manager;
-    this.weights = w;
-    this.rope = new RopeRotations(config);
+    this.fingerprint = fingerprint;
+    this.backend = backend;
+    this.transformer = transformer;
     this.ownsTokenizer = ownsTokenizer;
   }
 
   /**
-   * A decoder stack with a target's shape (width, heads, RoPE) but layers of its own and no
-   * embedding or LM head: a drafter's augmenting block or adapter, run by the same {@link
-   * LlamaForward} over hidden states, with its own {@link KvCachePool}.
-   *
-   * @param target the target model
-   * @param layers the stack's layers, created in {@code manager}
-   * @param manager a sub-manager of the target's that the stack owns from now on
-   */
-  public static LlamaModel decoderStack(
-      LlamaModel target, List<LayerWeights> layers, NDManager manager) {
-    LlamaConfig config = target.config.withLayerCount(layers.size());
-    LlamaWeights weights =
-        LlamaWeights.stack(target.weights.fingerprint(), layers, target.weights.rmsNormEps());
-    return new LlamaModel(target.source, config, target.tokenizer, manager, weights, false);
-  }
-
-  /**
    * Loads a model from a GGUF file or a Hugging Face directory ({@code config.json}, {@code
-   * *.safetensors}, {@code tokenizer.json}).
+   * *.safetensors}, {@code tokenizer.json}) onto a backend.
    *
    * @param path the {@code .gguf} file or the model directory
-   * @param device where the weights live
    * @throws ModelFormatException if the model cannot be read
    */
-  public static LlamaModel load(Path path, Device device) {
+  public static LlamaModel load(Path path, Backend backend) {
     WeightSource source = open(path);
     long start = System.nanoTime();
-    NDManager manager = NDManager.newBaseManager(device);
-    manager.setName("specd-model");
-    try {
-      LlamaWeights weights = LlamaWeights.load(source, manager);
-      LlamaModel model =
-          new LlamaModel(
-              source.path(), source.config(), source.tokenizer(), manager, weights, true);
-      LOG.info(
-          "loaded {} ({} layers, dim {}, {} heads / {} KV heads, vocab {}) on {} in {} ms",
-          path,
-          model.config.layerCount(),
-          model.config.dim(),
-          model.config.headCount(),
-          model.config.kvHeadCount(),
-          model.config.vocabularySize(),
-          device,
-          (System.nanoTime() - start) / 1_000_000);
-      return model;
-    } catch (RuntimeException e) {
-      manager.close();
-      throw e;
-    }
+    String fingerprint = Fingerprint.of(source);
+    Transformer transformer = backend.load(source);
+    LlamaConfig c = transformer.config();
+    LOG.info(
+        "loaded {} ({} layers, dim {}, {} heads / {} KV heads, vocab {}) on the {} backend in {} ms",
+        path,
+        c.layerCount(),
+        c.dim(),
+        c.headCount(),
+        c.kvHeadCount(),
+        c.vocabularySize(),
+        backend.name(),
+        (System.nanoTime() - start) / 1_000_000);
+    return new LlamaModel(
+        source.path(), source.tokenizer(), fingerprint, backend, transformer, true);
   }
 
   /** Opens the weight source for a GGUF file or a Hugging Face directory. */
@@ -105,35 +76,108 @@ public final class LlamaModel implements AutoCloseable {
     return GgufWeightSource.open(path);
   }
 
+  /**
+   * A decoder stack with the target's shape (width, heads, RoPE) but layers of its own and no
+   * embedding or LM head, on the target's backend: a drafter's augmenting block or adapter. Its
+   * owner closes it.
+   *
+   * @param layers the stack's layers in Hugging Face layout
+   */
+  public static LlamaModel decoderStack(LlamaModel target, List<HostLayer> layers) {
+    Transformer stack = target.backend.stack(target.config().withLayerCount(layers.size()), layers);
+    return new LlamaModel(
+        target.source, target.tokenizer, target.fingerprint, target.backend, stack, false);
+  }
+
+  /**
+   * Runs a forward pass (see {@link Transformer#forward}).
+   *
+   * @param inputHidden {@code [Σn, D]} the residual stream entering {@code options.fromLayer()}, or
+   *     null when it is 0
+   */
+  public ForwardResult forward(
+      List<SequenceInput> sequences, float[] inputHidden, ForwardOptions options) {
+    if (options.toLayer() > config().layerCount()) {
+      throw new IllegalArgumentException(
+          "the model has "
+              + config().layerCount()
+              + " layers, asked to run to "
+              + options.toLayer());
+    }
+    boolean headOutputs = options.logits() || options.postNormHidden();
+    if (headOutputs && options.toLayer() != config().layerCount()) {
+      throw new IllegalArgumentException("logits need the forward to run to the last layer");
+    }
+    if (headOutputs && transformer.lmHead() == null) {
+      throw new IllegalArgumentException("a decoder stack has no LM head to give logits");
+    }
+    if (inputHidden == null && options.fromLayer() != 0) {
+      throw new IllegalArgumentException("a forward that starts after layer 0 needs hidden states");
+    }
+    if (sequences.isEmpty()) {
+      throw new IllegalArgumentException("empty batch");
+    }
+    return transformer.forward(sequences, inputHidden, options);
+  }
+
+  /** One sequence from token embeddings. */
+  public ForwardResult forward(SequenceInput sequence, ForwardOptions options) {
+    return forward(List.of(sequence), null, options);
+  }
+
+  /** Key/value memory for up to {@code slots} sequences of up to {@code capacity} positions. */
+  public KvCachePool newCachePool(int slots, int capacity) {
+    LlamaConfig c = config();
+    if (slots < 1) {
+      throw new IllegalArgumentException("a KV cache pool needs at least one slot, got " + slots);
+    }
+    if (capacity < 1 || capacity > c.contextLength()) {
+      throw new IllegalArgumentException(
+          "KV capacity must be in [1, " + c.contextLength() + "], got " + capacity);
+    }
+    return transformer.newCachePool(slots, capacity);
+  }
+
   /** The file or directory the model was read from. */
   public Path source() {
     return source;
   }
 
   public LlamaConfig config() {
-    return config;
+    return transformer.config();
   }
 
   public TextTokenizer tokenizer() {
     return tokenizer;
   }
 
-  public LlamaWeights weights() {
-    return weights;
+  /** A short identity of the weights (see {@link Fingerprint}): heads record the one they fit. */
+  public String fingerprint() {
+    return fingerprint;
   }
 
-  public RopeRotations rope() {
-    return rope;
+  public Backend backend() {
+    return backend;
   }
 
-  /** The manager that owns the weights; per-session and per-step managers hang below it. */
-  public NDManager manager() {
-    return manager;
+  /** The backend's computation (backend-specific code, such as head training, reaches in here). */
+  public Transformer transformer() {
+    return transformer;
+  }
+
+  /** The LM head {@code [vocab, dim]}, shared by drafters. */
+  public Linear lmHead() {
+    return transformer.lmHead();
+  }
+
+  /** The final RMSNorm gain {@code [dim]}. */
+  public float[] outputNorm() {
+    return transformer.outputNorm();
   }
 
   @Override
   public void close() {
-    manager.close();
+    transformer.close();
     if (ownsTokenizer && tokenizer instanceof AutoCloseable closeable) {
       try {
         closeable.close();

@@ -63,7 +63,7 @@ public record SequenceInput(
   }
 
   /** Committed rows before the new tokens (0 without a cache). */
-  int committed() {
+  public int committed() {
     return cache == null ? 0 : cache.length();
   }
 
@@ -92,15 +92,18 @@ public record SequenceInput(
     return positions.clone();
   }
 
-  int token(int i) {
+  /** The token id of new token {@code i}. */
+  public int token(int i) {
     return tokens[i];
   }
 
-  int position(int i) {
+  /** The RoPE position of new token {@code i}. */
+  public int position(int i) {
     return positions[i];
   }
 
-  boolean hasTokens() {
+  /** Whether the forward starts from token embeddings (else from hidden states). */
+  public boolean hasTokens() {
     return tokens != null;
   }
 

@@ -32,6 +32,19 @@ public interface WeightSource {
    */
   float[] read(String name, long... shape);
 
+  /**
+   * Reads the first {@code rows} rows of a tensor (the shape check as in {@link #read}); sources
+   * that can read part of a tensor override this.
+   */
+  default float[] readRows(String name, int rows, long... shape) {
+    float[] all = read(name, shape);
+    long width = 1;
+    for (int i = 1; i < shape.length; i++) {
+      width *= shape[i];
+    }
+    return java.util.Arrays.copyOf(all, Math.toIntExact(rows * width));
+  }
+
   /** Hugging Face names of the per-layer tensors. */
   static String layer(int layer, String suffix) {
     return "model.layers." + layer + "." + suffix;

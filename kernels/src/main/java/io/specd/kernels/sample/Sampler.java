@@ -41,10 +41,19 @@ public final class Sampler {
    * @param random the request's generator (not touched when greedy)
    */
   public static int sample(float[] logits, SamplingParams params, RandomGenerator random) {
+    return sample(logits, 0, logits.length, params, random);
+  }
+
+  /**
+   * Picks the next token from {@code logits[offset, offset + vocab)} (greedy reads the row in
+   * place; sampling copies it).
+   */
+  public static int sample(
+      float[] logits, int offset, int vocab, SamplingParams params, RandomGenerator random) {
     if (params.isGreedy()) {
-      return argmax(logits);
+      return argmax(logits, offset, vocab);
     }
-    return draw(distribution(logits, params), random);
+    return draw(distribution(Arrays.copyOfRange(logits, offset, offset + vocab), params), random);
   }
 
   /**

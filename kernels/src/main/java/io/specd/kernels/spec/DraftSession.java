@@ -1,6 +1,5 @@
 package io.specd.kernels.spec;
 
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.llama.ForwardResult;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
@@ -8,8 +7,8 @@ import java.util.random.RandomGenerator;
 
 /**
  * One request's drafting state. The decoding loop calls, in order: {@link #prefilled} once, then
- * per step {@link #propose} and {@link #accepted}; {@link #close} frees the state. All device work
- * happens in the step manager passed in, on the caller's thread.
+ * per step {@link #propose} and {@link #accepted}; {@link #close} frees the state. All tensor work
+ * happens on the caller's thread, on the model's backend.
  */
 public interface DraftSession extends AutoCloseable {
 
@@ -20,7 +19,7 @@ public interface DraftSession extends AutoCloseable {
    * @param result the prefill outputs ({@link Drafter#prefillOptions})
    * @param root the first generated token (not yet in the cache)
    */
-  void prefilled(int[] prompt, ForwardResult result, int root, NDManager step);
+  void prefilled(int[] prompt, ForwardResult result, int root);
 
   /**
    * Proposes a draft tree rooted at {@code root}.
@@ -30,8 +29,7 @@ public interface DraftSession extends AutoCloseable {
    * @param sampling the request's sampling (drafts are warped the same way as the target)
    * @param random the request's generator (only sampled chains draw from it)
    */
-  Proposal propose(
-      int root, Plan plan, SamplingParams sampling, RandomGenerator random, NDManager step);
+  Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random);
 
   /**
    * Learns which path the target accepted (the target cache already committed it) and updates the
@@ -39,10 +37,9 @@ public interface DraftSession extends AutoCloseable {
    *
    * @param proposal what was proposed
    * @param acceptance the accepted path and the next root
-   * @param verification the verification outputs ({@link Drafter#verifyOptions})
+   * @param verification this sequence's verification outputs ({@link Drafter#verifyOptions})
    */
-  void accepted(
-      Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step);
+  void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification);
 
   /** Frees the request's drafting state. Idempotent. */
   @Override

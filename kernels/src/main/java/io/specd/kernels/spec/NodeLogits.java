@@ -1,6 +1,6 @@
 package io.specd.kernels.spec;
 
-/** The target's logits at each node of a verified tree, fetched from the device as needed. */
+/** The target's logits at each node of a verified tree. */
 public interface NodeLogits {
 
   /** The target's most likely next token after a node. */

@@ -1,6 +1,5 @@
 package io.specd.kernels.spec;
 
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.ForwardResult;
 import io.specd.kernels.llama.KvCache;
@@ -30,17 +29,16 @@ public final class PlainDrafter implements Drafter {
   public DraftSession open(KvCache cache) {
     return new DraftSession() {
       @Override
-      public void prefilled(int[] prompt, ForwardResult result, int root, NDManager step) {}
+      public void prefilled(int[] prompt, ForwardResult result, int root) {}
 
       @Override
       public Proposal propose(
-          int root, Plan plan, SamplingParams sampling, RandomGenerator random, NDManager step) {
+          int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
         return Proposal.fullForward(DraftTree.rootOnly(root), cache);
       }
 
       @Override
-      public void accepted(
-          Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {}
+      public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {}
 
       @Override
       public void close() {}

@@ -1,6 +1,6 @@
 package io.specd.kernels.spec;
 
-import ai.djl.ndarray.NDArray;
+import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.SequenceInput;
 
 /**
@@ -12,12 +12,12 @@ import io.specd.kernels.llama.SequenceInput;
  * @param input the verification forward's sequence (tokens, positions, tree mask)
  * @param fromLayer the first target layer to run (0 for a full forward)
  * @param inputHidden {@code [n, dim]}: the residual stream entering {@code fromLayer}, when it is
- *     not 0 (owned by the step manager)
+ *     not 0, else null
  */
-public record Proposal(DraftTree tree, SequenceInput input, int fromLayer, NDArray inputHidden) {
+public record Proposal(DraftTree tree, SequenceInput input, int fromLayer, float[] inputHidden) {
 
   /** A full target forward over the tree's tokens after the cache's committed prefix. */
-  public static Proposal fullForward(DraftTree tree, io.specd.kernels.llama.KvCache cache) {
+  public static Proposal fullForward(DraftTree tree, KvCache cache) {
     int prefix = cache.length();
     return new Proposal(
         tree,

@@ -1,6 +1,5 @@
 package io.specd.kernels.spec;
 
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.llama.ForwardResult;
 import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.KvCachePool;
@@ -65,12 +64,12 @@ public final class SessionState implements AutoCloseable {
    * @param result this sequence's prefill outputs ({@link Drafter#prefillOptions})
    * @return the first generated token
    */
-  int prefilled(int[] prompt, ForwardResult result, NDManager step) {
+  int prefilled(int[] prompt, ForwardResult result) {
     promptLength = prompt.length;
     cache.commitNext(prompt.length);
-    int last = result.row(0, prompt.length - 1);
-    root = Sampler.sample(new DeviceNodeLogits(result.logits(), last).logits(0), sampling, random);
-    drafting.prefilled(prompt, result, root, step);
+    int last = result.logitsOffset(result.row(0, prompt.length - 1));
+    root = Sampler.sample(result.logits(), last, result.vocabularySize(), sampling, random);
+    drafting.prefilled(prompt, result, root);
     return root;
   }
 
@@ -78,10 +77,10 @@ public final class SessionState implements AutoCloseable {
    * Drafts a tree from the current root, cut to what the cache can still hold and to the tokens the
    * request may still generate.
    */
-  Proposal propose(Plan plan, NDManager step) {
+  Proposal propose(Plan plan) {
     int generated = cache.length() - promptLength + 1; // the root is generated but not cached
     Plan fitted = plan.limitedTo(cache.capacity() - cache.length() - 1, maxTokens - generated - 1);
-    return drafting.propose(root, fitted, sampling, random, step);
+    return drafting.propose(root, fitted, sampling, random);
   }
 
   /**
@@ -94,10 +93,9 @@ public final class SessionState implements AutoCloseable {
   }
 
   /** Keeps the accepted path in every cache and moves the root to the target's next token. */
-  void commit(
-      Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {
+  void commit(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
     cache.commit(acceptance.path());
-    drafting.accepted(proposal, acceptance, verification, step);
+    drafting.accepted(proposal, acceptance, verification);
     root = acceptance.nextToken();
   }
 

@@ -1,6 +1,5 @@
 package io.specd.kernels.spec;
 
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.generate.Decoder;
 import io.specd.kernels.generate.GenerationRequest;
 import io.specd.kernels.generate.GenerationResult;
@@ -21,7 +20,7 @@ import java.util.function.Supplier;
  * Speculative decoding of one request: prefill, then per step propose → verify (one target forward
  * over the draft tree) → accept → commit → emit → reward. Greedy output is identical to {@link
  * io.specd.kernels.generate.AutoregressiveDecoder}'s; sampled output has the same distribution
- * (lossless acceptance). Each step runs in its own NDManager. Not thread-safe.
+ * (lossless acceptance). Not thread-safe.
  */
 public final class SpeculativeDecoder implements Decoder {
   private final LlamaModel model;
@@ -94,24 +93,16 @@ public final class SpeculativeDecoder implements Decoder {
 
     void decode(SessionState state) {
       start = System.nanoTime();
-      int root;
-      try (NDManager step = model.manager().newSubManager()) {
-        root =
-            SpeculativeStep.prefill(
-                model, drafter, List.of(state), List.of(request.prompt()), step)[0];
-      }
+      int root =
+          SpeculativeStep.prefill(model, drafter, List.of(state), List.of(request.prompt()))[0];
       firstToken = System.nanoTime();
       boolean more = emit(new int[] {root});
       while (more) {
         Plan plan =
             policy.plan(
                 new DraftContext(drafter.name(), request.sampling().temperature(), count, 1));
-        SpeculativeStep.Stepped stepped;
-        try (NDManager step = model.manager().newSubManager()) {
-          stepped =
-              SpeculativeStep.step(model, drafter, List.of(state), List.of(plan), mode, step)
-                  .get(0);
-        }
+        SpeculativeStep.Stepped stepped =
+            SpeculativeStep.step(model, drafter, List.of(state), List.of(plan), mode).get(0);
         recorder.record(stepped.outcome(), stepped.times());
         policy.reward(stepped.outcome());
         more = emit(stepped.tokens());

@@ -1,19 +1,13 @@
 package io.specd.kernels.spec;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.ForwardResult;
-import io.specd.kernels.llama.LlamaForward;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.policies.spec.Outcome;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.StageTimes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,9 +15,8 @@ import java.util.Map;
 /**
  * The prefill and the speculative step for a batch of sessions: each session proposes its own tree,
  * the target verifies all of them in one forward per group of proposals that start at the same
- * layer (ragged lengths masked), then each session accepts and commits its path. Every session's
- * result is the one it would get alone. Everything lives in the caller's step manager; only host
- * values come out.
+ * layer (ragged lengths), then each session accepts and commits its path. Every session's result is
+ * the one it would get alone. Only host values come out.
  */
 public final class SpeculativeStep {
   private SpeculativeStep() {}
@@ -44,21 +37,15 @@ public final class SpeculativeStep {
    * @return each session's first generated token
    */
   public static int[] prefill(
-      LlamaModel model,
-      Drafter drafter,
-      List<SessionState> states,
-      List<int[]> prompts,
-      NDManager step) {
+      LlamaModel model, Drafter drafter, List<SessionState> states, List<int[]> prompts) {
     List<SequenceInput> inputs = new ArrayList<>();
     for (int i = 0; i < states.size(); i++) {
       inputs.add(states.get(i).prefillInput(prompts.get(i)));
     }
-    ForwardResult result =
-        LlamaForward.forward(model, inputs, null, drafter.prefillOptions(), step);
+    ForwardResult result = model.forward(inputs, null, drafter.prefillOptions());
     int[] roots = new int[states.size()];
     for (int i = 0; i < states.size(); i++) {
-      roots[i] =
-          states.get(i).prefilled(prompts.get(i), result.sequence(i, inputs.get(i).size()), step);
+      roots[i] = states.get(i).prefilled(prompts.get(i), result.sequence(i));
     }
     return roots;
   }
@@ -73,8 +60,7 @@ public final class SpeculativeStep {
       Drafter drafter,
       List<SessionState> states,
       List<Plan> plans,
-      AcceptanceMode mode,
-      NDManager step) {
+      AcceptanceMode mode) {
     int n = states.size();
     Proposal[] proposals = new Proposal[n];
     long[] proposeNanos = new long[n];
@@ -82,84 +68,93 @@ public final class SpeculativeStep {
     Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
       long start = System.nanoTime();
-      proposals[i] = states.get(i).propose(plans.get(i), step);
+      proposals[i] = states.get(i).propose(plans.get(i));
       proposeNanos[i] = System.nanoTime() - start;
       groups.computeIfAbsent(proposals[i].fromLayer(), k -> new ArrayList<>()).add(i);
     }
-    ForwardResult[] verifications = new ForwardResult[n];
-    NodeLogits[] logits = new NodeLogits[n];
-    long verifyStart = System.nanoTime();
+    Stepped[] results = new Stepped[n];
     for (Map.Entry<Integer, List<Integer>> group : groups.entrySet()) {
-      verify(
-          model, drafter, group.getKey(), group.getValue(), proposals, verifications, logits, step);
+      verifyAndCommit(
+          model,
+          drafter,
+          group.getKey(),
+          group.getValue(),
+          states,
+          plans,
+          proposals,
+          proposeNanos,
+          mode,
+          results);
     }
-    long verifyNanos = System.nanoTime() - verifyStart; // CPU ops run eagerly: the forward is done
-    List<Stepped> results = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      long accepting = System.nanoTime();
-      Acceptance acceptance = states.get(i).accept(proposals[i], logits[i], mode);
-      long committing = System.nanoTime();
-      states.get(i).commit(proposals[i], acceptance, verifications[i], step);
-      long done = System.nanoTime();
-      StageTimes times =
-          new StageTimes(proposeNanos[i], verifyNanos, committing - accepting, done - committing);
-      results.add(
-          new Stepped(
-              tokens(proposals[i].tree(), acceptance),
-              outcome(plans.get(i), proposals[i].tree(), acceptance, times, n),
-              times));
-    }
-    return results;
+    return Arrays.asList(results);
   }
 
-  private static void verify(
+  /**
+   * Verifies a group's proposals in one forward, then accepts and commits each (a forward's outputs
+   * are valid until the model's next forward, so a group is finished before the next runs).
+   */
+  private static void verifyAndCommit(
       LlamaModel model,
       Drafter drafter,
       int fromLayer,
       List<Integer> members,
+      List<SessionState> states,
+      List<Plan> plans,
       Proposal[] proposals,
-      ForwardResult[] verifications,
-      NodeLogits[] logits,
-      NDManager step) {
+      long[] proposeNanos,
+      AcceptanceMode mode,
+      Stepped[] results) {
     List<SequenceInput> inputs = new ArrayList<>();
-    List<NDArray> hidden = new ArrayList<>();
     for (int i : members) {
       inputs.add(proposals[i].input());
-      hidden.add(proposals[i].inputHidden());
     }
-    ForwardOptions options = drafter.verifyOptions().withLayers(fromLayer);
+    long verifyStart = System.nanoTime();
     ForwardResult result =
-        LlamaForward.forward(model, inputs, inputHidden(hidden, inputs, step), options, step);
-    // one argmax over the whole batch's rows serves every session's greedy acceptance
-    DeviceNodeLogits.RowArgmax argmax = new DeviceNodeLogits.RowArgmax(result.logits());
+        model.forward(
+            inputs, inputHidden(members, proposals), drafter.verifyOptions().withLayers(fromLayer));
+    long verifyNanos = System.nanoTime() - verifyStart;
     for (int j = 0; j < members.size(); j++) {
-      verifications[members.get(j)] = result.sequence(j, inputs.get(j).size());
-      logits[members.get(j)] = new DeviceNodeLogits(result.logits(), result.row(j, 0), argmax);
+      int i = members.get(j);
+      ForwardResult own = result.sequence(j);
+      long accepting = System.nanoTime();
+      Acceptance acceptance =
+          states.get(i).accept(proposals[i], new RowLogits(own, inputs.get(j).size()), mode);
+      long committing = System.nanoTime();
+      states.get(i).commit(proposals[i], acceptance, own);
+      long done = System.nanoTime();
+      StageTimes times =
+          new StageTimes(proposeNanos[i], verifyNanos, committing - accepting, done - committing);
+      results[i] =
+          new Stepped(
+              tokens(proposals[i].tree(), acceptance),
+              outcome(plans.get(i), proposals[i].tree(), acceptance, times, states.size()),
+              times);
     }
   }
 
   /**
-   * The residual streams entering a partial forward, laid out as the batch's rows: {@code [B·M,
-   * dim]}, each sequence's rows padded to the longest; null for a full forward.
+   * The residual streams entering a partial forward, every member's rows one after another: {@code
+   * [Σn, dim]}; null for a full forward.
    */
-  private static NDArray inputHidden(
-      List<NDArray> hidden, List<SequenceInput> inputs, NDManager step) {
-    if (hidden.get(0) == null) {
+  private static float[] inputHidden(List<Integer> members, Proposal[] proposals) {
+    if (proposals[members.get(0)].inputHidden() == null) {
       return null;
     }
-    if (hidden.size() == 1) {
-      return hidden.get(0);
+    if (members.size() == 1) {
+      return proposals[members.get(0)].inputHidden();
     }
-    int longest = inputs.stream().mapToInt(SequenceInput::size).max().orElseThrow();
-    List<NDArray> padded = new ArrayList<>();
-    for (NDArray h : hidden) {
-      long rows = h.getShape().get(0);
-      padded.add(h);
-      if (rows < longest) {
-        padded.add(step.zeros(new Shape(longest - rows, h.getShape().get(1))));
-      }
+    int total = 0;
+    for (int i : members) {
+      total += proposals[i].inputHidden().length;
     }
-    return NDArrays.concat(new NDList(padded), 0);
+    float[] all = new float[total];
+    int at = 0;
+    for (int i : members) {
+      float[] own = proposals[i].inputHidden();
+      System.arraycopy(own, 0, all, at, own.length);
+      at += own.length;
+    }
+    return all;
   }
 
   private static int[] tokens(DraftTree tree, Acceptance acceptance) {

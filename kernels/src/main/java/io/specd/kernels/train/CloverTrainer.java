@@ -7,11 +7,11 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.kernels.format.SafetensorsWriter;
-import io.specd.kernels.heads.clover.CloverWeights;
 import io.specd.kernels.llama.ForwardOptions;
-import io.specd.kernels.llama.LlamaForward;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
+import io.specd.kernels.torch.TorchForward;
+import io.specd.kernels.torch.TorchModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -28,12 +28,13 @@ public final class CloverTrainer implements HeadTrainer {
   static final float FEATURE_WEIGHT = 10f;
 
   private final LlamaModel model;
+  private final TorchModel torch;
   private final CorpusSplit corpus;
   private final int heads;
   private final int sequences;
   private final NDManager manager;
   private final CloverWeights weights;
-  private final LlamaModel augmenting;
+  private final TorchModel augmenting;
   private final NDArray embeddings; // [V, D]: W_lm rows, frozen
 
   /**
@@ -49,14 +50,19 @@ public final class CloverTrainer implements HeadTrainer {
       int sequences,
       long seed) {
     this.model = model;
+    this.torch = TorchModel.of(model);
     this.corpus = corpus;
     this.heads = heads;
     this.sequences = sequences;
-    this.manager = model.manager().newSubManager();
+    this.manager = torch.manager().newSubManager();
     this.weights = CloverWeights.initial(model, augmentingLayers, seed, manager);
     weights.parameters().forEach(p -> p.setRequiresGradient(true));
-    this.augmenting = LlamaModel.decoderStack(model, weights.augmenting(), manager.newSubManager());
-    this.embeddings = model.weights().lmHead().transpose().duplicate();
+    this.augmenting =
+        TorchModel.stack(
+            model.config().withLayerCount(augmentingLayers),
+            weights.augmenting(),
+            manager.newSubManager());
+    this.embeddings = torch.weights().lmHead().transpose().duplicate();
     embeddings.attach(manager);
   }
 
@@ -120,12 +126,12 @@ public final class CloverTrainer implements HeadTrainer {
       for (int i = 0; i < heads; i++) {
         forcedEmbeddings[i] = i == 0 ? null : lookup(forced[i], step);
         targetFeatures[i] = step.create(targets[i], new Shape(rows, d));
-        targetProbabilities[i] = targetFeatures[i].matMul(model.weights().lmHead()).softmax(-1);
+        targetProbabilities[i] = targetFeatures[i].matMul(torch.weights().lmHead()).softmax(-1);
         masks[i] = step.create(valid[i], new Shape(rows));
       }
       return Training.minimize(
           () -> {
-            NDArray eps = model.weights().rmsNormEps();
+            NDArray eps = torch.weights().rmsNormEps();
             int attentionHeads = model.config().headCount();
             NDArray fused =
                 weights
@@ -136,7 +142,7 @@ public final class CloverTrainer implements HeadTrainer {
                         eps,
                         attentionHeads);
             NDArray augmented =
-                LlamaForward.forward(
+                TorchForward.forward(
                         augmenting,
                         inputs,
                         fused,
@@ -144,7 +150,7 @@ public final class CloverTrainer implements HeadTrainer {
                             0, augmenting.config().layerCount(), ForwardOptions.Rows.ALL),
                         step)
                     .preNormHidden();
-            NDArray state = LlamaForward.rmsUnit(augmented, eps).mul(weights.cloverNorm());
+            NDArray state = TorchForward.rmsUnit(augmented, eps).mul(weights.cloverNorm());
             NDArray out = weights.firstHead(state, eps).mul(weights.headNorm());
             NDArray loss = headLoss(out, targetFeatures[0], targetProbabilities[0], masks[0]);
             for (int i = 1; i < heads; i++) {
@@ -177,7 +183,7 @@ public final class CloverTrainer implements HeadTrainer {
             .mean(new int[] {-1}); // [rows]
     NDArray crossEntropy =
         probabilities
-            .mul(out.matMul(model.weights().lmHead()).logSoftmax(-1))
+            .mul(out.matMul(torch.weights().lmHead()).logSoftmax(-1))
             .sum(new int[] {-1})
             .neg();
     NDArray perRow = smoothL1.mul(FEATURE_WEIGHT).add(crossEntropy).mul(mask);

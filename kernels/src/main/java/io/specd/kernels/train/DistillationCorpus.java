@@ -1,11 +1,9 @@
 package io.specd.kernels.train;
 
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.ForwardResult;
 import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.KvCachePool;
-import io.specd.kernels.llama.LlamaForward;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
@@ -108,7 +106,7 @@ public final class DistillationCorpus {
     SamplingParams sampling = SamplingParams.ofTemperature(spec.temperature(), spec.seed());
     SamplingParams opening = SamplingParams.ofTemperature(1.0, spec.seed());
     List<int[]> done = new ArrayList<>();
-    try (KvCachePool pool = new KvCachePool(model, GENERATION_BATCH, spec.length())) {
+    try (KvCachePool pool = model.newCachePool(GENERATION_BATCH, spec.length())) {
       for (int first = 0; first < spec.sequences(); first += GENERATION_BATCH) {
         int count = Math.min(GENERATION_BATCH, spec.sequences() - first);
         List<int[]> texts = new ArrayList<>();
@@ -144,32 +142,30 @@ public final class DistillationCorpus {
           if (inputs.isEmpty()) {
             break;
           }
-          try (NDManager step = model.manager().newSubManager()) {
-            ForwardResult result =
-                LlamaForward.forward(
-                    model, inputs, null, ForwardOptions.lastLogits(model.config()), step);
-            float[] logits = result.logits().toFloatArray();
-            int vocab = model.config().vocabularySize();
-            for (int a = 0; a < active.size(); a++) {
-              int i = active.get(a);
-              caches.get(i).commitNext(pending[i].length);
-              int[] text = texts.get(i);
-              boolean inOpening = text.length < promptLengths[i] + spec.openingTokens();
-              int next =
-                  Sampler.sample(
-                      Arrays.copyOfRange(logits, a * vocab, (a + 1) * vocab),
-                      inOpening ? opening : sampling,
-                      randoms.get(i));
-              if (next == eos || text.length + 1 >= spec.length()) {
-                finished[i] = true;
-              }
-              if (next != eos) {
-                text = Arrays.copyOf(text, text.length + 1);
-                text[text.length - 1] = next;
-                texts.set(i, text);
-              }
-              pending[i] = new int[] {next};
+          ForwardResult result =
+              model.forward(inputs, null, ForwardOptions.lastLogits(model.config()));
+          int vocab = model.config().vocabularySize();
+          for (int a = 0; a < active.size(); a++) {
+            int i = active.get(a);
+            caches.get(i).commitNext(pending[i].length);
+            int[] text = texts.get(i);
+            boolean inOpening = text.length < promptLengths[i] + spec.openingTokens();
+            int next =
+                Sampler.sample(
+                    result.logits(),
+                    result.logitsOffset(result.row(a, 0)),
+                    vocab,
+                    inOpening ? opening : sampling,
+                    randoms.get(i));
+            if (next == eos || text.length + 1 >= spec.length()) {
+              finished[i] = true;
             }
+            if (next != eos) {
+              text = Arrays.copyOf(text, text.length + 1);
+              text[text.length - 1] = next;
+              texts.set(i, text);
+            }
+            pending[i] = new int[] {next};
           }
         }
         caches.forEach(KvCache::release);
@@ -192,26 +188,21 @@ public final class DistillationCorpus {
             spec.exitLayer() > 0 ? new int[] {spec.exitLayer()} : new int[0]);
     List<SequenceInput> inputs =
         texts.stream().map(t -> SequenceInput.stateless(t, t.length)).toList();
-    try (NDManager step = model.manager().newSubManager()) {
-      ForwardResult result = LlamaForward.forward(model, inputs, null, options, step);
-      float[] post = result.postNormHidden().toFloatArray();
-      float[] pre = result.preNormHidden().toFloatArray();
-      float[] shallow =
-          spec.exitLayer() > 0 ? result.residuals().get(spec.exitLayer()).toFloatArray() : null;
-      List<Sequence> sequences = new ArrayList<>();
-      for (int b = 0; b < texts.size(); b++) {
-        int[] tokens = texts.get(b);
-        int from = result.row(b, 0) * dim;
-        int to = from + tokens.length * dim;
-        sequences.add(
-            new Sequence(
-                tokens,
-                Arrays.copyOfRange(post, from, to),
-                Arrays.copyOfRange(pre, from, to),
-                shallow == null ? null : Arrays.copyOfRange(shallow, from, to)));
-      }
-      return sequences;
+    ForwardResult result = model.forward(inputs, null, options);
+    float[] shallow = spec.exitLayer() > 0 ? result.residualAfter(spec.exitLayer()) : null;
+    List<Sequence> sequences = new ArrayList<>();
+    for (int b = 0; b < texts.size(); b++) {
+      int[] tokens = texts.get(b);
+      int from = result.hiddenOffset(result.row(b, 0));
+      int to = from + tokens.length * dim;
+      sequences.add(
+          new Sequence(
+              tokens,
+              Arrays.copyOfRange(result.postNormHidden(), from, to),
+              Arrays.copyOfRange(result.preNormHidden(), from, to),
+              shallow == null ? null : Arrays.copyOfRange(shallow, from, to)));
     }
+    return sequences;
   }
 
   public int dim() {

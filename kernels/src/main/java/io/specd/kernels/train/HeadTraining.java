@@ -7,6 +7,7 @@ import io.specd.kernels.format.SafetensorsFile;
 import io.specd.kernels.format.SafetensorsWriter;
 import io.specd.kernels.heads.HeadCheckpoint;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.torch.TorchModel;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -84,7 +85,8 @@ public final class HeadTraining {
     Path state = out.resolveSibling(base(out) + ".state.safetensors");
     List<NDArray> parameters = trainer.parameters();
     try (AdamW optimizer =
-        new AdamW(parameters, model.manager().newSubManager(), 0.9f, 0.95f, 1e-8f, 0.0f)) {
+        new AdamW(
+            parameters, TorchModel.of(model).manager().newSubManager(), 0.9f, 0.95f, 1e-8f, 0.0f)) {
       int start = Files.isRegularFile(state) ? restore(state, trainer, parameters, optimizer) : 0;
       for (int step = start; step < settings.steps(); step++) {
         float loss = trainer.step(new SplittableRandom(settings.seed() * 7_919L + step));

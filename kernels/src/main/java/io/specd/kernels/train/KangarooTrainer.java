@@ -5,11 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.kernels.format.SafetensorsWriter;
-import io.specd.kernels.heads.kangaroo.KangarooWeights;
 import io.specd.kernels.llama.ForwardOptions;
-import io.specd.kernels.llama.LlamaForward;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
+import io.specd.kernels.torch.TorchForward;
+import io.specd.kernels.torch.TorchModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -21,11 +21,12 @@ import java.util.SplittableRandom;
  */
 public final class KangarooTrainer implements HeadTrainer {
   private final LlamaModel model;
+  private final TorchModel torch;
   private final CorpusSplit corpus;
   private final int sequences;
   private final NDManager manager;
   private final KangarooWeights weights;
-  private final LlamaModel adapter;
+  private final TorchModel adapter;
 
   /**
    * @param exitLayer target layers the draft runs before the adapter (the corpus must record the
@@ -34,13 +35,17 @@ public final class KangarooTrainer implements HeadTrainer {
    */
   public KangarooTrainer(LlamaModel model, CorpusSplit corpus, int exitLayer, int sequences) {
     this.model = model;
+    this.torch = TorchModel.of(model);
     this.corpus = corpus;
     this.sequences = sequences;
-    this.manager = model.manager().newSubManager();
+    this.manager = torch.manager().newSubManager();
     this.weights = KangarooWeights.initial(model, exitLayer, manager);
     weights.parameters().forEach(p -> p.setRequiresGradient(true));
     this.adapter =
-        LlamaModel.decoderStack(model, List.of(weights.attention()), manager.newSubManager());
+        TorchModel.stack(
+            model.config().withLayerCount(1),
+            List.of(weights.attention()),
+            manager.newSubManager());
   }
 
   @Override
@@ -81,12 +86,12 @@ public final class KangarooTrainer implements HeadTrainer {
     try (NDManager step = manager.newSubManager()) {
       NDArray input = step.create(shallow, new Shape(rows, d));
       NDArray target =
-          step.create(features, new Shape(rows, d)).matMul(model.weights().lmHead()).softmax(-1);
+          step.create(features, new Shape(rows, d)).matMul(torch.weights().lmHead()).softmax(-1);
       NDArray mask = step.create(valid, new Shape(rows));
       return Training.minimize(
           () -> {
             NDArray out =
-                LlamaForward.forward(
+                TorchForward.forward(
                         adapter,
                         inputs,
                         input,
@@ -94,9 +99,9 @@ public final class KangarooTrainer implements HeadTrainer {
                         step)
                     .preNormHidden();
             NDArray logits =
-                LlamaForward.rmsUnit(out, model.weights().rmsNormEps())
+                TorchForward.rmsUnit(out, torch.weights().rmsNormEps())
                     .mul(weights.norm())
-                    .matMul(model.weights().lmHead());
+                    .matMul(torch.weights().lmHead());
             NDArray crossEntropy = target.mul(logits.logSoftmax(-1)).sum(new int[] {-1}).neg();
             return crossEntropy.mul(mask).sum().div(mask.sum());
           });

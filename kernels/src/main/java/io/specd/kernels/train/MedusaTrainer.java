@@ -2,7 +2,6 @@ package io.specd.kernels.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,6 +11,8 @@ import io.specd.kernels.heads.medusa.MedusaHeads;
 import io.specd.kernels.heads.medusa.MedusaTree;
 import io.specd.kernels.heads.medusa.NgramModel;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.torch.TorchModel;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -28,6 +29,7 @@ public final class MedusaTrainer implements HeadTrainer {
   static final int CALIBRATION_RANKS = 10;
 
   private final LlamaModel model;
+  private final TorchModel torch;
   private final CorpusSplit corpus;
   private final int heads;
   private final int batch;
@@ -54,12 +56,13 @@ public final class MedusaTrainer implements HeadTrainer {
       int batch,
       int treeNodes) {
     this.model = model;
+    this.torch = TorchModel.of(model);
     this.corpus = corpus;
     this.heads = heads;
     this.batch = batch;
     this.treeNodes = treeNodes;
     int dim = model.config().dim();
-    this.manager = model.manager().newSubManager();
+    this.manager = torch.manager().newSubManager();
     this.weights = new NDArray[blocks];
     this.biases = new NDArray[blocks];
     for (int j = 0; j < blocks; j++) {
@@ -67,7 +70,7 @@ public final class MedusaTrainer implements HeadTrainer {
       biases[j] = manager.zeros(new Shape(heads, 1, dim));
     }
     this.lmHeads =
-        ownLmHeads ? model.weights().lmHead().expandDims(0).repeat(0, heads).duplicate() : null;
+        ownLmHeads ? torch.weights().lmHead().expandDims(0).repeat(0, heads).duplicate() : null;
     if (lmHeads != null) {
       lmHeads.attach(manager);
     }
@@ -112,13 +115,13 @@ public final class MedusaTrainer implements HeadTrainer {
       // soft labels: the target's distribution of the token each head predicts, [K, B, V]
       NDArray labels =
           step.create(later, new Shape(heads, batch, dim))
-              .matMul(model.weights().lmHead())
+              .matMul(torch.weights().lmHead())
               .softmax(-1);
       return Training.minimize(
           () -> {
             NDArray logits =
-                MedusaHeads.forward(
-                    input, weights, biases, lmHeads != null ? lmHeads : model.weights().lmHead());
+                forward(
+                    input, weights, biases, lmHeads != null ? lmHeads : torch.weights().lmHead());
             // Σ_k 0.8^k · CE(p_target, q_k), averaged over positions
             NDArray crossEntropy = labels.mul(logits.logSoftmax(-1)).sum(new int[] {-1}, true);
             return crossEntropy.mul(decay).mean().neg().mul(heads);
@@ -182,6 +185,26 @@ public final class MedusaTrainer implements HeadTrainer {
     }
   }
 
+  /**
+   * The heads' computation on the device, with gradients ({@link MedusaHeads} runs it at
+   * inference).
+   *
+   * @param hidden {@code [N, D]}
+   * @param weights per block {@code [K, D, D]} (transposed)
+   * @param biases per block {@code [K, 1, D]}
+   * @param lmHead {@code [D, V]} shared or {@code [K, D, V]} per head
+   * @return {@code [K, N, V]}
+   */
+  private static NDArray forward(
+      NDArray hidden, NDArray[] weights, NDArray[] biases, NDArray lmHead) {
+    NDArray u = hidden; // broadcast to [K, N, D] by the first block
+    for (int j = 0; j < weights.length; j++) {
+      NDArray z = u.matMul(weights[j]).add(biases[j]); // [K, N, D]
+      u = u.add(z.mul(z.getNDArrayInternal().sigmoid()));
+    }
+    return u.matMul(lmHead);
+  }
+
   private static float[] transpose(float[] matrix, int rows, int cols) {
     float[] out = new float[matrix.length];
     for (int r = 0; r < rows; r++) {
@@ -197,7 +220,6 @@ public final class MedusaTrainer implements HeadTrainer {
    * there (its argmax), as greedy verification judges it.
    */
   double[][] topAccuracy(MedusaHeads trained) {
-    int dim = model.config().dim();
     int vocab = model.config().vocabularySize();
     long[][] hits = new long[heads][CALIBRATION_RANKS];
     long positions = 0;
@@ -206,20 +228,20 @@ public final class MedusaTrainer implements HeadTrainer {
       if (usable <= 0) {
         continue;
       }
-      float[] logits;
-      long[] choices;
-      try (NDManager step = manager.newSubManager()) {
-        NDArray states = step.create(s.postNorm(), new Shape(s.length(), dim));
-        NDArray hidden = states.get(new NDIndex().addSliceDim(0, usable));
-        logits = trained.logits(hidden).toFloatArray(); // [K, usable, V]
-        choices = states.matMul(model.weights().lmHead()).argMax(-1).toLongArray(); // [T]
+      float[] logits = new float[heads * usable * vocab]; // [K, usable, V]
+      trained.logits(s.postNorm(), 0, usable, logits);
+      float[] targetLogits = new float[s.length() * vocab]; // [T, V]
+      model.lmHead().apply(s.postNorm(), 0, s.length(), targetLogits, 0);
+      int[] choices = new int[s.length()];
+      for (int t = 0; t < s.length(); t++) {
+        choices[t] = Sampler.argmax(targetLogits, t * vocab, vocab);
       }
       for (int t = 0; t < usable; t++) {
         for (int k = 0; k < heads; k++) {
           var ranked =
               io.specd.kernels.heads.DraftDistribution.of(
                   logits, (k * usable + t) * vocab, vocab, CALIBRATION_RANKS);
-          long truth = choices[t + k + 1];
+          int truth = choices[t + k + 1];
           for (int i = 0; i < CALIBRATION_RANKS; i++) {
             if (ranked.token(i) == truth) {
               hits[k][i]++;

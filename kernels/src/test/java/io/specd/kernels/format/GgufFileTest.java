@@ -3,9 +3,9 @@ package io.specd.kernels.format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import io.specd.kernels.TestModels;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.torch.TorchBackend;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -100,7 +100,7 @@ class GgufFileTest {
             .remove("blk.1.attn_q.weight")
             .tensor("blk.1.attn_q.weight", GgmlType.Q4_K.id(), new byte[144 * 16], 256, 16)
             .write(dir.resolve("q4k.gguf"));
-    assertThatThrownBy(() -> LlamaModel.load(path, Device.cpu()))
+    assertThatThrownBy(() -> LlamaModel.load(path, TorchBackend.cpu()))
         .isInstanceOf(ModelFormatException.class)
         .hasMessageContaining("blk.1.attn_q.weight");
     assertThatThrownBy(() -> GgufFile.open(path).readFloats("blk.1.attn_q.weight"))
@@ -116,7 +116,7 @@ class GgufFileTest {
         GgufWriter.copyOf(GgufFile.open(TestModels.stories260K()))
             .remove("blk.3.ffn_up.weight")
             .write(dir.resolve("missing.gguf"));
-    assertThatThrownBy(() -> LlamaModel.load(path, Device.cpu()))
+    assertThatThrownBy(() -> LlamaModel.load(path, TorchBackend.cpu()))
         .isInstanceOf(ModelFormatException.class)
         .hasMessage(path + ": missing tensor 'blk.3.ffn_up.weight'");
   }
@@ -127,7 +127,7 @@ class GgufFileTest {
         GgufWriter.copyOf(GgufFile.open(TestModels.stories260K()))
             .put("general.architecture", "gpt2")
             .write(dir.resolve("gpt2.gguf"));
-    assertThatThrownBy(() -> LlamaModel.load(path, Device.cpu()))
+    assertThatThrownBy(() -> LlamaModel.load(path, TorchBackend.cpu()))
         .isInstanceOf(ModelFormatException.class)
         .hasMessage(path + ": architecture 'gpt2' is not supported (specd runs 'llama' models)");
   }
@@ -135,7 +135,7 @@ class GgufFileTest {
   @Test
   void shouldNameAMissingFile() {
     Path path = dir.resolve("nowhere.gguf");
-    assertThatThrownBy(() -> LlamaModel.load(path, Device.cpu()))
+    assertThatThrownBy(() -> LlamaModel.load(path, TorchBackend.cpu()))
         .isInstanceOf(ModelFormatException.class)
         .hasMessage(path + ": no such model file or directory");
   }
@@ -180,8 +180,8 @@ class GgufFileTest {
       }
     }
     Path path = quantized.write(dir.resolve("q8.gguf"));
-    try (LlamaModel f32 = LlamaModel.load(TestModels.stories260K(), Device.cpu());
-        LlamaModel q8 = LlamaModel.load(path, Device.cpu())) {
+    try (LlamaModel f32 = LlamaModel.load(TestModels.stories260K(), TorchBackend.cpu());
+        LlamaModel q8 = LlamaModel.load(path, TorchBackend.cpu())) {
       assertThat(GgufFile.open(path).tensor("blk.0.attn_q.weight").typeName()).isEqualTo("Q8_0");
       int[] prompt = f32.tokenizer().encodePrompt("Once upon a time");
       assertThat(Probe.nextToken(q8, prompt)).isEqualTo(Probe.nextToken(f32, prompt));

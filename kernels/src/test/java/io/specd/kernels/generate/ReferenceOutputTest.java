@@ -42,7 +42,7 @@ class ReferenceOutputTest {
     String expectedCompletion = reference.substring(prefix.length(), reference.length() - 1);
 
     int[] prompt = model.tokenizer().encodePrompt("Once upon a time");
-    try (KvCachePool pool = new KvCachePool(model, 1, 512)) {
+    try (KvCachePool pool = model.newCachePool(1, 512)) {
       GenerationResult result =
           new AutoregressiveDecoder(model, pool)
               .generate(

@@ -9,10 +9,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.kernels.TestModels;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.format.SafetensorsWriter;
-import io.specd.kernels.heads.clover.CloverWeights;
-import io.specd.kernels.heads.kangaroo.KangarooWeights;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.Drafter;
+import io.specd.kernels.torch.TorchModel;
+import io.specd.kernels.train.CloverWeights;
+import io.specd.kernels.train.KangarooWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -180,7 +181,7 @@ class BadCheckpointTest {
   /** A well-formed checkpoint's tensors for a kind, from the kind's initial weights. */
   private static SafetensorsWriter tensors(DrafterKind kind) {
     SafetensorsWriter out = new SafetensorsWriter();
-    try (NDManager manager = model.manager().newSubManager()) {
+    try (NDManager manager = TorchModel.of(model).manager().newSubManager()) {
       switch (kind) {
         case MEDUSA -> {
           return medusa(3, dim);

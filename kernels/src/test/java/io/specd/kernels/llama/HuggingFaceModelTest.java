@@ -3,13 +3,13 @@ package io.specd.kernels.llama;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import io.specd.kernels.HfExport;
 import io.specd.kernels.TestModels;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.generate.AutoregressiveDecoder;
 import io.specd.kernels.generate.GenerationRequest;
 import io.specd.kernels.generate.TokenSink;
+import io.specd.kernels.torch.TorchBackend;
 import io.specd.policies.spec.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +29,7 @@ class HuggingFaceModelTest {
 
   @Test
   void shouldReadTheConfigAsTheGgufMetadataSays() {
-    try (LlamaModel hf = LlamaModel.load(hfDir, Device.cpu());
+    try (LlamaModel hf = LlamaModel.load(hfDir, TorchBackend.cpu());
         LlamaModel gguf = TestModels.loadStories260K()) {
       LlamaConfig h = hf.config();
       LlamaConfig g = gguf.config();
@@ -44,10 +44,10 @@ class HuggingFaceModelTest {
 
   @Test
   void shouldGenerateTheSameTokensAsTheGgufModel() {
-    try (LlamaModel hf = LlamaModel.load(hfDir, Device.cpu());
+    try (LlamaModel hf = LlamaModel.load(hfDir, TorchBackend.cpu());
         LlamaModel gguf = TestModels.loadStories260K();
-        KvCachePool hfPool = new KvCachePool(hf, 1, 256);
-        KvCachePool ggufPool = new KvCachePool(gguf, 1, 256)) {
+        KvCachePool hfPool = hf.newCachePool(1, 256);
+        KvCachePool ggufPool = gguf.newCachePool(1, 256)) {
       int[] prompt = gguf.tokenizer().encodePrompt("Once upon a time");
       assertThat(hf.tokenizer().encodePrompt("Once upon a time")).containsExactly(prompt);
       GenerationRequest request = new GenerationRequest(prompt, 128, SamplingParams.GREEDY);
@@ -72,7 +72,7 @@ class HuggingFaceModelTest {
         broken.resolve("config.json"),
         Files.readString(broken.resolve("config.json"))
             .replace("\"num_hidden_layers\" : 5", "\"num_hidden_layers\" : 6"));
-    assertThatThrownBy(() -> LlamaModel.load(broken, Device.cpu()))
+    assertThatThrownBy(() -> LlamaModel.load(broken, TorchBackend.cpu()))
         .isInstanceOf(ModelFormatException.class)
         .hasMessage(broken + ": missing tensor 'model.layers.5.input_layernorm.weight'");
   }
@@ -85,7 +85,7 @@ class HuggingFaceModelTest {
     Files.copy(hfDir.resolve("tokenizer.json"), cut.resolve("tokenizer.json"));
     byte[] full = Files.readAllBytes(hfDir.resolve("model.safetensors"));
     Files.write(cut.resolve("model.safetensors"), java.util.Arrays.copyOf(full, full.length / 2));
-    assertThatThrownBy(() -> LlamaModel.load(cut, Device.cpu()))
+    assertThatThrownBy(() -> LlamaModel.load(cut, TorchBackend.cpu()))
         .isInstanceOf(ModelFormatException.class)
         .hasMessageStartingWith(cut.resolve("model.safetensors") + ": truncated: tensor");
   }

@@ -2,51 +2,67 @@ package io.specd.kernels.llama;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.TestModels;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** Tree verification against the plain causal forward it must reproduce. */
+/** Tree verification against the plain causal forward it must reproduce, on every backend. */
 class TreeForwardTest {
   private static final float TOLERANCE = 1e-4f;
-  private static LlamaModel model;
-  private static KvCachePool pool;
+  private static TestModels.PerBackend models;
+  private static final Map<String, KvCachePool> POOLS = new HashMap<>();
 
   // A tree of 8 nodes over a prompt: node 0 is the root; parents precede children.
   private static final int[] TOKENS = {403, 407, 261, 378, 319, 270, 292, 381};
   private static final int[] PARENTS = {-1, 0, 0, 1, 1, 2, 3, 5};
 
+  private LlamaModel model;
+  private KvCachePool pool;
+
   @BeforeAll
   static void load() {
-    model = TestModels.loadStories260K();
-    pool = new KvCachePool(model, 3, 128);
+    models = new TestModels.PerBackend(TestModels.stories260K());
   }
 
   @AfterAll
   static void close() {
-    pool.close();
-    model.close();
+    POOLS.values().forEach(KvCachePool::close);
+    models.close();
   }
 
-  @Test
-  void treeLogitsShouldEqualDecodingEachPathTokenByToken() {
+  static Stream<String> backends() {
+    return TestModels.backends();
+  }
+
+  private void on(String backend) {
+    model = models.get(backend);
+    pool = POOLS.computeIfAbsent(backend, b -> model.newCachePool(3, 128));
+  }
+
+  @ParameterizedTest
+  @MethodSource("backends")
+  void treeLogitsShouldEqualDecodingEachPathTokenByToken(String backend) {
+    on(backend);
     int[] prompt = model.tokenizer().encodePrompt("Lily and Tom");
     KvCache tree = pool.allocate();
-    try (NDManager m = model.manager().newSubManager()) {
+    try {
       prefill(tree, prompt);
-      float[][] treeLogits = forwardTree(tree, m);
+      float[][] treeLogits = forwardTree(tree);
       for (int leaf : leaves()) {
         List<Integer> path = pathTo(leaf);
         KvCache chain = pool.allocate();
         try {
           prefill(chain, prompt);
           for (int node : path) {
-            float[] logits = decodeOne(chain, TOKENS[node], m);
+            float[] logits = decodeOne(chain, TOKENS[node]);
             assertClose(logits, treeLogits[node], "node " + node + " on the path to leaf " + leaf);
           }
         } finally {
@@ -58,20 +74,22 @@ class TreeForwardTest {
     }
   }
 
-  @Test
-  void committingAPathShouldLeaveTheCacheOfDecodingThatPathAlone() {
+  @ParameterizedTest
+  @MethodSource("backends")
+  void committingAPathShouldLeaveTheCacheOfDecodingThatPathAlone(String backend) {
+    on(backend);
     int[] prompt = model.tokenizer().encodePrompt("Lily and Tom");
     int[] path = pathTo(7).stream().mapToInt(Integer::intValue).toArray(); // 0 -> 2 -> 5 -> 7
     KvCache tree = pool.allocate();
     KvCache chain = pool.allocate();
-    try (NDManager m = model.manager().newSubManager()) {
+    try {
       prefill(tree, prompt);
-      forwardTree(tree, m);
+      forwardTree(tree);
       tree.commit(path);
 
       prefill(chain, prompt);
       for (int node : path) {
-        decodeOne(chain, TOKENS[node], m);
+        decodeOne(chain, TOKENS[node]);
       }
       assertThat(tree.length()).isEqualTo(chain.length());
       float[][] fromTree = tree.snapshot();
@@ -79,58 +97,50 @@ class TreeForwardTest {
       assertClose(fromTree[0], fromChain[0], "keys");
       assertClose(fromTree[1], fromChain[1], "values");
       // and the next token sees the same context
-      assertClose(decodeOne(tree, 300, m), decodeOne(chain, 300, m), "next token after commit");
+      assertClose(decodeOne(tree, 300), decodeOne(chain, 300), "next token after commit");
     } finally {
       tree.release();
       chain.release();
     }
   }
 
-  @Test
-  void aBatchShouldGiveEachSequenceItsOwnResult() {
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aBatchShouldGiveEachSequenceItsOwnResult(String backend) {
+    on(backend);
     int[] promptA = model.tokenizer().encodePrompt("Once upon a time");
     int[] promptB = model.tokenizer().encodePrompt("The cat sat on the mat and");
     KvCache a = pool.allocate();
     KvCache b = pool.allocate();
     KvCache alone = pool.allocate();
-    try (NDManager m = model.manager().newSubManager()) {
+    int vocab = model.config().vocabularySize();
+    try {
       // ragged prefill of two prompts in one forward
       ForwardResult both =
-          LlamaForward.forward(
-              model,
+          model.forward(
               List.of(SequenceInput.causal(a, promptA), SequenceInput.causal(b, promptB)),
               null,
-              ForwardOptions.lastLogits(model.config()),
-              m);
-      float[] all = both.logits().toFloatArray();
-      int vocab = model.config().vocabularySize();
+              ForwardOptions.lastLogits(model.config()));
+      float[] batchedB = row(both, both.row(1, 0));
       a.commitNext(promptA.length);
       b.commitNext(promptB.length);
       ForwardResult single =
-          LlamaForward.forward(
-              model,
-              SequenceInput.causal(alone, promptB),
-              ForwardOptions.lastLogits(model.config()),
-              m);
-      assertClose(
-          Arrays.copyOfRange(all, vocab, 2 * vocab), single.logits().toFloatArray(), "batched B");
+          model.forward(
+              SequenceInput.causal(alone, promptB), ForwardOptions.lastLogits(model.config()));
+      assertClose(batchedB, row(single, 0), "batched B");
       alone.commitNext(promptB.length);
       // then a tree for one sequence and a single token for the other, in one forward
       ForwardResult mixed =
-          LlamaForward.forward(
-              model,
+          model.forward(
               List.of(
                   new SequenceInput(
                       a, a.length(), TOKENS, positions(a.length()), AncestorMask.tree(PARENTS)),
                   SequenceInput.causal(b, new int[] {300})),
               null,
-              ForwardOptions.allLogits(model.config()),
-              m);
-      float[] mixedLogits = mixed.logits().toFloatArray();
-      float[] expected = decodeOne(alone, 300, m);
-      int row = mixed.row(1, 0);
-      assertClose(
-          Arrays.copyOfRange(mixedLogits, row * vocab, (row + 1) * vocab), expected, "mixed batch");
+              ForwardOptions.allLogits(model.config()));
+      float[] mixedB = row(mixed, mixed.row(1, 0));
+      assertThat(mixedB).hasSize(vocab);
+      assertClose(mixedB, decodeOne(alone, 300), "mixed batch");
     } finally {
       a.release();
       b.release();
@@ -138,12 +148,15 @@ class TreeForwardTest {
     }
   }
 
-  @Test
-  void aSplitForwardShouldEqualTheFullForward() {
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aSplitForwardShouldEqualTheFullForward(String backend) {
+    on(backend);
     int[] prompt = model.tokenizer().encodePrompt("Lily and Tom");
     KvCache split = pool.allocate();
     KvCache whole = pool.allocate();
-    try (NDManager m = model.manager().newSubManager()) {
+    int dim = model.config().dim();
+    try {
       prefill(split, prompt);
       prefill(whole, prompt);
       int exit = 2;
@@ -152,41 +165,43 @@ class TreeForwardTest {
           new SequenceInput(
               split, split.length(), TOKENS, positions(split.length()), AncestorMask.tree(PARENTS));
       // layers [0, 2) return the residual stream after two layers ...
-      ForwardResult shallow =
-          LlamaForward.forward(
-              model,
-              List.of(tree),
-              null,
-              ForwardOptions.layers(0, exit, ForwardOptions.Rows.ALL),
-              m);
+      float[] shallow =
+          Arrays.copyOf(
+              model
+                  .forward(
+                      List.of(tree), null, ForwardOptions.layers(0, exit, ForwardOptions.Rows.ALL))
+                  .preNormHidden(),
+              TOKENS.length * dim);
       // ... which layers [2, L) continue from, given only the positions (no tokens)
       SequenceInput deep =
           new SequenceInput(
               split, split.length(), null, positions(split.length()), AncestorMask.tree(PARENTS));
-      ForwardResult rest =
-          LlamaForward.forward(
-              model,
-              List.of(deep),
-              shallow.preNormHidden(),
-              new ForwardOptions(
-                  exit, layers, ForwardOptions.Rows.ALL, true, false, false, new int[0]),
-              m);
+      float[] rest =
+          Arrays.copyOf(
+              model
+                  .forward(
+                      List.of(deep),
+                      shallow,
+                      new ForwardOptions(
+                          exit, layers, ForwardOptions.Rows.ALL, true, false, false, new int[0]))
+                  .logits(),
+              TOKENS.length * model.config().vocabularySize());
       ForwardResult full =
-          LlamaForward.forward(
-              model,
+          model.forward(
               new SequenceInput(
                   whole,
                   whole.length(),
                   TOKENS,
                   positions(whole.length()),
                   AncestorMask.tree(PARENTS)),
-              ForwardOptions.allLogits(model.config()).withResidualAfter(exit),
-              m);
+              ForwardOptions.allLogits(model.config()).withResidualAfter(exit));
       assertClose(
-          rest.logits().toFloatArray(), full.logits().toFloatArray(), "split vs full logits");
+          rest,
+          Arrays.copyOf(full.logits(), TOKENS.length * model.config().vocabularySize()),
+          "split vs full logits");
       assertClose(
-          shallow.preNormHidden().toFloatArray(),
-          full.residuals().get(exit).toFloatArray(),
+          shallow,
+          Arrays.copyOf(full.residualAfter(exit), TOKENS.length * dim),
           "residual after two layers");
     } finally {
       split.release();
@@ -194,70 +209,66 @@ class TreeForwardTest {
     }
   }
 
-  @Test
-  void aStatelessForwardShouldEqualACachedPrefill() {
+  @ParameterizedTest
+  @MethodSource("backends")
+  void aStatelessForwardShouldEqualACachedPrefill(String backend) {
+    on(backend);
     int[] a = model.tokenizer().encodePrompt("Lily and Tom went to the park");
     int[] b = model.tokenizer().encodePrompt("The sun");
+    int vocab = model.config().vocabularySize();
     KvCache cache = pool.allocate();
-    try (NDManager m = model.manager().newSubManager()) {
+    try {
       float[] cached =
-          LlamaForward.forward(
-                  model,
-                  SequenceInput.causal(cache, b),
-                  ForwardOptions.allLogits(model.config()),
-                  m)
-              .logits()
-              .toFloatArray();
+          Arrays.copyOf(
+              model
+                  .forward(SequenceInput.causal(cache, b), ForwardOptions.allLogits(model.config()))
+                  .logits(),
+              b.length * vocab);
       ForwardResult stateless =
-          LlamaForward.forward(
-              model,
+          model.forward(
               List.of(SequenceInput.stateless(a, a.length), SequenceInput.stateless(b, b.length)),
               null,
-              ForwardOptions.allLogits(model.config()),
-              m);
-      float[] all = stateless.logits().toFloatArray();
-      int vocab = model.config().vocabularySize();
-      int first = stateless.row(1, 0);
+              ForwardOptions.allLogits(model.config()));
+      int first = stateless.logitsOffset(stateless.row(1, 0));
       assertClose(
-          Arrays.copyOfRange(all, first * vocab, (first + b.length) * vocab), cached, "stateless");
+          Arrays.copyOfRange(stateless.logits(), first, first + b.length * vocab),
+          cached,
+          "stateless");
     } finally {
       cache.release();
     }
   }
 
-  private static void prefill(KvCache cache, int[] prompt) {
-    try (NDManager m = model.manager().newSubManager()) {
-      LlamaForward.forward(
-          model, SequenceInput.causal(cache, prompt), ForwardOptions.lastLogits(model.config()), m);
-      cache.commitNext(prompt.length);
-    }
+  private void prefill(KvCache cache, int[] prompt) {
+    model.forward(SequenceInput.causal(cache, prompt), ForwardOptions.lastLogits(model.config()));
+    cache.commitNext(prompt.length);
   }
 
-  private static float[] decodeOne(KvCache cache, int token, NDManager m) {
+  private float[] decodeOne(KvCache cache, int token) {
     ForwardResult r =
-        LlamaForward.forward(
-            model,
+        model.forward(
             SequenceInput.causal(cache, new int[] {token}),
-            ForwardOptions.lastLogits(model.config()),
-            m);
+            ForwardOptions.lastLogits(model.config()));
     cache.commit(0);
-    return r.logits().toFloatArray();
+    return row(r, 0);
   }
 
-  private static float[][] forwardTree(KvCache cache, NDManager m) {
+  private float[][] forwardTree(KvCache cache) {
     SequenceInput input =
         new SequenceInput(
             cache, cache.length(), TOKENS, positions(cache.length()), AncestorMask.tree(PARENTS));
-    float[] flat =
-        LlamaForward.forward(model, input, ForwardOptions.allLogits(model.config()), m)
-            .logits()
-            .toFloatArray();
-    int vocab = model.config().vocabularySize();
+    ForwardResult result = model.forward(input, ForwardOptions.allLogits(model.config()));
     float[][] rows = new float[TOKENS.length][];
     for (int i = 0; i < TOKENS.length; i++) {
-      rows[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+      rows[i] = row(result, result.row(0, i));
     }
     return rows;
+  }
+
+  /** A copy of one row of a result's logits. */
+  private static float[] row(ForwardResult result, int row) {
+    int offset = result.logitsOffset(row);
+    return Arrays.copyOfRange(result.logits(), offset, offset + result.vocabularySize());
   }
 
   private static int[] positions(int prefix) {

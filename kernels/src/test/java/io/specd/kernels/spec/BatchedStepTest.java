@@ -2,7 +2,6 @@ package io.specd.kernels.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.ndarray.NDManager;
 import io.specd.kernels.TestModels;
 import io.specd.kernels.generate.AutoregressiveDecoder;
 import io.specd.kernels.generate.GenerationRequest;
@@ -40,7 +39,7 @@ class BatchedStepTest {
   @BeforeAll
   static void decodeAlone() {
     model = TestModels.loadStories260K();
-    pool = new KvCachePool(model, PROMPTS.length, 256);
+    pool = model.newCachePool(PROMPTS.length, 256);
     AutoregressiveDecoder plain = new AutoregressiveDecoder(model, pool);
     expected = new ArrayList<>();
     for (int i = 0; i < PROMPTS.length; i++) {
@@ -92,20 +91,17 @@ class BatchedStepTest {
           break;
         }
         List<SessionState> batch = live.stream().map(i -> states[i]).toList();
-        try (NDManager step = model.manager().newSubManager()) {
-          List<SpeculativeStep.Stepped> stepped =
-              SpeculativeStep.step(
-                  model,
-                  drafter,
-                  batch,
-                  batch.stream().map(s -> plan).toList(),
-                  AcceptanceMode.LOSSLESS,
-                  step);
-          for (int j = 0; j < live.size(); j++) {
-            assertThat(stepped.get(j).outcome().batchSize()).isEqualTo(live.size());
-            for (int token : stepped.get(j).tokens()) {
-              outputs.get(live.get(j)).add(token);
-            }
+        List<SpeculativeStep.Stepped> stepped =
+            SpeculativeStep.step(
+                model,
+                drafter,
+                batch,
+                batch.stream().map(s -> plan).toList(),
+                AcceptanceMode.LOSSLESS);
+        for (int j = 0; j < live.size(); j++) {
+          assertThat(stepped.get(j).outcome().batchSize()).isEqualTo(live.size());
+          for (int token : stepped.get(j).tokens()) {
+            outputs.get(live.get(j)).add(token);
           }
         }
         if (first) {
@@ -139,11 +135,9 @@ class BatchedStepTest {
       opened.add(states[i]);
       prompts.add(request(i).prompt());
     }
-    try (NDManager step = model.manager().newSubManager()) {
-      int[] roots = SpeculativeStep.prefill(model, drafter, opened, prompts, step);
-      for (int i = from; i < to; i++) {
-        outputs.get(i).add(roots[i - from]);
-      }
+    int[] roots = SpeculativeStep.prefill(model, drafter, opened, prompts);
+    for (int i = from; i < to; i++) {
+      outputs.get(i).add(roots[i - from]);
     }
   }
 

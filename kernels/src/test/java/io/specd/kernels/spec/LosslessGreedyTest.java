@@ -50,7 +50,7 @@ class LosslessGreedyTest {
   @BeforeAll
   static void decodePlainly() throws IOException {
     model = TestModels.loadStories260K();
-    pool = new KvCachePool(model, 1, 512);
+    pool = model.newCachePool(1, 512);
     prompts = new ArrayList<>();
     try (InputStream in = LosslessGreedyTest.class.getResourceAsStream("lossless-prompts.txt")) {
       new String(in.readAllBytes(), StandardCharsets.UTF_8)

@@ -20,7 +20,7 @@ class MedusaSmokeTest {
   @Test
   void randomHeadsShouldStillGiveTheGreedyOutput() {
     try (LlamaModel model = TestModels.loadStories260K();
-        KvCachePool pool = new KvCachePool(model, 1, 256)) {
+        KvCachePool pool = model.newCachePool(1, 256)) {
       int d = model.config().dim();
       SplittableRandom random = new SplittableRandom(3);
       float[][][] w = new float[1][4][d * d];

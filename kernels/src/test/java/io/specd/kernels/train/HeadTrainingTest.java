@@ -144,7 +144,7 @@ class HeadTrainingTest {
 
   /** Mean tokens per step of greedy speculative decoding with a 4-deep chain of drafts. */
   private static double meanAccepted(DrafterKind kind, Path checkpoint) {
-    try (KvCachePool pool = new KvCachePool(model, 1, 256);
+    try (KvCachePool pool = model.newCachePool(1, 256);
         Drafter drafter = kind.load(model, checkpoint, 1, 256)) {
       SpeculativeDecoder decoder =
           new SpeculativeDecoder(

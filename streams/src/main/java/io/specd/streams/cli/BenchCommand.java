@@ -11,8 +11,8 @@ import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.heads.medusa.MedusaDrafter;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.runtime.OpProfile;
 import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.kernels.torch.OpProfile;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.SamplingParams;
 import io.specd.policies.spec.StageTimes;
@@ -190,8 +190,7 @@ final class BenchCommand implements Callable<Integer> {
       int longest = promptTokens.stream().mapToInt(p -> p.length).max().orElse(1);
       List<LoadedDecoder> decoders = new ArrayList<>();
       try (KvCachePool pool =
-          new KvCachePool(
-              model, 1, Math.min(model.config().contextLength(), longest + maxTokens))) {
+          model.newCachePool(1, Math.min(model.config().contextLength(), longest + maxTokens))) {
         for (String drafter : drafterNames(model)) {
           for (String policy : policiesOf(drafter)) {
             decoders.add(load(model, pool, drafter, policy));

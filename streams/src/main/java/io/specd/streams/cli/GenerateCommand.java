@@ -54,10 +54,8 @@ final class GenerateCommand implements Callable<Integer> {
       request.checkFits(model.config().contextLength());
       PrintWriter out = spec.commandLine().getOut();
       try (KvCachePool pool =
-              new KvCachePool(
-                  model,
-                  1,
-                  Math.min(model.config().contextLength(), promptTokens.length + maxTokens));
+              model.newCachePool(
+                  1, Math.min(model.config().contextLength(), promptTokens.length + maxTokens));
           LoadedDecoder loaded = decoding.decoder(model, pool)) {
         Decoder decoder = loaded.decoder();
         GenerationResult result;

@@ -1,10 +1,8 @@
 package io.specd.streams.cli;
 
-import io.specd.gpu.DeviceDiscovery;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.llama.WeightSource;
-import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.store.ModelStore;
+import io.specd.streams.Backends;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -21,17 +19,21 @@ final class ModelOptions {
   Path model;
 
   @Option(
+      names = "--backend",
+      paramLabel = "B",
+      description = "Compute backend: " + Backends.NAMES + " (default: this machine's).")
+  String backend;
+
+  @Option(
       names = "--threads",
       paramLabel = "N",
       defaultValue = "0",
-      description = "PyTorch threads (default: 1 for small models, all cores for large ones).")
+      description = "Compute threads (default: 1 for small models, all cores for large ones).")
   int threads;
 
-  /** Resolves, opens and loads the model, and sets the thread count for it. */
+  /** Resolves and loads the model on the chosen backend. */
   LlamaModel load() throws IOException {
     Path path = ModelStore.standard().resolve(Optional.ofNullable(model));
-    WeightSource source = LlamaModel.open(path);
-    TorchRuntime.useThreads(TorchRuntime.threadsFor(source.config(), threads));
-    return LlamaModel.load(path, DeviceDiscovery.discover().device());
+    return LlamaModel.load(path, Backends.choose(backend, threads));
   }
 }

@@ -1,14 +1,13 @@
 package io.specd.streams.http;
 
-import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.specd.actors.Engine;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.runtime.TorchRuntime;
 import io.specd.kernels.store.ModelStore;
+import io.specd.streams.Backends;
 import io.specd.streams.EngineLoader;
 import java.io.IOException;
 import java.net.URI;
@@ -52,8 +51,7 @@ final class TestServer implements AutoCloseable {
     Config full =
         ConfigFactory.parseString(config + "\nspecd.http.port = 0")
             .withFallback(ConfigFactory.load());
-    LlamaModel model = LlamaModel.load(path, Device.cpu());
-    TorchRuntime.useThreads(TorchRuntime.threadsFor(model.config(), 0));
+    LlamaModel model = LlamaModel.load(path, Backends.choose(null, 0));
     Engine engine =
         EngineLoader.start(full, model, clover ? "clover" : EngineLoader.NONE, null, null, false);
     SpecdServer server =

@@ -1,19 +1,16 @@
 package io.specd.kernels.heads.clover;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
+import io.specd.kernels.cpu.VectorMath;
 import io.specd.kernels.heads.DraftDistribution;
 import io.specd.kernels.heads.HeadCheckpoint;
 import io.specd.kernels.heads.TreeSearch;
 import io.specd.kernels.llama.AncestorMask;
+import io.specd.kernels.llama.Backend;
 import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.ForwardResult;
 import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.KvCachePool;
-import io.specd.kernels.llama.LlamaForward;
+import io.specd.kernels.llama.Linear;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.spec.Acceptance;
@@ -39,49 +36,52 @@ import java.util.random.RandomGenerator;
  * its own token (the regressive connection) to rank its children.
  *
  * <p>Everything a token contributes on its own (block A/B keys and values, the token half of the
- * projector) is precomputed for the whole vocabulary at load, so a depth costs a gather and a few
- * small products.
+ * projector) is tabulated for the whole vocabulary at load, so a depth costs a few small products
+ * on the backend and row look-ups on the host.
  */
 public final class CloverDrafter implements Drafter {
   private final LlamaModel model;
-  private final NDManager manager;
-  private final CloverWeights weights;
+  private final int dim;
+  private final int vocab;
+  private final float eps;
+  private final CosineAttention fuse;
+  private final CosineAttention recurrent;
+  private final float[] fuseTable; // [V, 2D]: block A's [k̂ | v] per token
+  private final float[] recurrentTable; // [V, 3D]: block B's [k̂ | v] and e·Wp_eᵀ + bp per token
+  private final Linear firstProjection; // [D, D]
+  private final float[] firstBias;
+  private final Linear stateProjection; // [D, D]: the state half of the recurrent projector
+  private final float[] cloverNorm;
+  private final float[] headNorm;
   private final LlamaModel augmenting;
   private final KvCachePool pool;
-  private final NDArray fuseTable; // [V, 2D]: block A keys/values per token
-  private final NDArray recurrentTable; // [V, 3D]: block B keys/values and e·Wp_e + bp per token
-  private final NDArray stateProjection; // [D, D]: the state half of the projector
-  private final NDArray draftHead; // [D, V]: diag(headNorm)·W_lm
-  private final int heads;
 
   /**
-   * @param weights the trained modules (owned by {@code manager})
-   * @param manager a sub-manager of the model's that the drafter owns
    * @param sessions how many requests can draft at once (slots of the augmenting KV pool)
    * @param capacity positions per request
    */
-  public CloverDrafter(
-      LlamaModel model, CloverWeights weights, NDManager manager, int sessions, int capacity) {
+  public CloverDrafter(LlamaModel model, CloverCheckpoint weights, int sessions, int capacity) {
     this.model = model;
-    this.manager = manager;
-    this.weights = weights;
-    this.heads = model.config().headCount();
-    int d = model.config().dim();
-    NDArray embeddings = model.weights().lmHead().transpose().duplicate(); // [V, D] = W_lm rows
-    embeddings.attach(manager);
-    this.fuseTable = weights.fuse().keysValues(embeddings, heads);
-    this.recurrentTable =
-        weights
-            .recurrent()
-            .keysValues(embeddings, heads)
-            .concat(weights.projectTokens(embeddings), 1);
-    this.stateProjection = weights.projection().get(new NDIndex().addSliceDim(0, d));
-    this.draftHead = model.weights().lmHead().mul(weights.headNorm().reshape(d, 1));
-    for (NDArray a : List.of(fuseTable, recurrentTable, stateProjection, draftHead)) {
-      a.attach(manager);
+    this.dim = model.config().dim();
+    this.vocab = model.config().vocabularySize();
+    this.eps = model.config().rmsNormEps();
+    Backend backend = model.backend();
+    int heads = model.config().headCount();
+    this.fuse = new CosineAttention(weights.fuse(), dim, heads, eps, backend);
+    this.recurrent = new CosineAttention(weights.recurrent(), dim, heads, eps, backend);
+    float[] embeddings = new float[vocab * dim]; // the tokens' LM-head rows, frozen
+    for (int v = 0; v < vocab; v++) {
+      model.lmHead().row(v, embeddings, v * dim);
     }
-    this.augmenting = LlamaModel.decoderStack(model, weights.augmenting(), manager.newSubManager());
-    this.pool = new KvCachePool(augmenting, sessions, capacity);
+    this.fuseTable = fuse.keysValues(embeddings, vocab, backend);
+    this.recurrentTable = recurrentTable(weights, embeddings, backend);
+    this.firstProjection = backend.linear(weights.firstProjection(), dim, dim);
+    this.firstBias = weights.firstBias();
+    this.stateProjection = backend.linear(columns(weights.projection(), 0), dim, dim);
+    this.cloverNorm = weights.cloverNorm();
+    this.headNorm = weights.headNorm();
+    this.augmenting = LlamaModel.decoderStack(model, weights.augmenting());
+    this.pool = augmenting.newCachePool(sessions, capacity);
   }
 
   /** Loads a Clover-2 checkpoint (specd's config or a bare safetensors in the public layout). */
@@ -89,14 +89,33 @@ public final class CloverDrafter implements Drafter {
       LlamaModel model, Path checkpointPath, int sessions, int capacity) {
     HeadCheckpoint checkpoint = HeadCheckpoint.open(checkpointPath);
     checkpoint.checkFor("clover", model);
-    NDManager manager = model.manager().newSubManager();
-    try {
-      return new CloverDrafter(
-          model, CloverWeights.load(checkpoint, model, manager), manager, sessions, capacity);
-    } catch (RuntimeException e) {
-      manager.close();
-      throw e;
+    return new CloverDrafter(
+        model, CloverCheckpoint.read(checkpoint, model.config()), sessions, capacity);
+  }
+
+  /** {@code [V, 3D]}: block B's keys and values, then {@code e·Wp_eᵀ + bp}, per token. */
+  private float[] recurrentTable(CloverCheckpoint weights, float[] embeddings, Backend backend) {
+    float[] keysValues = recurrent.keysValues(embeddings, vocab, backend);
+    float[] projected = new float[vocab * dim];
+    try (Linear tokenHalf = backend.linear(columns(weights.projection(), dim), dim, dim)) {
+      tokenHalf.apply(embeddings, 0, vocab, projected, 0);
     }
+    float[] table = new float[vocab * 3 * dim];
+    for (int v = 0; v < vocab; v++) {
+      System.arraycopy(keysValues, v * 2 * dim, table, v * 3 * dim, 2 * dim);
+      System.arraycopy(projected, v * dim, table, v * 3 * dim + 2 * dim, dim);
+      VectorMath.add(table, v * 3 * dim + 2 * dim, weights.projectionBias(), 0, dim);
+    }
+    return table;
+  }
+
+  /** Columns {@code [from, from + D)} of the projector {@code [D, 2D]}, as {@code [D, D]}. */
+  private float[] columns(float[] projection, int from) {
+    float[] half = new float[dim * dim];
+    for (int o = 0; o < dim; o++) {
+      System.arraycopy(projection, o * 2 * dim + from, half, o * dim, dim);
+    }
+    return half;
   }
 
   @Override
@@ -123,14 +142,20 @@ public final class CloverDrafter implements Drafter {
   public void close() {
     pool.close();
     augmenting.close();
-    manager.close();
+    fuse.close();
+    recurrent.close();
+    firstProjection.close();
+    stateProjection.close();
   }
 
   /** One request: the augmenting layers' cache and the recurrent state at the last position. */
   private final class Session implements DraftSession {
     private final KvCache target;
     private final KvCache own;
-    private float[] state; // s0 at the last committed position, [D]
+    private final float[] state = new float[dim]; // s0 at the last committed position
+    private float[] rows = new float[0]; // [n, D] scratch: states, head outputs
+    private float[] fused = new float[0]; // [n, D] scratch
+    private float[] logits = new float[0]; // [n, V] scratch
 
     Session(KvCache target, KvCache own) {
       this.target = target;
@@ -138,69 +163,69 @@ public final class CloverDrafter implements Drafter {
     }
 
     @Override
-    public void prefilled(int[] prompt, ForwardResult result, int root, NDManager step) {
+    public void prefilled(int[] prompt, ForwardResult result, int root) {
       int[] next = new int[prompt.length];
       System.arraycopy(prompt, 1, next, 0, prompt.length - 1);
       next[prompt.length - 1] = root;
-      prefixPass(result.preNormHidden(), next, step);
+      prefixPass(result.preNormHidden(), result.hiddenOffset(result.row(0, 0)), next);
     }
 
     @Override
-    public void accepted(
-        Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {
+    public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
       int[] path = acceptance.path();
-      long[] rows = new long[path.length];
       int[] next = new int[path.length];
+      float[] states = rows(path.length * dim);
       for (int j = 0; j < path.length; j++) {
-        rows[j] = path[j];
         next[j] = j + 1 < path.length ? proposal.tree().token(path[j + 1]) : acceptance.nextToken();
+        int row = verification.hiddenOffset(verification.row(0, path[j]));
+        System.arraycopy(verification.preNormHidden(), row, states, j * dim, dim);
       }
-      NDArray states = verification.preNormHidden().get(new NDIndex("{}", step.create(rows)));
-      prefixPass(states, next, step);
+      prefixPass(states, 0, next);
     }
 
     /**
      * Runs newly committed positions through block A and the augmenting layers.
      *
-     * @param hidden {@code [n, D]} the target's pre-norm states at those positions
+     * @param hidden {@code [n, D]} the target's pre-norm states at those positions, from {@code
+     *     offset}
      * @param next the token that followed each position
      */
-    private void prefixPass(NDArray hidden, int[] next, NDManager step) {
-      NDArray fused =
-          weights.fuse().apply(hidden, gather(fuseTable, next, step), eps(), heads); // [n, D]
+    private void prefixPass(float[] hidden, int offset, int[] next) {
+      int n = next.length;
+      if (fused.length < n * dim) {
+        fused = new float[n * dim];
+      }
+      fuse.apply(hidden, offset, n, fuseTable, 2 * dim, next, fused);
       int start = own.length();
-      int[] positions = new int[next.length];
-      for (int i = 0; i < positions.length; i++) {
+      int[] positions = new int[n];
+      for (int i = 0; i < n; i++) {
         positions[i] = start + i;
       }
+      SequenceInput input = new SequenceInput(own, start, null, positions, AncestorMask.causal(n));
       ForwardResult out =
-          LlamaForward.forward(
-              augmenting,
-              List.of(
-                  new SequenceInput(own, start, null, positions, AncestorMask.causal(next.length))),
+          augmenting.forward(
+              List.of(input),
               fused,
-              ForwardOptions.layers(0, augmenting.config().layerCount(), ForwardOptions.Rows.LAST),
-              step);
-      own.commit(prefixRows(next.length));
-      state =
-          LlamaForward.rmsUnit(out.preNormHidden(), eps()).mul(weights.cloverNorm()).toFloatArray();
+              ForwardOptions.layers(0, augmenting.config().layerCount(), ForwardOptions.Rows.LAST));
+      own.commitNext(n);
+      VectorMath.rmsNorm(
+          out.preNormHidden(), out.hiddenOffset(out.row(0, 0)), dim, cloverNorm, eps, state, 0);
     }
 
     @Override
-    public Proposal propose(
-        int root, Plan plan, SamplingParams sampling, RandomGenerator random, NDManager step) {
+    public Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
       if (!plan.speculate()) {
         return Proposal.fullForward(DraftTree.rootOnly(root), target);
       }
-      int d = model.config().dim();
       TreeSearch search = new TreeSearch(plan);
-      NDArray s0 = step.create(state, new Shape(1, d));
-      NDArray logits = weights.firstHead(s0, eps()).matMul(draftHead); // [1, V]
-      List<TreeSearch.Candidate> level =
-          search.expand(-1, DraftDistribution.ofRows(logits, plan.branching())[0]);
+      // head 0 from s0
+      float[] out = rows(dim);
+      firstProjection.apply(state, 0, 1, out, 0);
+      VectorMath.add(out, 0, firstBias, 0, dim);
+      List<TreeSearch.Candidate> level = search.expand(-1, rank(out, 1, plan.branching())[0]);
       // each frontier node's own state comes from its parent's state and its token; parentStates
       // holds the states of the previous level, stateRow maps a candidate to its parent's row
-      NDArray parentStates = s0;
+      float[] parentStates = state.clone();
       Map<Integer, Integer> stateRow = new HashMap<>();
       for (int depth = 2; depth <= plan.maxDepth(); depth++) {
         List<TreeSearch.Candidate> frontier = search.frontier(level);
@@ -208,18 +233,21 @@ public final class CloverDrafter implements Drafter {
           break;
         }
         int n = frontier.size();
-        long[] rows = new long[n];
+        float[] states = new float[n * dim];
         int[] tokens = new int[n];
         for (int i = 0; i < n; i++) {
-          rows[i] = stateRow.getOrDefault(frontier.get(i).index(), 0);
+          int parentRow = stateRow.getOrDefault(frontier.get(i).index(), 0);
+          System.arraycopy(parentStates, parentRow * dim, states, i * dim, dim);
           tokens[i] = frontier.get(i).token();
         }
-        NDArray states = parentStates.get(new NDIndex("{}", step.create(rows))); // [n, D]
-        NDList table = gather(recurrentTable, tokens, step).split(new long[] {2L * d}, 1);
-        NDArray next = weights.recurrent().apply(states, table.get(0), eps(), heads);
-        NDArray out = LlamaForward.rmsUnit(next.matMul(stateProjection).add(table.get(1)), eps());
-        DraftDistribution[] ranked =
-            DraftDistribution.ofRows(out.matMul(draftHead), plan.branching()); // from [n, V]
+        float[] next = new float[n * dim];
+        recurrent.apply(states, 0, n, recurrentTable, 3 * dim, tokens, next);
+        out = rows(n * dim);
+        stateProjection.apply(next, 0, n, out, 0);
+        for (int i = 0; i < n; i++) {
+          VectorMath.add(out, i * dim, recurrentTable, tokens[i] * 3 * dim + 2 * dim, dim);
+        }
+        DraftDistribution[] ranked = rank(out, n, plan.branching());
         List<TreeSearch.Candidate> children = new ArrayList<>();
         Map<Integer, Integer> childRow = new HashMap<>();
         for (int i = 0; i < n; i++) {
@@ -235,29 +263,33 @@ public final class CloverDrafter implements Drafter {
       return Proposal.fullForward(search.build(root), target);
     }
 
+    /**
+     * Draft distributions of head outputs: {@code RMSNorm(out) ⊙ headNorm} through the LM head.
+     *
+     * @param out {@code [n, D]} head outputs before the norm (normalised in place)
+     */
+    private DraftDistribution[] rank(float[] out, int n, int candidates) {
+      for (int i = 0; i < n; i++) {
+        VectorMath.rmsNorm(out, i * dim, dim, headNorm, eps, out, i * dim);
+      }
+      if (logits.length < n * vocab) {
+        logits = new float[n * vocab];
+      }
+      model.lmHead().apply(out, 0, n, logits, 0);
+      return DraftDistribution.ofRows(logits, 0, n, vocab, candidates);
+    }
+
+    /** The row scratch, at least {@code size} floats. */
+    private float[] rows(int size) {
+      if (rows.length < size) {
+        rows = new float[size];
+      }
+      return rows;
+    }
+
     @Override
     public void close() {
       own.release();
     }
-  }
-
-  private NDArray eps() {
-    return model.weights().rmsNormEps();
-  }
-
-  private static NDArray gather(NDArray table, int[] tokens, NDManager step) {
-    long[] ids = new long[tokens.length];
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = tokens[i];
-    }
-    NDArray rows = table.get(new NDIndex("{}", step.create(ids)));
-    rows.attach(step);
-    return rows;
-  }
-
-  private static int[] prefixRows(int n) {
-    int[] rows = new int[n];
-    java.util.Arrays.setAll(rows, i -> i);
-    return rows;
   }
 }

@@ -1,19 +1,16 @@
 package io.specd.kernels.heads.kangaroo;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
+import io.specd.kernels.cpu.VectorMath;
+import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.heads.DraftDistribution;
 import io.specd.kernels.heads.HeadCheckpoint;
 import io.specd.kernels.llama.AncestorMask;
 import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.ForwardResult;
+import io.specd.kernels.llama.HostLayer;
 import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.KvCachePool;
-import io.specd.kernels.llama.LlamaForward;
+import io.specd.kernels.llama.LlamaConfig;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
@@ -40,36 +37,42 @@ import java.util.random.RandomGenerator;
  * draft distribution (lossless rejection sampling); trees take top-k children.
  *
  * <p>All tensors here are the target's or the adapter's, and the work runs in the step of the
- * model's owner (DESIGN: one owner per tensor). The adapter lags the target by the committed
- * positions whose shallow state it has not consumed yet (the prompt after the prefill, at most the
- * last accepted token afterwards); they are replayed with its next call.
+ * model's owner (DESIGN: one owner per tensor); the shallow states a draft needs are copied to the
+ * host. The adapter lags the target by the committed positions whose shallow state it has not
+ * consumed yet (the prompt after the prefill, at most the last accepted token afterwards); they are
+ * replayed with its next call.
  */
 public final class KangarooDrafter implements Drafter {
   private final LlamaModel model;
-  private final NDManager manager;
-  private final KangarooWeights weights;
+  private final int exitLayer;
+  private final int dim;
+  private final int vocab;
+  private final float[] norm; // [D]: the adapter's final RMSNorm gain
   private final LlamaModel adapter;
   private final KvCachePool pool;
-  private final NDArray draftHead; // [D, V]: diag(norm)·W_lm
 
   /**
-   * @param weights the adapter (owned by {@code manager})
-   * @param manager a sub-manager of the model's that the drafter owns
+   * @param exitLayer how many target layers a draft runs before the adapter
+   * @param attention the adapter's attention layer (no MLP)
+   * @param norm {@code [D]} the adapter's final RMSNorm gain
    * @param sessions how many requests can draft at once (slots of the adapter's KV pool)
    * @param capacity positions per request
    */
   public KangarooDrafter(
-      LlamaModel model, KangarooWeights weights, NDManager manager, int sessions, int capacity) {
+      LlamaModel model,
+      int exitLayer,
+      HostLayer attention,
+      float[] norm,
+      int sessions,
+      int capacity) {
+    checkExit(exitLayer, model.config());
     this.model = model;
-    this.manager = manager;
-    this.weights = weights;
-    NDArray gain = weights.norm().reshape(model.config().dim(), 1);
-    this.draftHead = model.weights().lmHead().mul(gain);
-    draftHead.attach(manager);
-    gain.close();
-    this.adapter =
-        LlamaModel.decoderStack(model, List.of(weights.attention()), manager.newSubManager());
-    this.pool = new KvCachePool(adapter, sessions, capacity);
+    this.exitLayer = exitLayer;
+    this.dim = model.config().dim();
+    this.vocab = model.config().vocabularySize();
+    this.norm = norm.clone();
+    this.adapter = LlamaModel.decoderStack(model, List.of(attention));
+    this.pool = adapter.newCachePool(sessions, capacity);
   }
 
   /**
@@ -83,17 +86,32 @@ public final class KangarooDrafter implements Drafter {
     HeadCheckpoint checkpoint = HeadCheckpoint.open(checkpointPath);
     checkpoint.checkFor("kangaroo", model);
     int exit = checkpoint.config().path("exit_layer").asInt(exitLayer);
-    NDManager manager = model.manager().newSubManager();
+    LlamaConfig c = model.config();
+    HeadCheckpoint.Reader r = checkpoint.reader();
+    HostLayer layer = HostLayer.read(r::read, "layers.0.", c, false);
+    float[] norm = r.read("norm.weight", c.dim());
+    for (String name : checkpoint.tensorNames()) {
+      if (name.startsWith("layers.0.mlp.") || name.startsWith("layers.1.")) {
+        r.problem("unexpected tensor '" + name + "' (the adapter is one attention layer)");
+      }
+    }
+    r.finish();
     try {
-      return new KangarooDrafter(
-          model,
-          KangarooWeights.load(checkpoint, model, exit, manager),
-          manager,
-          sessions,
-          capacity);
-    } catch (RuntimeException e) {
-      manager.close();
-      throw e;
+      return new KangarooDrafter(model, exit, layer, norm, sessions, capacity);
+    } catch (IllegalArgumentException e) {
+      throw new ModelFormatException(checkpointPath, e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks an exit layer against the target.
+   *
+   * @throws IllegalArgumentException unless it is in {@code [1, layers)}
+   */
+  public static void checkExit(int exitLayer, LlamaConfig c) {
+    if (exitLayer < 1 || exitLayer >= c.layerCount()) {
+      throw new IllegalArgumentException(
+          "the exit layer must be in [1, " + (c.layerCount() - 1) + "], got " + exitLayer);
     }
   }
 
@@ -104,7 +122,7 @@ public final class KangarooDrafter implements Drafter {
 
   @Override
   public ForwardOptions prefillOptions() {
-    return ForwardOptions.allLogits(model.config()).withResidualAfter(weights.exitLayer());
+    return ForwardOptions.allLogits(model.config()).withResidualAfter(exitLayer);
   }
 
   @Override
@@ -121,7 +139,6 @@ public final class KangarooDrafter implements Drafter {
   public void close() {
     pool.close();
     adapter.close();
-    manager.close();
   }
 
   /** A drafted node (index = its tree node and its row among the proposal's shallow states). */
@@ -129,11 +146,25 @@ public final class KangarooDrafter implements Drafter {
       int index, int parent, int depth, int token, double score, float top, float entropy) {}
 
   /** One proposal's bookkeeping, kept until its acceptance is known. */
-  private static final class Draft {
+  private final class Draft {
     final List<Node> nodes = new ArrayList<>();
-    final List<NDArray> shallowLevels = new ArrayList<>(); // [n_level, D] per depth
     final List<Integer> adapterOrder = new ArrayList<>(); // nodes the adapter ran on, in order
-    NDArray shallow; // [nodes, D]
+    float[] shallow = new float[8 * dim]; // [nodes, D]: row i is node i's shallow state
+    int shallowRows;
+
+    /** Appends shallow states {@code [n, D]} from {@code offset} (the next nodes' rows). */
+    void addShallow(float[] states, int offset, int n) {
+      if ((shallowRows + n) * dim > shallow.length) {
+        shallow = Arrays.copyOf(shallow, Math.max(2 * shallow.length, (shallowRows + n) * dim));
+      }
+      System.arraycopy(states, offset, shallow, shallowRows * dim, n * dim);
+      shallowRows += n;
+    }
+
+    /** Node {@code node}'s shallow state, {@code [D]}. */
+    float[] shallowOf(int node) {
+      return Arrays.copyOfRange(shallow, node * dim, (node + 1) * dim);
+    }
   }
 
   private final class Session implements DraftSession {
@@ -143,6 +174,9 @@ public final class KangarooDrafter implements Drafter {
     /** Shallow states {@code [p, D]} of committed positions the adapter has not consumed yet. */
     private float[] pending = new float[0];
 
+    private float[] adapterInput = new float[0]; // [p + n, D] scratch
+    private float[] logits = new float[0]; // [n, V] scratch
+
     private Draft last;
 
     Session(KvCache target, KvCache own) {
@@ -151,15 +185,15 @@ public final class KangarooDrafter implements Drafter {
     }
 
     @Override
-    public void prefilled(int[] prompt, ForwardResult result, int root, NDManager step) {
-      pending = result.residuals().get(weights.exitLayer()).toFloatArray();
+    public void prefilled(int[] prompt, ForwardResult result, int root) {
+      int first = result.hiddenOffset(result.row(0, 0));
+      pending =
+          Arrays.copyOfRange(result.residualAfter(exitLayer), first, first + prompt.length * dim);
     }
 
     @Override
-    public Proposal propose(
-        int root, Plan plan, SamplingParams sampling, RandomGenerator random, NDManager step) {
+    public Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
       int base = target.length();
-      int vocab = model.config().vocabularySize();
       boolean sampled = plan.branching() == 1 && !sampling.isGreedy();
       int maxDepth = plan.speculate() ? plan.maxDepth() : 0;
       DraftTree.Builder tree =
@@ -168,7 +202,7 @@ public final class KangarooDrafter implements Drafter {
       Draft draft = new Draft();
       draft.nodes.add(new Node(0, -1, 0, root, 0, 1f, 0f));
       List<Node> level = List.of(draft.nodes.get(0));
-      draft.shallowLevels.add(shallowStates(draft, level, base, step));
+      shallowStates(draft, level, base);
       for (int depth = 0; depth < maxDepth; depth++) {
         int room = plan.nodeBudget() - (draft.nodes.size() - 1);
         List<Node> frontier =
@@ -180,18 +214,19 @@ public final class KangarooDrafter implements Drafter {
         if (frontier.isEmpty() || room <= 0) {
           break;
         }
-        NDArray logits = adapterLogits(draft, level, frontier, step); // [frontier, V]
+        adapterLogits(draft, frontier); // [frontier, V]
         List<Node> candidates = new ArrayList<>();
         List<float[]> distributions = new ArrayList<>();
         if (sampled) { // a chain: one frontier node, its child drawn from the warped draft
           Node parent = frontier.get(0);
-          float[] raw = logits.toFloatArray();
+          float[] raw = Arrays.copyOf(logits, vocab);
           float[] q = Sampler.distribution(raw, sampling);
           int token = Sampler.draw(q, random);
           candidates.add(child(parent, token, q[token], DraftDistribution.of(raw, 0, vocab, 1)));
           distributions.add(q);
         } else {
-          DraftDistribution[] ranked = DraftDistribution.ofRows(logits, plan.branching());
+          DraftDistribution[] ranked =
+              DraftDistribution.ofRows(logits, 0, frontier.size(), vocab, plan.branching());
           for (int i = 0; i < frontier.size(); i++) {
             for (int rank = 0; rank < ranked[i].size(); rank++) {
               candidates.add(
@@ -225,18 +260,15 @@ public final class KangarooDrafter implements Drafter {
           draft.nodes.add(node);
           children.add(node);
         }
-        draft.shallowLevels.add(shallowStates(draft, children, base, step));
+        shallowStates(draft, children, base);
         level = children;
       }
-      draft.shallow =
-          draft.shallowLevels.size() == 1
-              ? draft.shallowLevels.get(0)
-              : NDArrays.concat(new NDList(draft.shallowLevels), 0);
       last = draft;
       DraftTree built = tree.build();
       SequenceInput verify =
           new SequenceInput(target, base, null, built.positions(base), built.mask());
-      return new Proposal(built, verify, weights.exitLayer(), draft.shallow);
+      return new Proposal(
+          built, verify, exitLayer, Arrays.copyOf(draft.shallow, draft.shallowRows * dim));
     }
 
     private Node child(Node parent, int token, float probability, DraftDistribution from) {
@@ -254,8 +286,11 @@ public final class KangarooDrafter implements Drafter {
       return draft.nodes.get(node).score();
     }
 
-    /** Target layers [0, ℓ) on a level's nodes, at the rows {@code base + index}: [n, D]. */
-    private NDArray shallowStates(Draft draft, List<Node> level, int base, NDManager step) {
+    /**
+     * Target layers [0, ℓ) on a level's nodes, at the rows {@code base + index}; their states
+     * {@code [n, D]} are appended to the draft's.
+     */
+    private void shallowStates(Draft draft, List<Node> level, int base) {
       int first = level.get(0).index();
       int n = level.size();
       int[] tokens = new int[n];
@@ -271,36 +306,30 @@ public final class KangarooDrafter implements Drafter {
       }
       SequenceInput input =
           new SequenceInput(target, base + first, tokens, positions, AncestorMask.of(visible));
-      return LlamaForward.forward(
-              model,
-              List.of(input),
-              null,
-              ForwardOptions.layers(0, weights.exitLayer(), ForwardOptions.Rows.ALL),
-              step)
-          .preNormHidden();
+      ForwardResult out =
+          model.forward(
+              List.of(input), null, ForwardOptions.layers(0, exitLayer, ForwardOptions.Rows.ALL));
+      draft.addShallow(out.preNormHidden(), out.hiddenOffset(out.row(0, 0)), n);
     }
 
     /**
      * The adapter on the frontier nodes (after replaying the pending positions): their draft logits
-     * {@code [frontier, V]}.
+     * {@code [frontier, V]} in {@link #logits}.
      */
-    private NDArray adapterLogits(
-        Draft draft, List<Node> level, List<Node> frontier, NDManager step) {
-      int d = model.config().dim();
-      int p = draft.adapterOrder.isEmpty() ? pending.length / d : 0;
+    private void adapterLogits(Draft draft, List<Node> frontier) {
+      int p = draft.adapterOrder.isEmpty() ? pending.length / dim : 0;
       int before = draft.adapterOrder.size();
       int n = frontier.size();
-      long[] rows = new long[n];
-      for (int i = 0; i < n; i++) {
-        rows[i] = level.indexOf(frontier.get(i));
+      if (adapterInput.length < (p + n) * dim) {
+        adapterInput = new float[(p + n) * dim];
       }
-      NDArray states =
-          draft
-              .shallowLevels
-              .get(draft.shallowLevels.size() - 1)
-              .get(new NDIndex("{}", step.create(rows)));
+      System.arraycopy(pending, 0, adapterInput, 0, p * dim);
+      for (int i = 0; i < n; i++) {
+        int node = frontier.get(i).index();
+        System.arraycopy(draft.shallow, node * dim, adapterInput, (p + i) * dim, dim);
+      }
       // rows of the adapter's window: pending positions, earlier frontier nodes, these nodes
-      int replayed = pending.length / d;
+      int replayed = pending.length / dim;
       int window = replayed + before + n;
       int start = own.length() + (before == 0 ? 0 : replayed + before);
       int tokens = p + n;
@@ -320,29 +349,29 @@ public final class KangarooDrafter implements Drafter {
         row[replayed + before + i] = true;
         positions[p + i] = target.length() + node.depth();
       }
-      NDArray input = p > 0 ? step.create(pending, new Shape(p, d)).concat(states, 0) : states;
       SequenceInput sequence =
           new SequenceInput(own, start, null, positions, AncestorMask.of(visible));
-      NDArray out =
-          LlamaForward.forward(
-                  adapter,
-                  List.of(sequence),
-                  input,
-                  ForwardOptions.layers(0, 1, ForwardOptions.Rows.ALL),
-                  step)
-              .preNormHidden();
-      if (p > 0) {
-        out = out.get(new NDIndex().addSliceDim(p, p + n));
-      }
+      ForwardResult out =
+          adapter.forward(
+              List.of(sequence),
+              adapterInput,
+              ForwardOptions.layers(0, 1, ForwardOptions.Rows.ALL));
       frontier.forEach(node -> draft.adapterOrder.add(node.index()));
-      return LlamaForward.rmsUnit(out, model.weights().rmsNormEps()).matMul(draftHead);
+      // the frontier's adapter states, normalised with the adapter's gain, through the LM head
+      float eps = model.config().rmsNormEps();
+      for (int i = 0; i < n; i++) {
+        int row = out.hiddenOffset(out.row(0, p + i));
+        VectorMath.rmsNorm(out.preNormHidden(), row, dim, norm, eps, adapterInput, i * dim);
+      }
+      if (logits.length < n * vocab) {
+        logits = new float[n * vocab];
+      }
+      model.lmHead().apply(adapterInput, 0, n, logits, 0);
     }
 
     @Override
-    public void accepted(
-        Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {
-      int d = model.config().dim();
-      int replayed = pending.length / d;
+    public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
+      int replayed = pending.length / dim;
       int[] path = acceptance.path();
       List<Integer> keep = new ArrayList<>();
       for (int i = 0; i < replayed && !last.adapterOrder.isEmpty(); i++) {
@@ -358,13 +387,11 @@ public final class KangarooDrafter implements Drafter {
       own.commit(keep.stream().mapToInt(Integer::intValue).toArray());
       if (last.adapterOrder.isEmpty()) {
         // nothing ran (no speculation): the adapter still lags by the pending rows and this path
-        float[] root = last.shallow.get(new NDIndex().addSliceDim(0, 1)).toFloatArray();
-        pending = concat(pending, root);
+        pending = concat(pending, last.shallowOf(0));
       } else if (last.adapterOrder.contains(lastNode)) {
         pending = new float[0];
       } else {
-        pending =
-            last.shallow.get(new NDIndex().addSliceDim(lastNode, lastNode + 1)).toFloatArray();
+        pending = last.shallowOf(lastNode);
       }
       last = null;
     }

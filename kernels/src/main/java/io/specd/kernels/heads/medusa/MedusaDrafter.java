@@ -1,8 +1,5 @@
 package io.specd.kernels.heads.medusa;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.heads.DraftDistribution;
 import io.specd.kernels.heads.HeadCheckpoint;
@@ -29,7 +26,7 @@ import java.util.random.RandomGenerator;
  * accepted node and rank candidates for each depth; the next step's tree takes, along the
  * calibrated static tree's rank paths, those candidates (children at the same depth carry the same
  * candidates whatever their parent, as Medusa heads do not see earlier draft tokens). The heads
- * need no KV cache and cost one small batched pass per step.
+ * need no KV cache and cost one pass of each head over one row per step.
  *
  * <p>With a {@link LatticeRescorer} (block-draft refinement), the n-gram-rescored best paths
  * through the heads' candidates go into the tree first and the static rank paths fill the rest of
@@ -147,22 +144,23 @@ public final class MedusaDrafter implements Drafter {
   /** One request: the candidates the heads ranked at the last committed position. */
   private final class Session implements DraftSession {
     private final KvCache cache;
+    private final float[] headLogits; // [K, V]
     private DraftDistribution[] candidates;
     private int lastCommitted; // the token before the root, for the n-gram context
 
     Session(KvCache cache) {
       this.cache = cache;
+      this.headLogits = new float[heads.count() * model.config().vocabularySize()];
     }
 
     @Override
-    public void prefilled(int[] prompt, ForwardResult result, int root, NDManager step) {
+    public void prefilled(int[] prompt, ForwardResult result, int root) {
       lastCommitted = prompt[prompt.length - 1];
-      rank(result.postNormHidden());
+      rank(result, result.row(0, 0));
     }
 
     @Override
-    public Proposal propose(
-        int root, Plan plan, SamplingParams sampling, RandomGenerator random, NDManager step) {
+    public Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
       if (!plan.speculate()) {
         return Proposal.fullForward(DraftTree.rootOnly(root), cache);
       }
@@ -214,20 +212,18 @@ public final class MedusaDrafter implements Drafter {
     }
 
     @Override
-    public void accepted(
-        Proposal proposal, Acceptance acceptance, ForwardResult verification, NDManager step) {
-      NDArray all = verification.postNormHidden();
-      int row = acceptance.lastNode();
-      lastCommitted = proposal.tree().token(row);
-      rank(all.get(new NDIndex().addSliceDim(row, row + 1)));
+    public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
+      int node = acceptance.lastNode();
+      lastCommitted = proposal.tree().token(node);
+      rank(verification, verification.row(0, node));
     }
 
-    /** Runs the heads on {@code hidden [1, D]} and keeps each head's top candidates. */
-    private void rank(NDArray hidden) {
-      NDArray logits = heads.logits(hidden); // [K, 1, V]
+    /** Runs the heads on one post-norm hidden row and keeps each head's top candidates. */
+    private void rank(ForwardResult result, int row) {
+      heads.logits(result.postNormHidden(), result.hiddenOffset(row), 1, headLogits);
       candidates =
           DraftDistribution.ofRows(
-              logits.reshape(heads.count(), model.config().vocabularySize()), ranks);
+              headLogits, 0, heads.count(), model.config().vocabularySize(), ranks);
     }
 
     @Override

@@ -1,10 +1,9 @@
 package io.specd.kernels.heads.medusa;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
+import io.specd.kernels.cpu.VectorMath;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.heads.HeadCheckpoint;
+import io.specd.kernels.llama.Linear;
 import io.specd.kernels.llama.LlamaModel;
 import java.util.Collections;
 import java.util.Set;
@@ -13,43 +12,40 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Medusa heads on the device. Head k maps the target's post-norm last hidden state f to the
- * distribution of the token k+2 positions ahead: {@code u ← u + SiLU(W u + b)} for each of its
+ * Medusa heads on the model's backend. Head k maps the target's post-norm last hidden state f to
+ * the distribution of the token k+2 positions ahead: {@code u ← u + SiLU(W u + b)} for each of its
  * residual blocks (starting from u = f), then the LM head (the target's, shared, or the head's
- * own). All heads run as one batched product per block.
+ * own). The products run on the backend; biases and SiLU on the host.
  *
  * <p>Checkpoint layout (FasterDecoding's): {@code {k}.{j}.linear.weight [D, D]}, {@code
  * {k}.{j}.linear.bias [D]} for blocks {@code j < n}, and optionally {@code {k}.{n}.weight [V, D]}
  * (the head's own LM head). The head and block counts come from the keys.
  *
- * <p>Owns its NDManager; not thread-safe.
+ * <p>Not thread-safe (it keeps scratch rows).
  */
 public final class MedusaHeads implements AutoCloseable {
   private static final Pattern LINEAR = Pattern.compile("(\\d+)\\.(\\d+)\\.linear\\.weight");
 
-  private final NDManager manager;
   private final int count;
-
-  /** Per block j: {@code [K, D, D]}, each head's {@code Wᵀ} (so rows multiply on the left). */
-  private final NDArray[] weights;
-
-  /** Per block j: {@code [K, 1, D]}. */
-  private final NDArray[] biases;
-
-  /** {@code [K, D, V]} own LM heads, or null to share the target's {@code [D, V]}. */
-  private final NDArray ownLmHeads;
-
-  private final NDArray sharedLmHead;
+  private final int dim;
+  private final int vocab;
+  private final Linear[][] weights; // [block][head]: W [D, D]
+  private final float[][][] biases; // [block][head]: b [D]
+  private final Linear[] ownLmHeads; // [head]: [V, D], or null to share the target's
+  private final Linear sharedLmHead;
+  private float[] state = new float[0]; // u: [rows, D]
+  private float[] block = new float[0]; // W u + b: [rows, D]
 
   private MedusaHeads(
-      NDManager manager,
-      int count,
-      NDArray[] weights,
-      NDArray[] biases,
-      NDArray ownLmHeads,
-      NDArray sharedLmHead) {
-    this.manager = manager;
-    this.count = count;
+      int dim,
+      int vocab,
+      Linear[][] weights,
+      float[][][] biases,
+      Linear[] ownLmHeads,
+      Linear sharedLmHead) {
+    this.count = weights[0].length;
+    this.dim = dim;
+    this.vocab = vocab;
     this.weights = weights;
     this.biases = biases;
     this.ownLmHeads = ownLmHeads;
@@ -108,29 +104,24 @@ public final class MedusaHeads implements AutoCloseable {
       LlamaModel model, float[][][] weights, float[][][] biases, float[][] ownLmHeads) {
     int dim = model.config().dim();
     int vocab = model.config().vocabularySize();
-    int count = weights[0].length;
-    NDManager manager = model.manager().newSubManager();
-    NDArray[] w = new NDArray[weights.length];
-    NDArray[] b = new NDArray[weights.length];
+    Linear[][] w = new Linear[weights.length][];
+    float[][][] b = new float[weights.length][][];
     for (int j = 0; j < weights.length; j++) {
-      float[] stacked = new float[count * dim * dim];
-      float[] bias = new float[count * dim];
-      for (int k = 0; k < count; k++) {
-        transposeInto(weights[j][k], dim, dim, stacked, k * dim * dim);
-        System.arraycopy(biases[j][k], 0, bias, k * dim, dim);
+      w[j] = new Linear[weights[j].length];
+      b[j] = new float[weights[j].length][];
+      for (int k = 0; k < weights[j].length; k++) {
+        w[j][k] = model.backend().linear(weights[j][k], dim, dim);
+        b[j][k] = biases[j][k].clone();
       }
-      w[j] = manager.create(stacked, new Shape(count, dim, dim));
-      b[j] = manager.create(bias, new Shape(count, 1, dim));
     }
-    NDArray own = null;
+    Linear[] own = null;
     if (ownLmHeads != null) {
-      float[] stacked = new float[count * dim * vocab];
-      for (int k = 0; k < count; k++) {
-        transposeInto(ownLmHeads[k], vocab, dim, stacked, k * dim * vocab);
+      own = new Linear[ownLmHeads.length];
+      for (int k = 0; k < own.length; k++) {
+        own[k] = model.backend().linear(ownLmHeads[k], vocab, dim);
       }
-      own = manager.create(stacked, new Shape(count, dim, vocab));
     }
-    return new MedusaHeads(manager, count, w, b, own, model.weights().lmHead());
+    return new MedusaHeads(dim, vocab, w, b, own, model.lmHead());
   }
 
   /** Number of heads (the deepest draft depth). */
@@ -139,44 +130,42 @@ public final class MedusaHeads implements AutoCloseable {
   }
 
   /**
-   * Head logits for a batch of hidden states.
+   * Every head's logits for rows of hidden states.
    *
-   * @param hidden {@code [N, D]} post-norm last hidden states (caller's manager)
-   * @return {@code [K, N, V]}, in the hidden state's manager
+   * @param hidden {@code [rows, D]} post-norm last hidden states from {@code offset}
+   * @param logits {@code [K, rows, V]}, overwritten
    */
-  public NDArray logits(NDArray hidden) {
-    return forward(hidden, weights, biases, ownLmHeads != null ? ownLmHeads : sharedLmHead);
-  }
-
-  /**
-   * The heads' computation, shared by inference and training.
-   *
-   * @param hidden {@code [N, D]}
-   * @param weights per block {@code [K, D, D]} (transposed)
-   * @param biases per block {@code [K, 1, D]}
-   * @param lmHead {@code [D, V]} shared or {@code [K, D, V]} per head
-   * @return {@code [K, N, V]}
-   */
-  public static NDArray forward(
-      NDArray hidden, NDArray[] weights, NDArray[] biases, NDArray lmHead) {
-    NDArray u = hidden; // broadcast to [K, N, D] by the first block
-    for (int j = 0; j < weights.length; j++) {
-      NDArray z = u.matMul(weights[j]).add(biases[j]); // [K, N, D]
-      u = u.add(z.mul(z.getNDArrayInternal().sigmoid()));
+  public void logits(float[] hidden, int offset, int rows, float[] logits) {
+    if (state.length < rows * dim) {
+      state = new float[rows * dim];
+      block = new float[rows * dim];
     }
-    return u.matMul(lmHead);
-  }
-
-  private static void transposeInto(float[] matrix, int rows, int cols, float[] out, int offset) {
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        out[offset + c * rows + r] = matrix[r * cols + c];
+    for (int k = 0; k < count; k++) {
+      System.arraycopy(hidden, offset, state, 0, rows * dim);
+      for (int j = 0; j < weights.length; j++) {
+        weights[j][k].apply(state, 0, rows, block, 0);
+        for (int r = 0; r < rows; r++) {
+          VectorMath.add(block, r * dim, biases[j][k], 0, dim);
+          VectorMath.silu(block, r * dim, dim);
+        }
+        VectorMath.add(state, 0, block, 0, rows * dim);
       }
+      Linear lmHead = ownLmHeads != null ? ownLmHeads[k] : sharedLmHead;
+      lmHead.apply(state, 0, rows, logits, k * rows * vocab);
     }
   }
 
   @Override
   public void close() {
-    manager.close();
+    for (Linear[] block : weights) {
+      for (Linear w : block) {
+        w.close();
+      }
+    }
+    if (ownLmHeads != null) {
+      for (Linear lm : ownLmHeads) {
+        lm.close();
+      }
+    }
   }
 }

@@ -1,4 +1,4 @@
-package io.specd.kernels.llama;
+package io.specd.kernels.torch;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -7,14 +7,19 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.specd.kernels.llama.ForwardOptions;
+import io.specd.kernels.llama.KvCache;
+import io.specd.kernels.llama.LlamaConfig;
+import io.specd.kernels.llama.SequenceInput;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The LLaMA forward pass on DJL: one entry point for prefill, decoding and tree verification, for
- * one sequence or a ragged batch of them, over any range of layers.
+ * The LLaMA forward pass on DJL (the {@code torch} backend, and head training): one entry point for
+ * prefill, decoding and tree verification, for one sequence or a ragged batch of them, over any
+ * range of layers.
  *
  * <p>Dimension legend: B sequences, M new tokens of the longest (shorter ones are padded), N = B·M
  * rows, T cache rows read, D model width, H query heads, K key/value heads, G = H/K heads per
@@ -29,49 +34,28 @@ import java.util.Map;
  * <p>Memory: everything the pass creates lives in an {@link NDScope} that closes before it returns;
  * only the requested outputs survive, attached to the caller's manager.
  */
-public final class LlamaForward {
-  private LlamaForward() {}
-
-  /** Convenience: one sequence. */
-  public static ForwardResult forward(
-      LlamaModel model, SequenceInput input, ForwardOptions options, NDManager out) {
-    return forward(model, List.of(input), null, options, out);
-  }
+public final class TorchForward {
+  private TorchForward() {}
 
   /**
    * Runs layers {@code [options.fromLayer(), options.toLayer())} over a batch of sequences, writing
    * each new token's keys and values into its cache at rows {@code [start, start + n)}. The caches'
    * committed lengths do not change (see {@link KvCache#commit}).
    *
-   * @param model the model
+   * @param model the model (or a decoder stack)
    * @param sequences the batch (all caches from one pool)
    * @param inputHidden {@code [N, D]}: the residual stream entering {@code fromLayer}, required
-   *     when it is not 0 (rows laid out as in {@link ForwardResult}), else null
+   *     when it is not 0 (rows laid out as in {@link TorchOutputs}), else null
    * @param options what to run and return
    * @param out the manager the outputs are attached to
    * @return the requested outputs
    */
-  public static ForwardResult forward(
-      LlamaModel model,
+  public static TorchOutputs forward(
+      TorchModel model,
       List<SequenceInput> sequences,
       NDArray inputHidden,
       ForwardOptions options,
       NDManager out) {
-    LlamaConfig c = model.config();
-    if (options.toLayer() > c.layerCount()) {
-      throw new IllegalArgumentException(
-          "the model has " + c.layerCount() + " layers, asked to run to " + options.toLayer());
-    }
-    boolean full = options.toLayer() == c.layerCount();
-    if ((options.logits() || options.postNormHidden()) && !full) {
-      throw new IllegalArgumentException("logits need the forward to run to the last layer");
-    }
-    if (inputHidden == null && options.fromLayer() != 0) {
-      throw new IllegalArgumentException("a forward that starts after layer 0 needs hidden states");
-    }
-    if ((options.logits() || options.postNormHidden()) && model.weights().lmHead() == null) {
-      throw new IllegalArgumentException("a decoder stack has no LM head to give logits");
-    }
     Batch batch = Batch.of(model, sequences, inputHidden == null);
     try (NDManager step = out.newSubManager();
         NDScope scope = new NDScope()) {
@@ -96,7 +80,7 @@ public final class LlamaForward {
           logits = postNorm.matMul(model.weights().lmHead()); // [rows, V]
         }
       }
-      return new ForwardResult(
+      return new TorchOutputs(
           keep(logits, out),
           keep(options.postNormHidden() ? postNorm : null, out),
           keep(options.preNormHidden() ? last : null, out),
@@ -217,7 +201,7 @@ public final class LlamaForward {
 
   /** The host-side geometry of a batch: padding, write rows, read length and the mask. */
   private static final class Batch {
-    final KvCachePool pool;
+    final TorchKvCachePool pool;
     final List<SequenceInput> sequences;
     final int size;
     final int maxTokens;
@@ -229,7 +213,8 @@ public final class LlamaForward {
     final long[] writeRows;
     final float[] mask;
 
-    private Batch(KvCachePool pool, List<SequenceInput> sequences, int groups, boolean needTokens) {
+    private Batch(
+        TorchKvCachePool pool, List<SequenceInput> sequences, int groups, boolean needTokens) {
       this.pool = pool;
       this.sequences = sequences;
       this.size = sequences.size();
@@ -257,7 +242,7 @@ public final class LlamaForward {
           if (i < s.size()) {
             tokens[row] = needTokens ? s.token(i) : 0;
             positions[row] = s.position(i);
-            writeSlots[row] = pool == null ? 0 : s.cache().slot();
+            writeSlots[row] = pool == null ? 0 : cache(s).slot();
             writeRows[row] = s.start() + i;
           } else { // padding: a harmless token written to the scratch slot
             writeSlots[row] = pool == null ? 0 : pool.scratchSlot();
@@ -269,14 +254,14 @@ public final class LlamaForward {
       this.mask = masked ? buildMask(groups) : null;
     }
 
-    static Batch of(LlamaModel model, List<SequenceInput> sequences, boolean needTokens) {
+    static Batch of(TorchModel model, List<SequenceInput> sequences, boolean needTokens) {
       if (sequences.isEmpty()) {
         throw new IllegalArgumentException("empty batch");
       }
-      KvCache first = sequences.get(0).cache();
-      KvCachePool pool = first == null ? null : first.pool();
+      TorchKvCache first = cache(sequences.get(0));
+      TorchKvCachePool pool = first == null ? null : first.pool();
       for (SequenceInput s : sequences) {
-        if ((s.cache() == null ? null : s.cache().pool()) != pool) {
+        if ((s.cache() == null ? null : cache(s).pool()) != pool) {
           throw new IllegalArgumentException(
               "all sequences of a batch must share one KV pool (or all have none)");
         }
@@ -317,7 +302,7 @@ public final class LlamaForward {
 
   /** Per-step device inputs shared by every layer. */
   private static final class Step {
-    final LlamaModel model;
+    final TorchModel model;
     final Batch batch;
     final NDArray eps;
     final NDArray tokens;
@@ -329,9 +314,9 @@ public final class LlamaForward {
     final NDArray lastRows;
 
     /** The only sequence's cache when the batch has one, else null. */
-    final KvCache single;
+    final TorchKvCache single;
 
-    Step(LlamaModel model, Batch batch, NDManager step) {
+    Step(TorchModel model, Batch batch, NDManager step) {
       this.model = model;
       this.batch = batch;
       LlamaConfig c = model.config();
@@ -365,7 +350,7 @@ public final class LlamaForward {
       if (batch.size > 1) {
         long[] slots = new long[batch.size];
         for (int b = 0; b < batch.size; b++) {
-          slots[b] = batch.sequences.get(b).cache().slot();
+          slots[b] = cache(batch.sequences.get(b)).slot();
         }
         this.write = new NDIndex("{}, :, :, {}", step.create(batch.writeSlots, indexShape), rows);
         this.read = new NDIndex("{}, :, :, :" + batch.readLength, step.create(slots));
@@ -373,7 +358,7 @@ public final class LlamaForward {
       } else {
         this.write = new NDIndex("{}, :, :, {}", step.zeros(indexShape, DataType.INT64), rows);
         this.read = null;
-        this.single = batch.sequences.get(0).cache();
+        this.single = cache(batch.sequences.get(0));
       }
     }
 
@@ -388,5 +373,17 @@ public final class LlamaForward {
       }
       return x.get(new NDIndex("{}", lastRows));
     }
+  }
+
+  /** A sequence's cache on this backend, or null for a stateless sequence. */
+  private static TorchKvCache cache(SequenceInput s) {
+    KvCache cache = s.cache();
+    if (cache == null) {
+      return null;
+    }
+    if (!(cache instanceof TorchKvCache torch)) {
+      throw new IllegalArgumentException("a KV cache of another backend: " + cache);
+    }
+    return torch;
   }
 }

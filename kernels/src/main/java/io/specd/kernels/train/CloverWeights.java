@@ -1,25 +1,22 @@
-package io.specd.kernels.heads.clover;
+package io.specd.kernels.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.specd.kernels.format.SafetensorsWriter;
-import io.specd.kernels.heads.HeadCheckpoint;
-import io.specd.kernels.llama.HostLayer;
-import io.specd.kernels.llama.LayerWeights;
 import io.specd.kernels.llama.LlamaConfig;
-import io.specd.kernels.llama.LlamaForward;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.torch.LayerWeights;
+import io.specd.kernels.torch.TorchForward;
+import io.specd.kernels.torch.TorchModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Clover-2's trainable modules, on the device (arXiv 2408.00264; layout of XiaoBin1992/clover):
+ * Clover-2's trainable modules, on a DJL device (arXiv 2408.00264; layout of XiaoBin1992/clover),
+ * for head training; inference reads the exported checkpoint ({@code CloverCheckpoint}):
  *
  * <ul>
  *   <li>{@code fuse} (attention decoder A, {@code clover_head_mlp_rnn}): the target's pre-norm
@@ -59,8 +56,6 @@ public record CloverWeights(
     NDArray projectionBias,
     NDArray headNorm) {
 
-  private static final Pattern LAYER = Pattern.compile("layers\\.(\\d+)\\..*");
-
   /** All trainable arrays, in a fixed order. */
   public List<NDArray> parameters() {
     List<NDArray> all = new ArrayList<>(Arrays.asList(fuse.parameters()));
@@ -82,11 +77,12 @@ public record CloverWeights(
     int d = c.dim();
     SplittableRandom random = new SplittableRandom(seed);
     List<LayerWeights> layers = new ArrayList<>();
-    LayerWeights last = target.weights().layers().get(c.layerCount() - 1);
+    TorchModel torch = TorchModel.of(target);
+    LayerWeights last = torch.weights().layers().get(c.layerCount() - 1);
     for (int i = 0; i < augmentingLayers; i++) {
       layers.add(LayerWeights.fuse(last.unfuse(c), c, manager));
     }
-    float[] finalNorm = target.weights().outputNorm().toFloatArray();
+    float[] finalNorm = target.outputNorm();
     float[] mlp2 = uniform(random, 2 * d * d, 0.01f);
     for (int i = 0; i < d; i++) {
       mlp2[i * d + i] += 1f; // identity on the state half of [s; e]
@@ -136,7 +132,7 @@ public record CloverWeights(
 
   /** Head 0: from the recurrent state s0 {@code [N, D]} to the head output {@code [N, D]}. */
   public NDArray firstHead(NDArray s0, NDArray eps) {
-    return LlamaForward.rmsUnit(s0.matMul(firstProjection).add(firstBias), eps);
+    return TorchForward.rmsUnit(s0.matMul(firstProjection).add(firstBias), eps);
   }
 
   /**
@@ -152,7 +148,7 @@ public record CloverWeights(
     int d = (int) state.getShape().get(1);
     NDArray next = recurrent.apply(state, keysValues, eps, heads);
     NDArray stateHalf = projection.get(new ai.djl.ndarray.index.NDIndex().addSliceDim(0, d));
-    NDArray out = LlamaForward.rmsUnit(next.matMul(stateHalf).add(projectedTokens), eps);
+    NDArray out = TorchForward.rmsUnit(next.matMul(stateHalf).add(projectedTokens), eps);
     return new NDArray[] {next, out};
   }
 
@@ -192,89 +188,6 @@ public record CloverWeights(
     out.put(prefix + "k.bias", Arrays.copyOfRange(bias, 0, d), d);
     out.put(prefix + "v.weight", columns(kv, d, 2 * d, d, d), d, d);
     out.put(prefix + "v.bias", Arrays.copyOfRange(bias, d, 2 * d), d);
-  }
-
-  /**
-   * Loads Clover-2 weights strictly (every missing or mis-shaped tensor is named); the number of
-   * augmenting layers comes from the {@code layers.*} keys.
-   */
-  public static CloverWeights load(HeadCheckpoint checkpoint, LlamaModel target, NDManager m) {
-    LlamaConfig c = target.config();
-    int d = c.dim();
-    TreeSet<Integer> layerIndices = new TreeSet<>();
-    for (String name : checkpoint.tensorNames()) {
-      Matcher matcher = LAYER.matcher(name);
-      if (matcher.matches()) {
-        layerIndices.add(Integer.parseInt(matcher.group(1)));
-      }
-    }
-    HeadCheckpoint.Reader r = checkpoint.reader();
-    if (layerIndices.isEmpty()) {
-      r.problem("no augmenting layers (layers.{i}.*)");
-    }
-    int count = layerIndices.isEmpty() ? 0 : layerIndices.last() + 1;
-    List<HostLayer> layers = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      layers.add(HostLayer.read(r::read, "layers." + i + ".", c, true));
-    }
-    float[][] a = readAttention(r, "clover_head_mlp_rnn.", d);
-    float[] cloverNorm = r.read("clover_norm.weight", d);
-    float[] mlp = r.read("clover_head_mlp.weight", d, d);
-    float[] mlpBias = r.read("clover_head_mlp.bias", d);
-    float[][] b = readAttention(r, "clover_head_mlp_rnn2.", d);
-    float[] mlp2 = r.read("clover_head_mlp2.weight", d, 2L * d);
-    float[] mlp2Bias = r.read("clover_head_mlp2.bias", d);
-    float[] headNorm = r.read("clover_head_norm.weight", d);
-    r.finish();
-    List<LayerWeights> augmenting = new ArrayList<>();
-    layers.forEach(l -> augmenting.add(LayerWeights.fuse(l, c, m)));
-    return new CloverWeights(
-        attention(a, d, m),
-        augmenting,
-        m.create(cloverNorm, new Shape(d)),
-        m.create(transpose(mlp, d, d), new Shape(d, d)),
-        m.create(mlpBias, new Shape(d)),
-        attention(b, d, m),
-        m.create(transpose(mlp2, d, 2 * d), new Shape(2L * d, d)),
-        m.create(mlp2Bias, new Shape(d)),
-        m.create(headNorm, new Shape(d)));
-  }
-
-  private static float[][] readAttention(HeadCheckpoint.Reader r, String prefix, int d) {
-    return new float[][] {
-      r.read(prefix + "input_layernorm.weight", d),
-      r.read(prefix + "q.weight", d, d),
-      r.read(prefix + "q.bias", d),
-      r.read(prefix + "k.weight", d, d),
-      r.read(prefix + "k.bias", d),
-      r.read(prefix + "v.weight", d, d),
-      r.read(prefix + "v.bias", d)
-    };
-  }
-
-  /** Device block from host tensors {gain, Wq, bq, Wk, bk, Wv, bv} ([out, in] layout). */
-  private static ResidualAttention attention(float[][] t, int d, NDManager m) {
-    float[] query = new float[d * d];
-    for (int o = 0; o < d; o++) {
-      for (int i = 0; i < d; i++) {
-        query[i * d + o] = t[1][o * d + i] * t[0][i]; // diag(gain)·Wqᵀ
-      }
-    }
-    float[] keyValue = new float[d * 2 * d];
-    for (int o = 0; o < d; o++) {
-      for (int i = 0; i < d; i++) {
-        keyValue[i * 2 * d + o] = t[3][o * d + i];
-        keyValue[i * 2 * d + d + o] = t[5][o * d + i];
-      }
-    }
-    float[] kvBias = new float[2 * d];
-    System.arraycopy(t[4], 0, kvBias, 0, d);
-    System.arraycopy(t[6], 0, kvBias, d, d);
-    return new ResidualAttention(
-        m.create(query, new Shape(d, d)),
-        m.create(t[2], new Shape(d)),
-        m.create(keyValue, new Shape(d, 2L * d)),
-        m.create(kvBias, new Shape(2L * d)));
   }
 
   /** Row-major {@code [rows, cols]} to {@code [cols, rows]}. */

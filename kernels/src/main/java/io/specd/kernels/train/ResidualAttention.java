@@ -1,8 +1,8 @@
-package io.specd.kernels.heads.clover;
+package io.specd.kernels.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import io.specd.kernels.llama.LlamaForward;
+import io.specd.kernels.torch.TorchForward;
 
 /**
  * Clover-2's attention decoder block: fuses a state x with a token embedding y through an
@@ -10,9 +10,8 @@ import io.specd.kernels.llama.LlamaForward;
  * with {@code q = RMSNorm(x)·Wq + bq} (gain folded into Wq), {@code k = y·Wk + bk}, {@code v = y·Wv
  * + bv}. No softmax (one key), no output projection.
  *
- * <p>The key/value half depends only on the token, so inference evaluates it once per vocabulary
- * entry ({@link #keysValues} over the whole embedding table) and gathers rows; training runs the
- * same function on each batch's embeddings.
+ * <p>This is the trainable (DJL) form; the drafter's {@code CosineAttention} runs the same function
+ * at inference.
  *
  * @param query {@code [D, D]}: {@code diag(gain)·Wqᵀ}
  * @param queryBias {@code [D]}
@@ -54,7 +53,7 @@ public record ResidualAttention(
     int headSize = dim / heads;
     NDList kv = keysValues.split(2, 1);
     NDArray q =
-        LlamaForward.rmsUnit(x, eps)
+        TorchForward.rmsUnit(x, eps)
             .matMul(query)
             .add(queryBias)
             .reshape(-1, heads, headSize)

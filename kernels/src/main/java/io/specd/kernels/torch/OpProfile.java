@@ -1,4 +1,4 @@
-package io.specd.kernels.runtime;
+package io.specd.kernels.torch;
 
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,27 +1,28 @@
-package io.specd.kernels.llama;
+package io.specd.kernels.torch;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.specd.kernels.llama.HostLayer;
+import io.specd.kernels.llama.LlamaConfig;
+import io.specd.kernels.llama.WeightSource;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * All weights of a LLaMA model on the device, in the fused layout of {@link LayerWeights}. Built
+ * All weights of a LLaMA model on a DJL device, in the fused layout of {@link LayerWeights}. Built
  * once from a {@link WeightSource}; the fusion (transposes, folded norm gains and attention scale)
  * is done on the host so that loading costs no device ops.
  *
- * @param fingerprint identity of the weights (see {@link #fingerprint})
  * @param tokenEmbedding {@code [vocab, dim]}, or null for a decoder stack
  * @param layers one entry per decoder layer
  * @param outputNorm {@code [dim]}: the final RMSNorm gain (kept separate: drafters share the LM
- *     head behind their own norms)
+ *     head behind their own norms), or null for a decoder stack
  * @param lmHead {@code [dim, vocab]}: {@code Wlmᵀ} (the embedding when the model ties them), or
  *     null for a decoder stack
  * @param rmsNormEps {@code []}: the RMSNorm epsilon as a device scalar
  */
-public record LlamaWeights(
-    String fingerprint,
+public record TorchWeights(
     NDArray tokenEmbedding,
     List<LayerWeights> layers,
     NDArray outputNorm,
@@ -29,7 +30,7 @@ public record LlamaWeights(
     NDArray rmsNormEps) {
 
   /** Reads every tensor from {@code source} and creates the fused weights in {@code manager}. */
-  public static LlamaWeights load(WeightSource source, NDManager manager) {
+  public static TorchWeights load(WeightSource source, NDManager manager) {
     LlamaConfig c = source.config();
     int dim = c.dim();
     int vocab = c.vocabularySize();
@@ -43,8 +44,7 @@ public record LlamaWeights(
     // Models with tied embeddings have no separate output matrix.
     float[] lmHead =
         source.has("lm_head.weight") ? source.read("lm_head.weight", vocab, dim) : embedding;
-    return new LlamaWeights(
-        fingerprint(c, embedding, lmHead),
+    return new TorchWeights(
         manager.create(embedding, new Shape(vocab, dim)),
         List.copyOf(layers),
         manager.create(outputNorm, new Shape(dim)),
@@ -56,30 +56,7 @@ public record LlamaWeights(
    * The weights of a decoder stack that has layers only (a drafter's own layers): no embedding,
    * final norm or LM head.
    */
-  public static LlamaWeights stack(String fingerprint, List<LayerWeights> layers, NDArray eps) {
-    return new LlamaWeights(fingerprint, null, List.copyOf(layers), null, null, eps);
-  }
-
-  /**
-   * A short identity of the model's weights, independent of the file format: SHA-256 over the
-   * shapes and the first rows of the embedding and LM head. Head checkpoints record it so that
-   * heads trained for one model are refused by another.
-   */
-  static String fingerprint(LlamaConfig c, float[] embedding, float[] lmHead) {
-    try {
-      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(16);
-      header.putInt(c.dim()).putInt(c.layerCount()).putInt(c.vocabularySize()).putInt(c.ffnDim());
-      sha.update(header.array());
-      for (float[] table : new float[][] {embedding, lmHead}) {
-        int count = Math.min(table.length, 64 * c.dim());
-        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * count);
-        bytes.asFloatBuffer().put(table, 0, count);
-        sha.update(bytes.array());
-      }
-      return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK lacks SHA-256", e);
-    }
+  public static TorchWeights stack(List<LayerWeights> layers, NDArray eps) {
+    return new TorchWeights(null, List.copyOf(layers), null, null, eps);
   }
 }

@@ -1,8 +1,10 @@
-package io.specd.kernels.llama;
+package io.specd.kernels.torch;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.specd.kernels.llama.HostLayer;
+import io.specd.kernels.llama.LlamaConfig;
 
 /**
  * One decoder layer's weights in the fused layout the forward pass uses. The RMSNorm gains are
@@ -116,7 +118,7 @@ public record LayerWeights(NDArray queryKeyValue, NDArray output, NDArray gateUp
   }
 
   /** Row-major {@code [rows, cols]} to {@code [cols, rows]}. */
-  static float[] transpose(float[] matrix, int rows, int cols) {
+  public static float[] transpose(float[] matrix, int rows, int cols) {
     float[] out = new float[matrix.length];
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {

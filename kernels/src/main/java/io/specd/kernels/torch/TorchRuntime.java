@@ -1,4 +1,4 @@
-package io.specd.kernels.runtime;
+package io.specd.kernels.torch;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;

@@ -1,22 +1,23 @@
-package io.specd.kernels.heads.kangaroo;
+package io.specd.kernels.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.specd.kernels.format.SafetensorsWriter;
-import io.specd.kernels.heads.HeadCheckpoint;
 import io.specd.kernels.llama.HostLayer;
-import io.specd.kernels.llama.LayerWeights;
 import io.specd.kernels.llama.LlamaConfig;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.torch.LayerWeights;
+import io.specd.kernels.torch.TorchModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Kangaroo's adapter (arXiv 2404.18911; layout of Equationliu/Kangaroo): one attention layer
- * without an MLP ({@code layers.0.*}) over the residual stream after the target's first {@code
- * exitLayer} layers, then its own RMSNorm ({@code norm.weight}) before the target's LM head.
+ * Kangaroo's trainable adapter on a DJL device (arXiv 2404.18911; layout of Equationliu/Kangaroo;
+ * inference reads the exported checkpoint): one attention layer without an MLP ({@code layers.0.*})
+ * over the residual stream after the target's first {@code exitLayer} layers, then its own RMSNorm
+ * ({@code norm.weight}) before the target's LM head.
  *
  * @param exitLayer how many target layers the draft runs before the adapter
  * @param attention the adapter's attention layer (input norm folded, no MLP)
@@ -35,7 +36,7 @@ public record KangarooWeights(int exitLayer, LayerWeights attention, NDArray nor
   public static KangarooWeights initial(LlamaModel target, int exitLayer, NDManager manager) {
     LlamaConfig c = target.config();
     checkExit(exitLayer, c);
-    HostLayer last = target.weights().layers().get(c.layerCount() - 1).unfuse(c);
+    HostLayer last = TorchModel.of(target).weights().layers().get(c.layerCount() - 1).unfuse(c);
     HostLayer attentionOnly =
         new HostLayer(
             last.attentionNorm(),
@@ -50,29 +51,7 @@ public record KangarooWeights(int exitLayer, LayerWeights attention, NDArray nor
     return new KangarooWeights(
         exitLayer,
         LayerWeights.fuse(attentionOnly, c, manager),
-        manager.create(target.weights().outputNorm().toFloatArray(), new Shape(c.dim())));
-  }
-
-  /**
-   * Loads an adapter strictly (every missing or mis-shaped tensor is named).
-   *
-   * @param exitLayer the exit layer it was trained for (public checkpoints do not record it)
-   */
-  public static KangarooWeights load(
-      HeadCheckpoint checkpoint, LlamaModel target, int exitLayer, NDManager manager) {
-    LlamaConfig c = target.config();
-    checkExit(exitLayer, c);
-    HeadCheckpoint.Reader r = checkpoint.reader();
-    HostLayer layer = HostLayer.read(r::read, "layers.0.", c, false);
-    float[] norm = r.read("norm.weight", c.dim());
-    for (String name : checkpoint.tensorNames()) {
-      if (name.startsWith("layers.0.mlp.") || name.startsWith("layers.1.")) {
-        r.problem("unexpected tensor '" + name + "' (the adapter is one attention layer)");
-      }
-    }
-    r.finish();
-    return new KangarooWeights(
-        exitLayer, LayerWeights.fuse(layer, c, manager), manager.create(norm, new Shape(c.dim())));
+        manager.create(target.outputNorm(), new Shape(c.dim())));
   }
 
   /** Writes the checkpoint tensors (the public names). */

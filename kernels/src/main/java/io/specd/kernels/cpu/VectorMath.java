@@ -1,0 +1,133 @@
+package io.specd.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Element-wise and reducing operations on host rows, vectorised with the JDK Vector API: what the
+ * {@code java} backend's forward pass and every drafter's host glue share. Rows are given as an
+ * array, an offset and a length; nothing here allocates.
+ */
+public final class VectorMath {
+  static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+  private static final int LANES = SPECIES.length();
+
+  private VectorMath() {}
+
+  /** {@code Σ a[aOffset + i] · b[bOffset + i]} for {@code i < n}. */
+  public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
+    FloatVector sum = FloatVector.zero(SPECIES);
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      sum =
+          FloatVector.fromArray(SPECIES, a, aOffset + i)
+              .fma(FloatVector.fromArray(SPECIES, b, bOffset + i), sum);
+    }
+    float result = sum.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      result += a[aOffset + i] * b[bOffset + i];
+    }
+    return result;
+  }
+
+  /** {@code Σ x²} over a row. */
+  public static float sumOfSquares(float[] x, int offset, int n) {
+    return dot(x, offset, x, offset, n);
+  }
+
+  /**
+   * RMSNorm: {@code out = x · (mean(x²) + eps)^-½ · gain} (gain may be null for a unit gain; out
+   * may be x).
+   */
+  public static void rmsNorm(
+      float[] x, int offset, int n, float[] gain, float eps, float[] out, int outOffset) {
+    float scale = (float) (1.0 / Math.sqrt(sumOfSquares(x, offset, n) / n + eps));
+    if (gain == null) {
+      scale(x, offset, n, scale, out, outOffset);
+      return;
+    }
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      FloatVector.fromArray(SPECIES, x, offset + i)
+          .mul(scale)
+          .mul(FloatVector.fromArray(SPECIES, gain, i))
+          .intoArray(out, outOffset + i);
+    }
+    for (; i < n; i++) {
+      out[outOffset + i] = x[offset + i] * scale * gain[i];
+    }
+  }
+
+  /** {@code out = x · factor} (out may be x). */
+  public static void scale(float[] x, int offset, int n, float factor, float[] out, int outOffset) {
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      FloatVector.fromArray(SPECIES, x, offset + i).mul(factor).intoArray(out, outOffset + i);
+    }
+    for (; i < n; i++) {
+      out[outOffset + i] = x[offset + i] * factor;
+    }
+  }
+
+  /** {@code out = x ⊙ y} (out may be x or y). */
+  public static void multiply(
+      float[] x, int xOffset, float[] y, int yOffset, int n, float[] out, int outOffset) {
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      FloatVector.fromArray(SPECIES, x, xOffset + i)
+          .mul(FloatVector.fromArray(SPECIES, y, yOffset + i))
+          .intoArray(out, outOffset + i);
+    }
+    for (; i < n; i++) {
+      out[outOffset + i] = x[xOffset + i] * y[yOffset + i];
+    }
+  }
+
+  /** {@code x += y} over a row. */
+  public static void add(float[] x, int xOffset, float[] y, int yOffset, int n) {
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      FloatVector.fromArray(SPECIES, x, xOffset + i)
+          .add(FloatVector.fromArray(SPECIES, y, yOffset + i))
+          .intoArray(x, xOffset + i);
+    }
+    for (; i < n; i++) {
+      x[xOffset + i] += y[yOffset + i];
+    }
+  }
+
+  /** {@code x += factor · y} over a row. */
+  public static void addScaled(
+      float[] x, int xOffset, float[] y, int yOffset, float factor, int n) {
+    FloatVector factors = FloatVector.broadcast(SPECIES, factor);
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      FloatVector.fromArray(SPECIES, y, yOffset + i)
+          .fma(factors, FloatVector.fromArray(SPECIES, x, xOffset + i))
+          .intoArray(x, xOffset + i);
+    }
+    for (; i < n; i++) {
+      x[xOffset + i] += factor * y[yOffset + i];
+    }
+  }
+
+  /** {@code x = SiLU(x) = x · σ(x)} in place. */
+  public static void silu(float[] x, int offset, int n) {
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      FloatVector v = FloatVector.fromArray(SPECIES, x, offset + i);
+      v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, offset + i);
+    }
+    for (; i < n; i++) {
+      float v = x[offset + i];
+      x[offset + i] = (float) (v / (1.0 + Math.exp(-v)));
+    }
+  }
+
+  /** {@code x = x / max(‖x‖, 1e-12)} (L2-normalises a row as PyTorch's {@code normalize} does). */
+  public static void normalize(float[] x, int offset, int n) {
+    float norm = (float) Math.sqrt(sumOfSquares(x, offset, n));
+    scale(x, offset, n, 1f / Math.max(norm, 1e-12f), x, offset);
+  }
+}
