@@ -1,5 +1,6 @@
 package io.specd.kernels;
 
+import io.specd.kernels.cpu.JavaBackend;
 import io.specd.kernels.llama.Backend;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.store.ModelStore;
@@ -29,6 +30,16 @@ public final class TestModels {
                         + " or set SPECD_MODEL"));
   }
 
+  /** TinyStories-656K in GGUF Q8_0 (a second real model, beside stories260K). */
+  public static Path tinyStoriesQ8() {
+    Path path = stories260K().toAbsolutePath().resolveSibling("TinyStories-656K-Q8_0.gguf");
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalStateException(
+          "TinyStories-656K-Q8_0.gguf not found beside " + stories260K());
+    }
+    return path;
+  }
+
   /** llama.cpp's greedy reference output for "Once upon a time" (256 tokens). */
   public static Path referenceOutput() {
     Path models = stories260K().toAbsolutePath().getParent();
@@ -41,12 +52,13 @@ public final class TestModels {
 
   /** The names of every backend the correctness tests run on. */
   public static Stream<String> backends() {
-    return Stream.of("torch");
+    return Stream.of("java", "torch");
   }
 
   /** A backend by name, with the thread count the command line and server use by default. */
   public static Backend backend(String name) {
     return switch (name) {
+      case "java" -> JavaBackend.automatic();
       case "torch" -> TorchBackend.cpu();
       default -> throw new IllegalArgumentException("no backend " + name);
     };

@@ -91,7 +91,12 @@ public record ForwardOptions(
 
   /** Whether the residual stream after {@code layers} layers is asked for. */
   public boolean wantsResidualAfter(int layers) {
-    return Arrays.stream(residualAfter).anyMatch(l -> l == layers);
+    for (int asked : residualAfter) {
+      if (asked == layers) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

@@ -50,12 +50,43 @@ public final class RopeRotations {
       float cos = (float) Math.cos(angle);
       float sin = (float) Math.sin(angle);
       // the pair (a, b) rotates as: out[a] = x[a]cos - x[b]sin, out[b] = x[a]sin + x[b]cos
-      int a = type == RopeType.NORM ? 2 * i : i;
-      int b = type == RopeType.NORM ? 2 * i + 1 : i + rotated / 2;
+      int a = first(i);
+      int b = second(i);
       out[offset + a * d + a] = cos; // x[a] -> out[a]
       out[offset + b * d + a] = -sin; // x[b] -> out[a]
       out[offset + a * d + b] = sin; // x[a] -> out[b]
       out[offset + b * d + b] = cos; // x[b] -> out[b]
+    }
+  }
+
+  /** Rotated dimension pairs per head. */
+  public int pairs() {
+    return rotated / 2;
+  }
+
+  /**
+   * The dimensions of pair {@code i}: {@code (2i, 2i+1)} for {@link RopeType#NORM}, {@code (i, i +
+   * pairs)} for {@link RopeType#NEOX}; the first is returned, the second is {@link #second}.
+   */
+  public int first(int pair) {
+    return type == RopeType.NORM ? 2 * pair : pair;
+  }
+
+  /** The second dimension of pair {@code i} (see {@link #first}). */
+  public int second(int pair) {
+    return type == RopeType.NORM ? 2 * pair + 1 : pair + rotated / 2;
+  }
+
+  /**
+   * The cosines and sines of every pair's angle at a position, into {@code cos[offset + i]} and
+   * {@code sin[offset + i]} (computed in double precision, as {@link #write} does).
+   */
+  public void angles(int position, float[] cos, float[] sin, int offset) {
+    double p = position / scale;
+    for (int i = 0; i < rotated / 2; i++) {
+      double angle = p * inverseFrequencies[i];
+      cos[offset + i] = (float) Math.cos(angle);
+      sin[offset + i] = (float) Math.sin(angle);
     }
   }
 

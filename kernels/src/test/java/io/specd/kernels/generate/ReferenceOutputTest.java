@@ -12,28 +12,32 @@ import java.nio.file.Files;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class ReferenceOutputTest {
-  private static LlamaModel model;
+  private static TestModels.PerBackend models;
 
   @BeforeAll
   static void load() {
-    model = TestModels.loadStories260K();
+    models = new TestModels.PerBackend(TestModels.stories260K());
   }
 
   @AfterAll
   static void close() {
-    model.close();
+    models.close();
   }
 
   @Test
   void shouldTokenizeThePromptAsLlamaCppDoes() {
-    assertThat(model.tokenizer().encodePrompt("Once upon a time"))
+    assertThat(models.get("java").tokenizer().encodePrompt("Once upon a time"))
         .containsExactly(1, 403, 407, 261, 378);
   }
 
-  @Test
-  void shouldReproduceLlamaCppGreedyOutputTokenForToken() throws Exception {
+  @ParameterizedTest
+  @MethodSource("io.specd.kernels.TestModels#backends")
+  void shouldReproduceLlamaCppGreedyOutputTokenForToken(String backend) throws Exception {
+    LlamaModel model = models.get(backend);
     String reference = Files.readString(TestModels.referenceOutput(), StandardCharsets.UTF_8);
     String prefix = "<s> Once upon a time";
     assertThat(reference).startsWith(prefix);

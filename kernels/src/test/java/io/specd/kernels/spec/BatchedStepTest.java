@@ -16,54 +16,80 @@ import io.specd.policies.spec.StopRule;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Sessions stepped together — ragged prompts, ragged trees, one target forward per step, sessions
- * joining late and leaving early — produce exactly what each produces alone (greedy).
+ * joining late and leaving early — produce exactly what each produces alone (greedy), on every
+ * backend.
  */
 class BatchedStepTest {
   private static final String[] PROMPTS = {
     "Once upon a time", "The cat", "Lily and Tom went to the park. They saw a big", "One day"
   };
   private static final int[] MAX_TOKENS = {60, 24, 48, 36};
+  private static final Map<String, KvCachePool> POOLS = new HashMap<>();
+  private static final Map<String, List<int[]>> EXPECTED = new HashMap<>();
+  private static TestModels.PerBackend models;
   private static LlamaModel model;
   private static KvCachePool pool;
   private static List<int[]> expected;
 
   @BeforeAll
-  static void decodeAlone() {
-    model = TestModels.loadStories260K();
-    pool = model.newCachePool(PROMPTS.length, 256);
-    AutoregressiveDecoder plain = new AutoregressiveDecoder(model, pool);
-    expected = new ArrayList<>();
-    for (int i = 0; i < PROMPTS.length; i++) {
-      expected.add(plain.generate(request(i), TokenSink.IGNORE).tokens());
-    }
+  static void load() {
+    models = new TestModels.PerBackend(TestModels.stories260K());
+  }
+
+  /** Runs the test on a backend: its model, pool and each session decoded alone. */
+  private static void use(String backend) {
+    model = models.get(backend);
+    pool = POOLS.computeIfAbsent(backend, b -> model.newCachePool(PROMPTS.length, 256));
+    expected =
+        EXPECTED.computeIfAbsent(
+            backend,
+            b -> {
+              AutoregressiveDecoder plain = new AutoregressiveDecoder(model, pool);
+              List<int[]> alone = new ArrayList<>();
+              for (int i = 0; i < PROMPTS.length; i++) {
+                alone.add(plain.generate(request(i), TokenSink.IGNORE).tokens());
+              }
+              return alone;
+            });
   }
 
   @AfterAll
   static void close() {
-    pool.close();
-    model.close();
+    POOLS.values().forEach(KvCachePool::close);
+    models.close();
   }
 
-  @ParameterizedTest
-  @EnumSource(DrafterKind.class)
-  void shouldDecodeEachSessionOfABatchAsIfAlone(DrafterKind kind) {
+  static Stream<Arguments> drafters() {
+    return TestModels.backends()
+        .flatMap(b -> Stream.of(DrafterKind.values()).map(kind -> Arguments.of(b, kind)));
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("drafters")
+  void shouldDecodeEachSessionOfABatchAsIfAlone(String backend, DrafterKind kind) {
+    use(backend);
     Path heads = BundledHeads.find(kind, model).orElseThrow();
     try (Drafter drafter = kind.load(model, heads, PROMPTS.length, pool.capacity())) {
       assertBatchMatchesAlone(drafter, Plan.tree(4, 12, 4, StopRule.NONE));
     }
   }
 
-  @Test
-  void shouldDecodePlainlyInABatch() {
+  @ParameterizedTest
+  @MethodSource("io.specd.kernels.TestModels#backends")
+  void shouldDecodePlainlyInABatch(String backend) {
+    use(backend);
     try (Drafter drafter = new PlainDrafter(model.config())) {
       assertBatchMatchesAlone(drafter, Plan.NO_SPECULATION);
     }

@@ -24,55 +24,93 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Greedy speculative decoding is lossless: for every drafter (with the heads that ship for the
- * default model), tree shape, depth and stop rule, the output is the target's plain greedy output
- * token for token, on 30 prompts of 128 tokens, under every draft policy (static, confidence exit,
- * AdaEDL, node-budget trees, the bandit, no speculation), and the llama.cpp reference text is
- * reproduced.
+ * Greedy speculative decoding is lossless: on every backend, for every drafter (with the heads that
+ * ship for the default model), tree shape, depth and stop rule, the output is the target's plain
+ * greedy output token for token, on 30 prompts of 128 tokens, under every draft policy (static,
+ * confidence exit, AdaEDL, node-budget trees, the bandit, no speculation), and the llama.cpp
+ * reference text is reproduced.
  */
 class LosslessGreedyTest {
   private static final int TOKENS = 128;
-  private static LlamaModel model;
-  private static KvCachePool pool;
-  private static List<int[]> prompts;
-  private static List<int[]> expected;
+  private static final Map<String, Fixture> FIXTURES = new HashMap<>();
+  private static List<String> promptTexts;
+
+  /** A backend's model, cache pool and plain greedy outputs. */
+  private record Fixture(
+      LlamaModel model, KvCachePool pool, List<int[]> prompts, List<int[]> expected) {
+    static Fixture on(String backend) {
+      LlamaModel model = TestModels.loadStories260K(backend);
+      KvCachePool pool = model.newCachePool(1, 512);
+      List<int[]> prompts =
+          promptTexts.stream().map(line -> model.tokenizer().encodePrompt(line)).toList();
+      AutoregressiveDecoder plain = new AutoregressiveDecoder(model, pool);
+      List<int[]> expected = new ArrayList<>();
+      for (int[] prompt : prompts) {
+        expected.add(plain.generate(greedy(prompt, TOKENS), TokenSink.IGNORE).tokens());
+      }
+      return new Fixture(model, pool, prompts, expected);
+    }
+
+    void close() {
+      pool.close();
+      model.close();
+    }
+  }
 
   @BeforeAll
-  static void decodePlainly() throws IOException {
-    model = TestModels.loadStories260K();
-    pool = model.newCachePool(1, 512);
-    prompts = new ArrayList<>();
+  static void readPrompts() throws IOException {
     try (InputStream in = LosslessGreedyTest.class.getResourceAsStream("lossless-prompts.txt")) {
-      new String(in.readAllBytes(), StandardCharsets.UTF_8)
-          .lines()
-          .filter(line -> !line.isBlank())
-          .forEach(line -> prompts.add(model.tokenizer().encodePrompt(line)));
+      promptTexts =
+          new String(in.readAllBytes(), StandardCharsets.UTF_8)
+              .lines()
+              .filter(line -> !line.isBlank())
+              .toList();
     }
-    assertThat(prompts).hasSize(30);
-    AutoregressiveDecoder plain = new AutoregressiveDecoder(model, pool);
-    expected = new ArrayList<>();
-    for (int[] prompt : prompts) {
-      expected.add(plain.generate(greedy(prompt, TOKENS), TokenSink.IGNORE).tokens());
-    }
+    assertThat(promptTexts).hasSize(30);
   }
 
   @AfterAll
   static void close() {
-    pool.close();
-    model.close();
+    FIXTURES.values().forEach(Fixture::close);
+    FIXTURES.clear();
+  }
+
+  private static Fixture on(String backend) {
+    return FIXTURES.computeIfAbsent(backend, Fixture::on);
+  }
+
+  /** Every case of {@code cases} on every backend (the backend first). */
+  private static Stream<Arguments> onEveryBackend(Stream<Arguments> cases) {
+    List<Arguments> all = cases.toList();
+    return TestModels.backends()
+        .flatMap(
+            backend ->
+                all.stream()
+                    .map(
+                        a -> {
+                          Object[] values = new Object[a.get().length + 1];
+                          values[0] = backend;
+                          System.arraycopy(a.get(), 0, values, 1, a.get().length);
+                          return Arguments.of(values);
+                        }));
   }
 
   static Stream<Arguments> shapes() {
+    return onEveryBackend(shapeCases());
+  }
+
+  static Stream<Arguments> shapeCases() {
     StopRule confident = StopRule.confidence(0.6);
     StopRule entropy = StopRule.entropy(0.4, 0.2);
     return Stream.of(
@@ -91,10 +129,15 @@ class LosslessGreedyTest {
         Arguments.of(DrafterKind.KANGAROO, "tree-6x24-entropy", Plan.tree(6, 24, 2, entropy)));
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0}: {1} {2}")
   @MethodSource("shapes")
-  void shouldEqualPlainGreedyDecoding(DrafterKind kind, String shape, Plan plan) {
-    try (Drafter drafter = bundled(kind)) {
+  void shouldEqualPlainGreedyDecoding(String backend, DrafterKind kind, String shape, Plan plan) {
+    Fixture f = on(backend);
+    LlamaModel model = f.model();
+    KvCachePool pool = f.pool();
+    List<int[]> prompts = f.prompts();
+    List<int[]> expected = f.expected();
+    try (Drafter drafter = bundled(f, kind)) {
       SpeculativeDecoder decoder =
           new SpeculativeDecoder(
               model, pool, drafter, () -> new StaticPolicy(shape, plan), AcceptanceMode.LOSSLESS);
@@ -113,17 +156,24 @@ class LosslessGreedyTest {
 
   static Stream<Arguments> policies() {
     List<String> names = List.of("none", "static-2", "confidence", "adaedl", "tree", "bandit");
-    return Stream.of(DrafterKind.values())
-        .flatMap(kind -> names.stream().map(policy -> Arguments.of(kind, policy)));
+    return onEveryBackend(
+        Stream.of(DrafterKind.values())
+            .flatMap(kind -> names.stream().map(policy -> Arguments.of(kind, policy))));
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0}: {1} {2}")
   @MethodSource("policies")
-  void shouldEqualPlainGreedyDecodingUnderEveryPolicy(DrafterKind kind, String policy) {
+  void shouldEqualPlainGreedyDecodingUnderEveryPolicy(
+      String backend, DrafterKind kind, String policy) {
+    Fixture f = on(backend);
+    LlamaModel model = f.model();
+    KvCachePool pool = f.pool();
+    List<int[]> prompts = f.prompts();
+    List<int[]> expected = f.expected();
     PolicyFactory policies =
         new PolicyFactory(
             PolicySettings.defaults(DraftShape.forDrafter(kind.id())), new PriorRegistry());
-    try (Drafter drafter = bundled(kind)) {
+    try (Drafter drafter = bundled(f, kind)) {
       SpeculativeDecoder decoder =
           new SpeculativeDecoder(
               model, pool, drafter, () -> policies.create(policy, 7), AcceptanceMode.LOSSLESS);
@@ -137,17 +187,23 @@ class LosslessGreedyTest {
     }
   }
 
-  @ParameterizedTest
-  @EnumSource(DrafterKind.class)
-  void shouldReproduceLlamaCppReferenceText(DrafterKind kind) throws IOException {
+  static Stream<Arguments> drafters() {
+    return onEveryBackend(Stream.of(DrafterKind.values()).map(Arguments::of));
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("drafters")
+  void shouldReproduceLlamaCppReferenceText(String backend, DrafterKind kind) throws IOException {
+    Fixture f = on(backend);
+    LlamaModel model = f.model();
     String reference = Files.readString(TestModels.referenceOutput(), StandardCharsets.UTF_8);
     String completion =
         reference.substring("<s> Once upon a time".length(), reference.length() - 1);
-    try (Drafter drafter = bundled(kind)) {
+    try (Drafter drafter = bundled(f, kind)) {
       SpeculativeDecoder decoder =
           new SpeculativeDecoder(
               model,
-              pool,
+              f.pool(),
               drafter,
               () -> new StaticPolicy("static-5", Plan.tree(5, 32, 8, StopRule.NONE)),
               AcceptanceMode.LOSSLESS);
@@ -158,12 +214,13 @@ class LosslessGreedyTest {
     }
   }
 
-  private static Drafter bundled(DrafterKind kind) {
+  private static Drafter bundled(Fixture f, DrafterKind kind) {
     return kind.load(
-        model,
-        BundledHeads.find(kind, model).orElseThrow(() -> new AssertionError("no bundled heads")),
+        f.model(),
+        BundledHeads.find(kind, f.model())
+            .orElseThrow(() -> new AssertionError("no bundled heads")),
         1,
-        pool.capacity());
+        f.pool().capacity());
   }
 
   private static GenerationRequest greedy(int[] prompt, int tokens) {

@@ -46,35 +46,47 @@ class LosslessSamplingTest {
   /** The chi-square quantile at p = 0.999 is checked with the Wilson–Hilferty approximation. */
   private static final double Z_999 = 3.0902;
 
+  private static final Map<String, KvCachePool> POOLS = new HashMap<>();
+  private static final Map<String, Map<SamplingParams, Map<List<Integer>, Double>>> EXACT =
+      new HashMap<>();
+  private static TestModels.PerBackend models;
+  private static String backend;
   private static LlamaModel model;
   private static KvCachePool pool;
   private static int[] prompt;
-  private static final Map<SamplingParams, Map<List<Integer>, Double>> EXACT = new HashMap<>();
 
   @BeforeAll
   static void load() {
-    model = TestModels.loadStories260K();
-    pool = model.newCachePool(1, 64);
+    models = new TestModels.PerBackend(TestModels.stories260K());
+  }
+
+  /** Runs the test on a backend. */
+  private static void use(String name) {
+    backend = name;
+    model = models.get(name);
+    pool = POOLS.computeIfAbsent(name, b -> model.newCachePool(1, 64));
     prompt = model.tokenizer().encodePrompt("The"); // a prompt whose continuations vary
   }
 
   /** The target's exact distribution of the first tokens under a warping, enumerated once. */
   private static Map<List<Integer>, Double> exact(SamplingParams warping) {
-    return EXACT.computeIfAbsent(
-        warping,
-        w -> {
-          Map<List<Integer>, Double> outcomes = new HashMap<>();
-          enumerate(new ArrayList<>(), 1.0, w, outcomes);
-          assertThat(outcomes.values().stream().mapToDouble(Double::doubleValue).sum())
-              .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
-          return outcomes;
-        });
+    return EXACT
+        .computeIfAbsent(backend, b -> new HashMap<>())
+        .computeIfAbsent(
+            warping,
+            w -> {
+              Map<List<Integer>, Double> outcomes = new HashMap<>();
+              enumerate(new ArrayList<>(), 1.0, w, outcomes);
+              assertThat(outcomes.values().stream().mapToDouble(Double::doubleValue).sum())
+                  .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+              return outcomes;
+            });
   }
 
   @AfterAll
   static void close() {
-    pool.close();
-    model.close();
+    POOLS.values().forEach(KvCachePool::close);
+    models.close();
   }
 
   /** Adds every continuation of {@code prefix} to {@code outcomes}, with its probability. */
@@ -116,6 +128,17 @@ class LosslessSamplingTest {
   }
 
   static Stream<Arguments> drafters() {
+    return TestModels.backends().flatMap(b -> cases().map(c -> withBackend(b, c)));
+  }
+
+  private static Arguments withBackend(String backend, Arguments c) {
+    Object[] values = new Object[c.get().length + 1];
+    values[0] = backend;
+    System.arraycopy(c.get(), 0, values, 1, c.get().length);
+    return Arguments.of(values);
+  }
+
+  private static Stream<Arguments> cases() {
     return Stream.of(
         Arguments.of(DrafterKind.MEDUSA, "tree", Plan.tree(2, 16, 8, StopRule.NONE), NUCLEUS),
         Arguments.of(DrafterKind.CLOVER, "tree", Plan.tree(2, 6, 3, StopRule.NONE), NUCLEUS),
@@ -124,10 +147,11 @@ class LosslessSamplingTest {
         Arguments.of(DrafterKind.KANGAROO, "tree", Plan.tree(2, 4, 2, StopRule.NONE), NUCLEUS));
   }
 
-  @ParameterizedTest(name = "{0} {1} {3}")
+  @ParameterizedTest(name = "{0}: {1} {2} {4}")
   @MethodSource("drafters")
   void firstTokensShouldFollowTheTargetDistribution(
-      DrafterKind kind, String shape, Plan plan, SamplingParams warping) {
+      String backend, DrafterKind kind, String shape, Plan plan, SamplingParams warping) {
+    use(backend);
     Map<List<Integer>, Double> exact = exact(warping);
     Map<List<Integer>, Integer> counts = new HashMap<>();
     long accepted = 0;
@@ -176,10 +200,11 @@ class LosslessSamplingTest {
     assertThat(chiSquare).as("chi-square with %d degrees of freedom", freedom).isLessThan(critical);
   }
 
-  @ParameterizedTest(name = "{0} {1} {3}")
+  @ParameterizedTest(name = "{0}: {1} {2} {4}")
   @MethodSource("drafters")
   void theSameSeedShouldGiveTheSameOutput(
-      DrafterKind kind, String shape, Plan plan, SamplingParams warping) {
+      String backend, DrafterKind kind, String shape, Plan plan, SamplingParams warping) {
+    use(backend);
     try (Drafter drafter = bundled(kind)) {
       SpeculativeDecoder decoder =
           new SpeculativeDecoder(
@@ -195,8 +220,10 @@ class LosslessSamplingTest {
   }
 
   /** Plain sampling itself matches the enumeration (a check on the reference). */
-  @org.junit.jupiter.api.Test
-  void plainSamplingShouldMatchTheEnumeration() {
+  @ParameterizedTest
+  @MethodSource("io.specd.kernels.TestModels#backends")
+  void plainSamplingShouldMatchTheEnumeration(String backend) {
+    use(backend);
     Map<List<Integer>, Double> exact = exact(NUCLEUS);
     AutoregressiveDecoder plain = new AutoregressiveDecoder(model, pool);
     Map<List<Integer>, Integer> counts = new HashMap<>();

@@ -13,6 +13,7 @@ import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.torch.OpProfile;
+import io.specd.kernels.torch.TorchBackend;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.SamplingParams;
 import io.specd.policies.spec.StageTimes;
@@ -199,7 +200,9 @@ final class BenchCommand implements Callable<Integer> {
         double[] ops = new double[decoders.size()];
         for (int d = 0; d < decoders.size(); d++) {
           warmUp(decoders.get(d).decoder(), promptTokens.get(0));
-          ops[d] = opsPerStep(decoders.get(d).decoder(), promptTokens.get(0));
+          if (model.backend() instanceof TorchBackend) { // ops are PyTorch's: none on java
+            ops[d] = opsPerStep(decoders.get(d).decoder(), promptTokens.get(0));
+          }
         }
         // every round measures every configuration once, interleaved, so that a slow spell of
         // the machine hits all of them; each keeps its fastest round
