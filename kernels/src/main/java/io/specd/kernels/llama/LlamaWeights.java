@@ -11,7 +11,7 @@ import java.util.List;
  * once from a {@link WeightSource}; the fusion (transposes, folded norm gains and attention scale)
  * is done on the host so that loading costs no device ops.
  *
- * @param fingerprint identity of the weights (see {@link #fingerprint})
+ * @param fingerprint identity of the weights (see {@link ModelFingerprint})
  * @param tokenEmbedding {@code [vocab, dim]}, or null for a decoder stack
  * @param layers one entry per decoder layer
  * @param outputNorm {@code [dim]}: the final RMSNorm gain (kept separate: drafters share the LM
@@ -44,7 +44,7 @@ public record LlamaWeights(
     float[] lmHead =
         source.has("lm_head.weight") ? source.read("lm_head.weight", vocab, dim) : embedding;
     return new LlamaWeights(
-        fingerprint(c, embedding, lmHead),
+        ModelFingerprint.of(c, embedding, lmHead),
         manager.create(embedding, new Shape(vocab, dim)),
         List.copyOf(layers),
         manager.create(outputNorm, new Shape(dim)),
@@ -58,28 +58,5 @@ public record LlamaWeights(
    */
   public static LlamaWeights stack(String fingerprint, List<LayerWeights> layers, NDArray eps) {
     return new LlamaWeights(fingerprint, null, List.copyOf(layers), null, null, eps);
-  }
-
-  /**
-   * A short identity of the model's weights, independent of the file format: SHA-256 over the
-   * shapes and the first rows of the embedding and LM head. Head checkpoints record it so that
-   * heads trained for one model are refused by another.
-   */
-  static String fingerprint(LlamaConfig c, float[] embedding, float[] lmHead) {
-    try {
-      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(16);
-      header.putInt(c.dim()).putInt(c.layerCount()).putInt(c.vocabularySize()).putInt(c.ffnDim());
-      sha.update(header.array());
-      for (float[] table : new float[][] {embedding, lmHead}) {
-        int count = Math.min(table.length, 64 * c.dim());
-        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * count);
-        bytes.asFloatBuffer().put(table, 0, count);
-        sha.update(bytes.array());
-      }
-      return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK lacks SHA-256", e);
-    }
   }
 }
