@@ -7,6 +7,7 @@ import io.specd.kernels.format.GgufTensorInfo;
 import io.specd.kernels.format.GgufValue;
 import io.specd.kernels.format.GgufValueType;
 import io.specd.kernels.format.ModelFormatException;
+import io.specd.kernels.format.TensorEncoder;
 import io.specd.kernels.llama.GgufWeightSource;
 import io.specd.kernels.llama.ModelFingerprint;
 import java.io.IOException;
@@ -102,7 +103,7 @@ public final class ModelPadder {
     List<GgufFileWriter.TensorSpec> specs = tensors.stream().map(PaddedTensor::spec).toList();
     try (GgufFileWriter writer = GgufFileWriter.create(out, metadata, specs)) {
       for (PaddedTensor tensor : tensors) {
-        writer.write(tensor.spec().name(), tensor.values().get());
+        writer.write(tensor.spec().name(), precision(tensor.spec(), tensor.values().get()));
         progress.accept(tensor.spec().elementCount());
       }
       writer.finish();
@@ -113,6 +114,20 @@ public final class ModelPadder {
         Files.size(out),
         ModelFingerprint.of(GgufWeightSource.open(out)),
         plan);
+  }
+
+  /**
+   * A Q8_0 model's matrices all have Q8_0 precision: one whose rows are not whole blocks is stored
+   * F32 but holds Q8_0's values (its rows' last blocks completed with zeros). The source's values
+   * inside a padded row then equal those of the unpadded Q8_0 model (where the padding zeros
+   * complete the same block), whether or not the padded row is whole blocks.
+   */
+  private float[] precision(GgufFileWriter.TensorSpec spec, float[] values) {
+    long[] dimensions = spec.dimensions();
+    if (plan.type() != GgmlType.Q8_0 || spec.type() == GgmlType.Q8_0 || dimensions.length < 2) {
+      return values;
+    }
+    return TensorEncoder.roundedToQ8(values, (int) dimensions[0]);
   }
 
   /** The embedding, the final norm and the LM head. */

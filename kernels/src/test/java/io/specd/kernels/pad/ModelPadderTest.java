@@ -163,6 +163,20 @@ class ModelPadderTest {
     assertThat(quantized.tensor("blk.0.ffn_down.weight").typeName()).isEqualTo("F32");
     assertThat(quantized.tensor("blk.0.ffn_norm.weight").typeName()).isEqualTo("F32");
     assertThat(quantized.integer("general.file_type")).isEqualTo(7);
+    // the rows of 172 cannot be Q8_0, but hold Q8_0's values: those of the padded Q8_0 file
+    GgufFile wide =
+        GgufFile.open(
+            ModelPadder.of(
+                    TestModels.stories260K(),
+                    PadPlan.of(config, WIDTH, FFN, LAYERS, GgmlType.Q8_0, 0))
+                .write(dir.resolve("padded-q8.gguf"), weights -> {})
+                .path());
+    assertThat(wide.tensor("blk.6.ffn_down.weight").typeName()).isEqualTo("Q8_0");
+    assertThat(realBlock(wide.readFloats("blk.6.ffn_down.weight"), FFN, 64, 172))
+        .containsExactly(quantized.readFloats("blk.4.ffn_down.weight"))
+        .isNotEqualTo(source.readFloats("blk.4.ffn_down.weight"));
+    assertThat(realBlock(wide.readFloats("blk.2.attn_q.weight"), WIDTH, 64, 64))
+        .containsExactly(quantized.readFloats("blk.1.attn_q.weight"));
   }
 
   @Test
