@@ -105,8 +105,11 @@ public final class GgufFileWriter implements Closeable {
     byte[] header = header(metadata, tensors, alignment);
     Path parent = path.toAbsolutePath().getParent();
     Files.createDirectories(parent);
-    Path temporary = Files.createTempFile(parent, path.getFileName().toString(), ".partial");
-    FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE);
+    // a new file with the usual permissions (a temporary file's would stay private to its owner)
+    Path temporary =
+        parent.resolve(path.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".partial");
+    FileChannel channel =
+        FileChannel.open(temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     GgufFileWriter writer =
         new GgufFileWriter(path, temporary, channel, List.copyOf(tensors), alignment);
     try {
