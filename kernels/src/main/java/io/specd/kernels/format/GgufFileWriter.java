@@ -123,7 +123,7 @@ public final class GgufFileWriter implements Closeable {
   }
 
   /** The tensor whose data comes next, or null when all are written. */
-  public TensorSpec nextTensor() {
+  private TensorSpec nextTensor() {
     return next < tensors.size() ? tensors.get(next) : null;
   }
 

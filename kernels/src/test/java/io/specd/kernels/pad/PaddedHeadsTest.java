@@ -92,6 +92,8 @@ class PaddedHeadsTest {
       assertThat(onPadded.get(i).stats().steps())
           .as("steps of prompt %d", i)
           .isEqualTo(onSource.get(i).stats().steps());
+      assertThat(onPadded.get(i).stats().meanAccepted())
+          .isEqualTo(onSource.get(i).stats().meanAccepted());
       sourceAccepted += onSource.get(i).stats().acceptedTokens();
       paddedAccepted += onPadded.get(i).stats().acceptedTokens();
     }
