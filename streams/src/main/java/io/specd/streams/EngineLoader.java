@@ -7,6 +7,7 @@ import io.specd.gpu.DeviceSettings;
 import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.heads.DrafterSpec;
+import io.specd.kernels.heads.HeadsBeside;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
@@ -68,9 +69,15 @@ public final class EngineLoader {
     return Optional.of(new DrafterChoice(spec, checkpoint.get()));
   }
 
-  /** The heads to use for a kind: the given file, else those shipped for the model, if any. */
+  /**
+   * The heads to use for a kind: the given file, else those kept beside the model file ({@code
+   * FILE.heads/}, as {@code specd pad} writes them), else those shipped for the model, if any.
+   */
   public static Optional<Path> heads(DrafterKind kind, LlamaModel model, Path given) {
-    return given != null ? Optional.of(given) : BundledHeads.find(kind, model);
+    if (given != null) {
+      return Optional.of(given);
+    }
+    return HeadsBeside.find(kind, model.source()).or(() -> BundledHeads.find(kind, model));
   }
 
   /** The error for a drafter asked for without heads. */

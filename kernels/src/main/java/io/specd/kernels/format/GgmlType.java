@@ -66,6 +66,11 @@ public enum GgmlType {
     return elements / blockSize * bytesPerBlock;
   }
 
+  /** Bytes of one block on disk. */
+  public int bytesPerBlock() {
+    return bytesPerBlock;
+  }
+
   /** Elements per quantization block (1 for plain float types). */
   public int blockSize() {
     return blockSize;

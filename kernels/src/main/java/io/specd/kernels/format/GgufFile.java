@@ -8,6 +8,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,6 +31,7 @@ public final class GgufFile {
   private final int version;
   private final long fileSize;
   private final long dataOffset;
+  private final Map<String, GgufValue> typedMetadata;
   private final Map<String, Object> metadata;
   private final Map<String, GgufTensorInfo> tensors;
 
@@ -37,13 +40,16 @@ public final class GgufFile {
       int version,
       long fileSize,
       long dataOffset,
-      Map<String, Object> metadata,
+      Map<String, GgufValue> typedMetadata,
       Map<String, GgufTensorInfo> tensors) {
     this.path = path;
     this.version = version;
     this.fileSize = fileSize;
     this.dataOffset = dataOffset;
-    this.metadata = metadata;
+    this.typedMetadata = typedMetadata;
+    Map<String, Object> values = new LinkedHashMap<>();
+    typedMetadata.forEach((key, value) -> values.put(key, value.value()));
+    this.metadata = Collections.unmodifiableMap(values);
     this.tensors = tensors;
   }
 
@@ -69,6 +75,11 @@ public final class GgufFile {
   /** All metadata, in file order. */
   public Map<String, Object> metadata() {
     return metadata;
+  }
+
+  /** All metadata with the type each value is stored as, in file order (to write it back). */
+  public Map<String, GgufValue> typedMetadata() {
+    return typedMetadata;
   }
 
   /** All tensor infos, in file order. */

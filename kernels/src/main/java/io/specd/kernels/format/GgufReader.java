@@ -27,21 +27,6 @@ final class GgufReader {
   private static final int DEFAULT_ALIGNMENT = 32;
   private static final int MAX_DIMENSIONS = 8;
 
-  // GGUF metadata value types
-  private static final int UINT8 = 0;
-  private static final int INT8 = 1;
-  private static final int UINT16 = 2;
-  private static final int INT16 = 3;
-  private static final int UINT32 = 4;
-  private static final int INT32 = 5;
-  private static final int FLOAT32 = 6;
-  private static final int BOOL = 7;
-  private static final int STRING = 8;
-  private static final int ARRAY = 9;
-  private static final int UINT64 = 10;
-  private static final int INT64 = 11;
-  private static final int FLOAT64 = 12;
-
   private final Path path;
   private final ByteBuffer buffer;
 
@@ -92,11 +77,10 @@ final class GgufReader {
     requireCount(tensorCount, 8, "tensor count");
     requireCount(metadataCount, 8, "metadata count");
 
-    Map<String, Object> metadata = new LinkedHashMap<>();
+    Map<String, GgufValue> metadata = new LinkedHashMap<>();
     for (long i = 0; i < metadataCount; i++) {
       String key = string("metadata key #" + i);
-      int type = u32AsInt("type of metadata '" + key + "'");
-      metadata.put(key, value(type, "metadata '" + key + "'"));
+      metadata.put(key, typedValue("metadata '" + key + "'"));
     }
 
     Map<String, GgufTensorInfo> tensors = new LinkedHashMap<>();
@@ -107,8 +91,11 @@ final class GgufReader {
       }
     }
 
+    GgufValue alignmentValue = metadata.get("general.alignment");
     long alignment =
-        metadata.get("general.alignment") instanceof Long a ? a : (long) DEFAULT_ALIGNMENT;
+        alignmentValue != null && alignmentValue.value() instanceof Long a
+            ? a
+            : (long) DEFAULT_ALIGNMENT;
     if (alignment <= 0 || Long.bitCount(alignment) != 1) {
       throw new ModelFormatException(
           path, "general.alignment must be a power of two, got " + alignment);
@@ -181,7 +168,25 @@ final class GgufReader {
             });
   }
 
-  private Object value(int type, String what) {
+  /** A metadata value preceded by its type id. */
+  private GgufValue typedValue(String what) {
+    GgufValueType type = type(u32AsInt("type of " + what), what);
+    if (type != GgufValueType.ARRAY) {
+      return new GgufValue(type, null, value(type, what));
+    }
+    GgufValueType elementType = type(u32AsInt("element type of " + what), what);
+    return new GgufValue(type, elementType, array(elementType, what));
+  }
+
+  private GgufValueType type(int id, String what) {
+    return GgufValueType.byId(id)
+        .orElseThrow(
+            () ->
+                new ModelFormatException(
+                    path, what + " has an unknown value type " + id + " (file corrupt?)"));
+  }
+
+  private Object value(GgufValueType type, String what) {
     return switch (type) {
       case UINT8 -> (long) (u8(what));
       case INT8 -> (long) need(1, what).get();
@@ -192,19 +197,16 @@ final class GgufReader {
       case FLOAT32 -> (double) need(4, what).getFloat();
       case BOOL -> u8(what) != 0;
       case STRING -> string(what);
-      case ARRAY -> array(what);
+      case ARRAY -> array(type(u32AsInt("element type of " + what), what), what);
       case UINT64, INT64 -> need(8, what).getLong();
       case FLOAT64 -> need(8, what).getDouble();
-      default ->
-          throw new ModelFormatException(
-              path, what + " has an unknown value type " + type + " (file corrupt?)");
     };
   }
 
-  private Object array(String what) {
-    int elementType = u32AsInt("element type of " + what);
+  private Object array(GgufValueType elementType, String what) {
     long count = u64("length of " + what);
-    requireCount(count, elementType == STRING || elementType == ARRAY ? 8 : 1, "length of " + what);
+    boolean variable = elementType == GgufValueType.STRING || elementType == GgufValueType.ARRAY;
+    requireCount(count, variable ? 8 : 1, "length of " + what);
     int n = (int) count;
     switch (elementType) {
       case FLOAT32 -> {

@@ -30,7 +30,16 @@ public final class BundledHeads {
    * @return the checkpoint config's path, extracted to a temporary directory
    */
   public static Optional<Path> find(DrafterKind kind, LlamaModel model) {
-    String base = ROOT + model.fingerprint() + "/" + kind.id();
+    return find(kind, model.fingerprint());
+  }
+
+  /**
+   * The bundled checkpoint of a kind for the weights with this fingerprint, if specd ships one.
+   *
+   * @return the checkpoint config's path, extracted to a temporary directory
+   */
+  public static Optional<Path> find(DrafterKind kind, String fingerprint) {
+    String base = ROOT + fingerprint + "/" + kind.id();
     try (InputStream config = BundledHeads.class.getResourceAsStream(base + ".json")) {
       if (config == null) {
         return Optional.empty();
@@ -45,7 +54,7 @@ public final class BundledHeads {
       configPath.toFile().deleteOnExit();
       Path weightsPath = directory.resolve(weights);
       try (InputStream in =
-          BundledHeads.class.getResourceAsStream(ROOT + model.fingerprint() + "/" + weights)) {
+          BundledHeads.class.getResourceAsStream(ROOT + fingerprint + "/" + weights)) {
         if (in == null) {
           throw new IllegalStateException("bundled heads " + base + " lack their " + weights);
         }

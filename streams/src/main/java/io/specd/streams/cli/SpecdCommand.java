@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       BenchCommand.class,
       TrainHeadsCommand.class,
-      ServeCommand.class
+      ServeCommand.class,
+      PadCommand.class
     })
 public final class SpecdCommand {
 
