@@ -131,11 +131,42 @@ final class BenchCommand implements Callable<Integer> {
       description = "Also draw tokens/s against draft length, adaptive policies marked, as a PNG.")
   Path plot;
 
+  @Option(
+      names = "--backends",
+      paramLabel = "LIST",
+      split = ",",
+      description =
+          "Backends to measure, each on its own copy of the model, interleaved in one run (e.g."
+              + " java,torch; default: --backend, else this machine's).")
+  List<String> backends;
+
   @Option(names = "--json", description = "Print one JSON object instead of a table.")
   boolean json;
 
+  /**
+   * One backend's model and the decoders measured on it.
+   *
+   * @param residentBytes the process's resident memory the model's load added
+   */
+  private record Setup(
+      String backend,
+      LlamaModel model,
+      KvCachePool pool,
+      List<LoadedDecoder> decoders,
+      double[] opsPerStep,
+      long residentBytes)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      decoders.forEach(LoadedDecoder::close);
+      pool.close();
+      model.close();
+    }
+  }
+
   /** One measured configuration, summed over the prompts. */
   record Run(
+      String backend,
       String drafter,
       String policy,
       double temperature,
@@ -185,56 +216,100 @@ final class BenchCommand implements Callable<Integer> {
     if (concurrency != null) {
       return concurrencyBench(promptTexts);
     }
-    try (LlamaModel model = modelOptions.load()) {
+    List<String> backendNames =
+        backends != null ? backends : java.util.Collections.singletonList(modelOptions.backend);
+    List<Setup> setups = new ArrayList<>();
+    try {
+      for (String backend : backendNames) {
+        setups.add(setUp(backend, promptTexts));
+      }
+      LlamaModel model = setups.get(0).model();
       List<int[]> promptTokens =
           promptTexts.stream().map(p -> model.tokenizer().encodePrompt(p)).toList();
-      int longest = promptTokens.stream().mapToInt(p -> p.length).max().orElse(1);
       List<LoadedDecoder> decoders = new ArrayList<>();
-      try (KvCachePool pool =
-          model.newCachePool(1, Math.min(model.config().contextLength(), longest + maxTokens))) {
-        for (String drafter : drafterNames(model)) {
-          for (String policy : policiesOf(drafter)) {
-            decoders.add(load(model, pool, drafter, policy));
-          }
-        }
-        double[] ops = new double[decoders.size()];
+      List<String> decoderBackends = new ArrayList<>();
+      List<Double> ops = new ArrayList<>();
+      for (Setup setup : setups) {
+        decoders.addAll(setup.decoders());
+        setup.decoders().forEach(d -> decoderBackends.add(setup.backend()));
+        Arrays.stream(setup.opsPerStep()).forEach(ops::add);
+      }
+      // every round measures every configuration once, interleaved, so that a slow spell of
+      // the machine hits all of them; each keeps its fastest round
+      Run[][] best = new Run[decoders.size()][temperatures.size()];
+      for (int round = 0; round < rounds; round++) {
         for (int d = 0; d < decoders.size(); d++) {
-          warmUp(decoders.get(d).decoder(), promptTokens.get(0));
-          if (model.backend() instanceof TorchBackend) { // ops are PyTorch's: none on java
-            ops[d] = opsPerStep(decoders.get(d).decoder(), promptTokens.get(0));
-          }
-        }
-        // every round measures every configuration once, interleaved, so that a slow spell of
-        // the machine hits all of them; each keeps its fastest round
-        Run[][] best = new Run[decoders.size()][temperatures.size()];
-        for (int round = 0; round < rounds; round++) {
-          for (int d = 0; d < decoders.size(); d++) {
-            for (int t = 0; t < temperatures.size(); t++) {
-              Run run = measure(decoders.get(d), promptTokens, temperatures.get(t), ops[d]);
-              if (best[d][t] == null || run.nanos() < best[d][t].nanos()) {
-                best[d][t] = run;
-              }
+          for (int t = 0; t < temperatures.size(); t++) {
+            Run run =
+                measure(
+                    decoderBackends.get(d),
+                    decoders.get(d),
+                    promptTokens,
+                    temperatures.get(t),
+                    ops.get(d));
+            if (best[d][t] == null || run.nanos() < best[d][t].nanos()) {
+              best[d][t] = run;
             }
           }
         }
-        List<Run> runs = new ArrayList<>();
-        Arrays.stream(best).forEach(row -> runs.addAll(List.of(row)));
-        report(model, promptTexts.size(), runs);
-        if (plot != null) {
-          BenchPlot.write(
-              runs.stream()
-                  .map(
-                      r ->
-                          new BenchPlot.Point(
-                              r.drafter(), r.policy(), r.temperature(), r.tokensPerSecond()))
-                  .toList(),
-              plot);
-        }
-      } finally {
-        decoders.forEach(LoadedDecoder::close);
       }
+      List<Run> runs = new ArrayList<>();
+      Arrays.stream(best).forEach(row -> runs.addAll(List.of(row)));
+      report(setups, promptTexts.size(), runs);
+      if (plot != null) {
+        BenchPlot.write(
+            runs.stream()
+                .map(
+                    r ->
+                        new BenchPlot.Point(
+                            r.drafter(), r.policy(), r.temperature(), r.tokensPerSecond()))
+                .toList(),
+            plot);
+      }
+    } finally {
+      setups.forEach(Setup::close);
     }
     return 0;
+  }
+
+  /**
+   * Loads the model on a backend with every configuration to measure, warmed up (and, on torch,
+   * with PyTorch's ops per step counted).
+   *
+   * @param backend a backend name, or null for this machine's default
+   */
+  private Setup setUp(String backend, List<String> promptTexts) throws IOException {
+    long before = Machine.residentBytes();
+    LlamaModel model = modelOptions.load(backend);
+    long resident = Machine.residentBytes() - before;
+    List<LoadedDecoder> decoders = new ArrayList<>();
+    KvCachePool pool = null;
+    try {
+      List<int[]> promptTokens =
+          promptTexts.stream().map(p -> model.tokenizer().encodePrompt(p)).toList();
+      int longest = promptTokens.stream().mapToInt(p -> p.length).max().orElse(1);
+      pool = model.newCachePool(1, Math.min(model.config().contextLength(), longest + maxTokens));
+      for (String drafter : drafterNames(model)) {
+        for (String policy : policiesOf(drafter)) {
+          decoders.add(load(model, pool, drafter, policy));
+        }
+      }
+      double[] ops = new double[decoders.size()];
+      for (int d = 0; d < decoders.size(); d++) {
+        warmUp(decoders.get(d).decoder(), promptTokens.get(0));
+        if (model.backend() instanceof TorchBackend) { // ops are PyTorch's: none on java
+          ops[d] = opsPerStep(decoders.get(d).decoder(), promptTokens.get(0));
+        }
+      }
+      return new Setup(model.backend().name(), model, pool, decoders, ops, resident);
+    } catch (IOException | RuntimeException e) {
+      decoders.forEach(LoadedDecoder::close);
+      if (pool != null) {
+        pool.close();
+      }
+      model.close();
+      throw e;
+    }
   }
 
   private int concurrencyBench(List<String> promptTexts) {
@@ -347,7 +422,11 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private Run measure(
-      LoadedDecoder loaded, List<int[]> prompts, double temperature, double opsPerStep) {
+      String backend,
+      LoadedDecoder loaded,
+      List<int[]> prompts,
+      double temperature,
+      double opsPerStep) {
     long tokens = 0;
     long nanos = 0;
     long steps = 0;
@@ -376,6 +455,7 @@ final class BenchCommand implements Callable<Integer> {
       stages = stages.plus(s.stages());
     }
     return new Run(
+        backend,
         loaded.decoder().name(),
         loaded.policy(),
         temperature,
@@ -418,18 +498,23 @@ final class BenchCommand implements Callable<Integer> {
     return (double) ops / (steps[0] + 1);
   }
 
-  private void report(LlamaModel model, int promptCount, List<Run> runs) throws IOException {
+  private void report(List<Setup> setups, int promptCount, List<Run> runs) throws IOException {
     PrintWriter out = spec.commandLine().getOut();
+    LlamaModel model = setups.get(0).model();
     if (json) {
       ObjectNode root = JSON.createObjectNode();
       root.put("model", model.source().getFileName().toString());
+      root.put("model_file_bytes", Machine.sizeOf(model.source()));
       root.put("prompts", promptCount);
       root.put("max_tokens", maxTokens);
       root.put("rounds", rounds);
       root.set("machine", Machine.describe(JSON));
+      ObjectNode resident = root.putObject("model_resident_bytes");
+      setups.forEach(s -> resident.put(s.backend(), s.residentBytes()));
       ArrayNode array = root.putArray("runs");
       for (Run run : runs) {
         ObjectNode r = array.addObject();
+        r.put("backend", run.backend());
         r.put("drafter", run.drafter());
         r.put("policy", run.policy());
         r.put("temperature", run.temperature());
@@ -453,14 +538,21 @@ final class BenchCommand implements Callable<Integer> {
       out.println(JSON.writeValueAsString(root));
     } else {
       out.printf(
-          "model %s (dim %d, %d layers), %d prompts x %d tokens%n",
+          "model %s (dim %d, %d layers, %.1f MiB), %d prompts x %d tokens%n",
           model.source().getFileName(),
           model.config().dim(),
           model.config().layerCount(),
+          Machine.sizeOf(model.source()) / 1048576.0,
           promptCount,
           maxTokens);
+      for (Setup setup : setups) {
+        out.printf(
+            "%s backend: the model added %.1f MiB resident%n",
+            setup.backend(), setup.residentBytes() / 1048576.0);
+      }
       out.printf(
-          "%-13s %-11s %5s %10s %9s %8s %6s %6s  %-24s %s%n",
+          "%-6s %-13s %-11s %5s %10s %9s %8s %6s %6s  %-24s %s%n",
+          "backend",
           "drafter",
           "policy",
           "temp",
@@ -478,7 +570,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         double[] micros = run.stageMicros();
         out.printf(
-            "%-13s %-11s %5.2f %10.1f %8.2fx %8.2f %6.2f %6.0f  %5.0f %5.0f %5.0f %5.0f   %s%n",
+            "%-6s %-13s %-11s %5.2f %10.1f %8.2fx %8.2f %6.2f %6.0f  %5.0f %5.0f %5.0f %5.0f   %s%n",
+            run.backend(),
             run.drafter(),
             run.policy(),
             run.temperature(),
@@ -497,9 +590,13 @@ final class BenchCommand implements Callable<Integer> {
     out.flush();
   }
 
-  /** A run's tokens/s over plain decoding's at the same temperature (NaN if that was not run). */
+  /**
+   * A run's tokens/s over plain decoding's on the same backend at the same temperature (NaN if that
+   * was not run).
+   */
   private static double speedup(Run run, List<Run> runs) {
     return runs.stream()
+        .filter(r -> r.backend().equals(run.backend()))
         .filter(r -> r.drafter().equals(DecodingOptions.NONE))
         .filter(r -> r.temperature() == run.temperature())
         .findFirst()

@@ -19,6 +19,28 @@ final class Machine {
     return machine;
   }
 
+  /** The process's resident memory (VmRSS) in bytes, or 0 where the system does not tell. */
+  static long residentBytes() {
+    try {
+      return Files.readAllLines(Path.of("/proc/self/status")).stream()
+          .filter(l -> l.startsWith("VmRSS:"))
+          .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024)
+          .findFirst()
+          .orElse(0L);
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** A model's size on disk: the file, or the sum of a directory's files. */
+  static long sizeOf(Path model) {
+    try (var files = Files.walk(model)) {
+      return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   static String cpuModel() {
     try {
       return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()

@@ -1,5 +1,6 @@
 package io.specd.streams.cli;
 
+import com.typesafe.config.Config;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.store.ModelStore;
 import io.specd.streams.Backends;
@@ -21,19 +22,41 @@ final class ModelOptions {
   @Option(
       names = "--backend",
       paramLabel = "B",
-      description = "Compute backend: " + Backends.NAMES + " (default: this machine's).")
+      description =
+          "Compute backend: java (pure Java, the CPU default) or torch (DJL/PyTorch; the default"
+              + " when a CUDA device is found).")
   String backend;
 
   @Option(
       names = "--threads",
       paramLabel = "N",
-      defaultValue = "0",
-      description = "Compute threads (default: 1 for small models, all cores for large ones).")
-  int threads;
+      description = "Compute threads (default: 1 for models narrower than 512, else all cores).")
+  Integer threads;
 
-  /** Resolves and loads the model on the chosen backend. */
+  /** Resolves and loads the model on the chosen backend (this machine's default if none). */
   LlamaModel load() throws IOException {
+    return load(backend);
+  }
+
+  /**
+   * Resolves and loads the model.
+   *
+   * @param backendName the backend, or null for this machine's default
+   */
+  LlamaModel load(String backendName) throws IOException {
+    return load(backendName, threads == null ? 0 : threads);
+  }
+
+  /** Loads on the backend the flags name, else the one the configuration names ({@code serve}). */
+  LlamaModel load(Config config) throws IOException {
+    String configured = config.getString("specd.gpu.backend");
+    return load(
+        backend != null ? backend : configured.isEmpty() ? null : configured,
+        threads != null ? threads : config.getInt("specd.gpu.threads"));
+  }
+
+  private LlamaModel load(String backendName, int threadCount) throws IOException {
     Path path = ModelStore.standard().resolve(Optional.ofNullable(model));
-    return LlamaModel.load(path, Backends.choose(backend, threads));
+    return LlamaModel.load(path, Backends.choose(backendName, threadCount));
   }
 }

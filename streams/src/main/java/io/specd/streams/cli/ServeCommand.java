@@ -90,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
     if (policy != null) {
       PolicyFactory.check(policy); // before the model loads
     }
-    LlamaModel model = modelOptions.load();
+    LlamaModel model = modelOptions.load(config);
     Engine engine;
     try {
       engine = EngineLoader.start(config, model, drafter, heads, policy, false);
@@ -109,9 +109,11 @@ final class ServeCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
-        "specd serving %s at %s (drafter %s, policy %s, context %d tokens); Ctrl-C stops%n",
+        "specd serving %s at %s (%s backend, drafter %s, policy %s, context %d tokens);"
+            + " Ctrl-C stops%n",
         model.source().getFileName(),
         server.url(),
+        model.backend().name(),
         engine.drafterName(),
         engine.defaultPolicy(),
         engine.contextLength());

@@ -160,7 +160,12 @@ final class TrainHeadsCommand implements Callable<Integer> {
             seed,
             drafter == DrafterKind.KANGAROO ? exitLayer : 0);
     PrintWriter err = spec.commandLine().getErr();
-    try (LlamaModel model = modelOptions.load()) {
+    if (modelOptions.backend != null && !modelOptions.backend.equals("torch")) {
+      throw new IllegalArgumentException(
+          "train-heads trains on the torch backend (DJL's autograd); the heads it writes run on"
+              + " every backend");
+    }
+    try (LlamaModel model = modelOptions.load("torch")) {
       DistillationCorpus corpus;
       try (ProgressBar bar = bar("corpus", corpusSequences)) {
         corpus =
