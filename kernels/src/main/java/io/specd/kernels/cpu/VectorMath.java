@@ -130,4 +130,46 @@ public final class VectorMath {
     float norm = (float) Math.sqrt(sumOfSquares(x, offset, n));
     scale(x, offset, n, 1f / Math.max(norm, 1e-12f), x, offset);
   }
+
+  /** The largest value of a row. */
+  public static float max(float[] x, int offset, int n) {
+    FloatVector maxima = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      maxima = maxima.max(FloatVector.fromArray(SPECIES, x, offset + i));
+    }
+    float max = maxima.reduceLanes(VectorOperators.MAX);
+    for (; i < n; i++) {
+      max = Math.max(max, x[offset + i]);
+    }
+    return max;
+  }
+
+  /**
+   * The softmax moments of a row against a shift (its maximum): {@code moments[0] = Σ e^(x −
+   * shift)} and {@code moments[1] = Σ e^(x − shift)·(x − shift)}, from which a softmax's normaliser
+   * and entropy follow without a per-element array.
+   */
+  public static void expMoments(float[] x, int offset, int n, float shift, double[] moments) {
+    FloatVector shifts = FloatVector.broadcast(SPECIES, shift);
+    FloatVector sums = FloatVector.zero(SPECIES);
+    FloatVector weighted = FloatVector.zero(SPECIES);
+    int i = 0;
+    for (int bound = SPECIES.loopBound(n); i < bound; i += LANES) {
+      FloatVector shifted = FloatVector.fromArray(SPECIES, x, offset + i).sub(shifts);
+      FloatVector e = shifted.lanewise(VectorOperators.EXP);
+      sums = sums.add(e);
+      weighted = e.fma(shifted, weighted);
+    }
+    double sum = sums.reduceLanes(VectorOperators.ADD);
+    double moment = weighted.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      double shifted = x[offset + i] - shift;
+      double e = Math.exp(shifted);
+      sum += e;
+      moment += e * shifted;
+    }
+    moments[0] = sum;
+    moments[1] = moment;
+  }
 }

@@ -1,5 +1,6 @@
 package io.specd.kernels.heads;
 
+import io.specd.kernels.cpu.VectorMath;
 import java.util.Arrays;
 
 /**
@@ -31,42 +32,39 @@ public record DraftDistribution(int[] tokens, float[] probabilities, float entro
 
   /**
    * Summarises {@code logits[offset, offset + vocab)}: softmax at temperature 1, its entropy (from
-   * {@code H = log S − Σ p·(l − max)} with {@code S = Σ e^(l − max)}, so no per-token array is
-   * needed) and its top tokens (ties keep the lower id first).
+   * {@code H = log S − Σ p·(l − max)} with {@code S = Σ e^(l − max)}, vectorised, so no per-token
+   * array is needed) and its top tokens, chosen by logit (ties keep the lower id first).
    *
    * @param candidates how many top tokens to keep
    */
   public static DraftDistribution of(float[] logits, int offset, int vocab, int candidates) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int v = 0; v < vocab; v++) {
-      max = Math.max(max, logits[offset + v]);
-    }
-    double sum = 0;
-    double weighted = 0;
-    for (int v = 0; v < vocab; v++) {
-      double shifted = logits[offset + v] - max;
-      double e = Math.exp(shifted);
-      sum += e;
-      weighted += e * shifted;
-    }
-    double entropy = Math.log(sum) - weighted / sum;
+    float max = VectorMath.max(logits, offset, vocab);
+    double[] moments = new double[2];
+    VectorMath.expMoments(logits, offset, vocab, max, moments);
+    double sum = moments[0];
+    double entropy = Math.log(sum) - moments[1] / sum;
     int k = Math.min(candidates, vocab);
     int[] top = new int[k];
-    float[] probabilities = new float[k];
+    float[] best = new float[k]; // the top logits, descending
+    Arrays.fill(best, Float.NEGATIVE_INFINITY);
     Arrays.fill(top, -1);
     for (int v = 0; v < vocab; v++) {
-      float p = (float) (Math.exp(logits[offset + v] - max) / sum);
-      // insert v into the sorted top list if it belongs there (ties keep the lower id first)
-      int at = k;
-      while (at > 0 && (top[at - 1] < 0 || probabilities[at - 1] < p)) {
+      float logit = logits[offset + v];
+      if (top[k - 1] >= 0 && logit <= best[k - 1]) {
+        continue;
+      }
+      int at = k - 1;
+      while (at > 0 && (top[at - 1] < 0 || best[at - 1] < logit)) {
         at--;
       }
-      if (at < k) {
-        System.arraycopy(top, at, top, at + 1, k - at - 1);
-        System.arraycopy(probabilities, at, probabilities, at + 1, k - at - 1);
-        top[at] = v;
-        probabilities[at] = p;
-      }
+      System.arraycopy(top, at, top, at + 1, k - at - 1);
+      System.arraycopy(best, at, best, at + 1, k - at - 1);
+      top[at] = v;
+      best[at] = logit;
+    }
+    float[] probabilities = new float[k];
+    for (int i = 0; i < k; i++) {
+      probabilities[i] = (float) (Math.exp(best[i] - max) / sum);
     }
     return new DraftDistribution(top, probabilities, (float) Math.max(0.0, entropy));
   }

@@ -126,6 +126,15 @@ final class BenchCommand implements Callable<Integer> {
   List<Integer> concurrency;
 
   @Option(
+      names = "--forward-costs",
+      paramLabel = "LIST",
+      split = ",",
+      description =
+          "Instead of the drafter sweep: time target forwards over this many new tokens (e.g."
+              + " 1,2,4,8,16), the cost of verifying K tokens against one decoding step.")
+  List<Integer> forwardCosts;
+
+  @Option(
       names = "--plot",
       paramLabel = "FILE.png",
       description = "Also draw tokens/s against draft length, adaptive policies marked, as a PNG.")
@@ -218,6 +227,9 @@ final class BenchCommand implements Callable<Integer> {
     }
     List<String> backendNames =
         backends != null ? backends : java.util.Collections.singletonList(modelOptions.backend);
+    if (forwardCosts != null) {
+      return forwardCostBench(backendNames, promptTexts.get(0));
+    }
     List<Setup> setups = new ArrayList<>();
     try {
       for (String backend : backendNames) {
@@ -362,6 +374,53 @@ final class BenchCommand implements Callable<Integer> {
             load.p50Millis(),
             load.p99Millis());
       }
+    }
+    out.flush();
+    return 0;
+  }
+
+  private int forwardCostBench(List<String> backendNames, String prompt) throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    ObjectNode root = JSON.createObjectNode();
+    root.set("machine", Machine.describe(JSON));
+    ArrayNode rows = root.putArray("forward_costs");
+    for (String backend : backendNames) {
+      try (LlamaModel model = modelOptions.load(backend)) {
+        int[] tokens = model.tokenizer().encodePrompt(prompt);
+        List<ForwardCosts.Cost> costs =
+            ForwardCosts.measure(model, tokens, forwardCosts);
+        root.put("model", model.source().getFileName().toString());
+        double decode = costs.get(0).nanos();
+        if (!json) {
+          out.printf(
+              "%s backend, %s after a %d-token prompt:%n%6s %12s %12s %14s%n",
+              model.backend().name(),
+              model.source().getFileName(),
+              tokens.length,
+              "tokens",
+              "ms/forward",
+              "x decode",
+              "ms per token");
+        }
+        for (ForwardCosts.Cost cost : costs) {
+          ObjectNode row = rows.addObject();
+          row.put("backend", model.backend().name());
+          row.put("tokens", cost.tokens());
+          row.put("millis", cost.nanos() / 1e6);
+          row.put("vs_decode_step", cost.nanos() / decode);
+          if (!json) {
+            out.printf(
+                "%6d %12.3f %11.2fx %14.3f%n",
+                cost.tokens(),
+                cost.nanos() / 1e6,
+                cost.nanos() / decode,
+                cost.nanos() / 1e6 / cost.tokens());
+          }
+        }
+      }
+    }
+    if (json) {
+      out.println(root.toPrettyString());
     }
     out.flush();
     return 0;
