@@ -36,6 +36,24 @@ public final class TestModels {
     return reference;
   }
 
+  /**
+   * A random-weight model of {@code synthetic/} (e.g. {@code synth-256-Q4_K_M.gguf} or its {@code
+   * .dequant.json}), found beside stories260K.gguf.
+   *
+   * @throws IllegalStateException if the file is missing
+   */
+  public static Path synthetic(String fileName) {
+    Path file = stories260K().toAbsolutePath().getParent().resolve("synthetic").resolve(fileName);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalStateException(
+          "synthetic model file "
+              + file
+              + " not found: put ../shared/models beside the checkout or set SPECD_MODEL to the"
+              + " stories260K.gguf of a models directory that has synthetic/");
+    }
+    return file;
+  }
+
   /** Loads stories260K with the thread count the command line and server use for it. */
   public static LlamaModel loadStories260K() {
     LlamaModel model = LlamaModel.load(stories260K(), Device.cpu());
