@@ -1,12 +1,23 @@
 package io.specd.kernels.quant;
 
+import static io.specd.kernels.quant.Vectors.BYTES_32;
 import static io.specd.kernels.quant.Vectors.FLOATS;
 
 import io.specd.kernels.format.GgmlType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Rows of little-endian IEEE halves: 16 values are widened to float32 in a register. */
+/**
+ * Rows of little-endian IEEE halves: 16 values at a time are sign-extended to ints and converted
+ * exactly as {@code Float16.halfToFloat} does. The conversion is written out in each loop (see
+ * {@link Q4_KRowKernel} on why no vector helper).
+ */
 final class F16RowKernel extends DecodingRowKernel {
+  private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_512;
   private static final int LANES = FLOATS.length();
 
   @Override
@@ -18,7 +29,23 @@ final class F16RowKernel extends DecodingRowKernel {
   public void dequantize(byte[] src, int srcOffset, float[] dst, int dstOffset, int count) {
     int i = 0;
     for (; i + LANES <= count; i += LANES) {
-      HalfVectors.halves(src, srcOffset + 2 * i).intoArray(dst, dstOffset + i);
+      IntVector bits =
+          (IntVector)
+              ByteVector.fromArray(BYTES_32, src, srcOffset + 2 * i)
+                  .reinterpretAsShorts()
+                  .convertShape(VectorOperators.S2I, INTS, 0);
+      // magnitude bits moved into float32 position and scaled by 2^112 (exact for normal and
+      // subnormal halves); infinities and NaNs get the all-ones exponent; then the sign
+      IntVector shifted = bits.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+      IntVector finite =
+          shifted.reinterpretAsFloats().mul(Vectors.HALF_EXPONENT_SHIFT).reinterpretAsInts();
+      VectorMask<Integer> special = shifted.compare(VectorOperators.GE, 0x7c00 << 13);
+      FloatVector values =
+          finite
+              .blend(shifted.or(0x70000000), special)
+              .or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+              .reinterpretAsFloats();
+      values.intoArray(dst, dstOffset + i);
     }
     for (; i < count; i++) {
       dst[dstOffset + i] = Vectors.half(src, srcOffset + 2 * i);
@@ -27,27 +54,31 @@ final class F16RowKernel extends DecodingRowKernel {
 
   @Override
   public float dot(byte[] src, int srcOffset, float[] x, int xOffset, int count) {
-    FloatVector sum0 = FloatVector.zero(FLOATS);
-    FloatVector sum1 = FloatVector.zero(FLOATS);
+    FloatVector sum = FloatVector.zero(FLOATS);
     int i = 0;
-    for (; i + 2 * LANES <= count; i += 2 * LANES) {
-      sum0 =
-          HalfVectors.halves(src, srcOffset + 2 * i)
-              .fma(FloatVector.fromArray(FLOATS, x, xOffset + i), sum0);
-      sum1 =
-          HalfVectors.halves(src, srcOffset + 2 * (i + LANES))
-              .fma(FloatVector.fromArray(FLOATS, x, xOffset + i + LANES), sum1);
+    for (; i + LANES <= count; i += LANES) {
+      IntVector bits =
+          (IntVector)
+              ByteVector.fromArray(BYTES_32, src, srcOffset + 2 * i)
+                  .reinterpretAsShorts()
+                  .convertShape(VectorOperators.S2I, INTS, 0);
+      // magnitude bits moved into float32 position and scaled by 2^112 (exact for normal and
+      // subnormal halves); infinities and NaNs get the all-ones exponent; then the sign
+      IntVector shifted = bits.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+      IntVector finite =
+          shifted.reinterpretAsFloats().mul(Vectors.HALF_EXPONENT_SHIFT).reinterpretAsInts();
+      VectorMask<Integer> special = shifted.compare(VectorOperators.GE, 0x7c00 << 13);
+      FloatVector values =
+          finite
+              .blend(shifted.or(0x70000000), special)
+              .or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+              .reinterpretAsFloats();
+      sum = values.fma(FloatVector.fromArray(FLOATS, x, xOffset + i), sum);
     }
-    if (i + LANES <= count) {
-      sum0 =
-          HalfVectors.halves(src, srcOffset + 2 * i)
-              .fma(FloatVector.fromArray(FLOATS, x, xOffset + i), sum0);
-      i += LANES;
-    }
-    float sum = Vectors.sum(sum0.add(sum1));
+    float total = Vectors.sum(sum);
     for (; i < count; i++) {
-      sum += Vectors.half(src, srcOffset + 2 * i) * x[xOffset + i];
+      total += Vectors.half(src, srcOffset + 2 * i) * x[xOffset + i];
     }
-    return sum;
+    return total;
   }
 }

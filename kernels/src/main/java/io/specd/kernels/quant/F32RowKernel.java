@@ -39,11 +39,6 @@ final class F32RowKernel extends DecodingRowKernel {
           floats(src, srcOffset + 4 * (i + LANES))
               .fma(FloatVector.fromArray(FLOATS, x, xOffset + i + LANES), sum1);
     }
-    if (i + LANES <= count) {
-      sum0 =
-          floats(src, srcOffset + 4 * i).fma(FloatVector.fromArray(FLOATS, x, xOffset + i), sum0);
-      i += LANES;
-    }
     float sum = Vectors.sum(sum0.add(sum1));
     for (; i < count; i++) {
       sum +=

@@ -23,10 +23,6 @@ final class FloatDots {
       sum0 = load(w, wOffset + i).fma(load(x, xOffset + i), sum0);
       sum1 = load(w, wOffset + i + LANES).fma(load(x, xOffset + i + LANES), sum1);
     }
-    if (i + LANES <= count) {
-      sum0 = load(w, wOffset + i).fma(load(x, xOffset + i), sum0);
-      i += LANES;
-    }
     float sum = Vectors.sum(sum0.add(sum1));
     for (; i < count; i++) {
       sum += w[wOffset + i] * x[xOffset + i];

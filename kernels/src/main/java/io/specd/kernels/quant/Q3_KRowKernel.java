@@ -11,8 +11,14 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Q3_K rows: super-blocks of 256 values (32 bytes of high bits, 64 bytes of 2-bit quants, 12 bytes
  * of 6-bit scales, f16 d) in 16 sub-blocks of 16; value = d·(sc − 32)·(q − 4) with q's third bit
- * from the high-bit mask. Laid out like Q2_K: each half is 32 packed bytes read at four shifts, and
- * the mask bit of shift s in half h is bit 4h+s of the 32 mask bytes.
+ * from the high-bit mask. Run r (0–7) is bits 2(r mod 4) of the 32 packed bytes of half r/4,
+ * completed by bit r of the 32 mask bytes.
+ *
+ * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
+ * vectors, each scaled once. The decoding is written out in each loop, not in a vector-returning
+ * helper: C2 boxes a vector passed through a call it does not inline, and it declines to inline a
+ * helper that is also hot elsewhere ("already compiled into a big method") or over 35 bytecodes at
+ * a cold call site.
  */
 final class Q3_KRowKernel extends DecodingRowKernel {
   private static final int BLOCK_BYTES = 110;
@@ -27,16 +33,21 @@ final class Q3_KRowKernel extends DecodingRowKernel {
     for (int block = 0; block < count / 256; block++) {
       int at = srcOffset + block * BLOCK_BYTES;
       float d = Vectors.half(src, at + 108);
-      ByteVector mask = ByteVector.fromArray(BYTES_32, src, at);
-      for (int half = 0; half < 2; half++) {
-        ByteVector packed = ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * half);
-        for (int step = 0; step < 4; step++) {
-          int to = dstOffset + block * 256 + 128 * half + 32 * step;
-          int scale = 8 * half + 2 * step;
-          ByteVector quants = quants(packed, mask, half, step);
-          Vectors.low(quants).mul(d * scale(src, at, scale)).intoArray(dst, to);
-          Vectors.high(quants).mul(d * scale(src, at, scale + 1)).intoArray(dst, to + 16);
-        }
+      for (int run = 0; run < 8; run++) {
+        int to = dstOffset + block * 256 + 32 * run;
+        ByteVector high =
+            ByteVector.fromArray(BYTES_32, src, at)
+                .lanewise(VectorOperators.LSHR, run)
+                .and((byte) 1)
+                .lanewise(VectorOperators.LSHL, 2);
+        ByteVector values =
+            ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * (run / 4))
+                .lanewise(VectorOperators.LSHR, 2 * (run % 4))
+                .and((byte) 3)
+                .or(high)
+                .sub((byte) 4);
+        Vectors.low(values).mul(scale(src, at, 2 * run, d)).intoArray(dst, to);
+        Vectors.high(values).mul(scale(src, at, 2 * run + 1, d)).intoArray(dst, to + 16);
       }
     }
   }
@@ -45,40 +56,32 @@ final class Q3_KRowKernel extends DecodingRowKernel {
   public float dot(byte[] src, int srcOffset, float[] x, int xOffset, int count) {
     FloatVector sum0 = FloatVector.zero(FLOATS);
     FloatVector sum1 = FloatVector.zero(FLOATS);
-    FloatVector sum2 = FloatVector.zero(FLOATS);
-    FloatVector sum3 = FloatVector.zero(FLOATS);
     for (int block = 0; block < count / 256; block++) {
       int at = srcOffset + block * BLOCK_BYTES;
       float d = Vectors.half(src, at + 108);
-      ByteVector mask = ByteVector.fromArray(BYTES_32, src, at);
-      for (int half = 0; half < 2; half++) {
-        ByteVector packed = ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * half);
-        for (int step = 0; step < 4; step += 2) {
-          int xi = xOffset + block * 256 + 128 * half + 32 * step;
-          int scale = 8 * half + 2 * step;
-          ByteVector first = quants(packed, mask, half, step);
-          ByteVector second = quants(packed, mask, half, step + 1);
-          sum0 = Vectors.low(first).mul(d * scale(src, at, scale)).fma(load(x, xi), sum0);
-          sum1 = Vectors.high(first).mul(d * scale(src, at, scale + 1)).fma(load(x, xi + 16), sum1);
-          sum2 = Vectors.low(second).mul(d * scale(src, at, scale + 2)).fma(load(x, xi + 32), sum2);
-          sum3 =
-              Vectors.high(second).mul(d * scale(src, at, scale + 3)).fma(load(x, xi + 48), sum3);
-        }
+      for (int run = 0; run < 8; run++) {
+        int xi = xOffset + block * 256 + 32 * run;
+        ByteVector high =
+            ByteVector.fromArray(BYTES_32, src, at)
+                .lanewise(VectorOperators.LSHR, run)
+                .and((byte) 1)
+                .lanewise(VectorOperators.LSHL, 2);
+        ByteVector values =
+            ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * (run / 4))
+                .lanewise(VectorOperators.LSHR, 2 * (run % 4))
+                .and((byte) 3)
+                .or(high)
+                .sub((byte) 4);
+        sum0 = Vectors.low(values).mul(scale(src, at, 2 * run, d)).fma(load(x, xi), sum0);
+        sum1 = Vectors.high(values).mul(scale(src, at, 2 * run + 1, d)).fma(load(x, xi + 16), sum1);
       }
     }
-    return Vectors.sum(sum0.add(sum1).add(sum2.add(sum3)));
+    return Vectors.sum(sum0.add(sum1));
   }
 
-  /** The 32 values −4..3 of one shift: 2 low bits, minus 4 unless the mask bit is set. */
-  private static ByteVector quants(ByteVector packed, ByteVector mask, int half, int step) {
-    ByteVector low = packed.lanewise(VectorOperators.LSHR, 2 * step).and((byte) 3);
-    ByteVector high = mask.lanewise(VectorOperators.LSHR, 4 * half + step).and((byte) 1);
-    return low.or(high.lanewise(VectorOperators.LSHL, 2)).sub((byte) 4);
-  }
-
-  /** Sub-block scale j, unbiased: −32..31. */
-  private static int scale(byte[] src, int block, int j) {
-    return ReferenceDequantizer.q3kScale(src, block + 96, j) - 32;
+  /** Sub-block scale j times d. */
+  private static float scale(byte[] src, int block, int j, float d) {
+    return d * (ReferenceDequantizer.q3kScale(src, block + 96, j) - 32);
   }
 
   private static FloatVector load(float[] x, int at) {

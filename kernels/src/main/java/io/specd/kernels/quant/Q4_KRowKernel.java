@@ -10,9 +10,14 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_K rows: super-blocks of 256 values (f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128
- * bytes of nibbles) in 8 sub-blocks of 32; value = d·sc·q − dmin·m. Each 32 packed bytes hold two
- * sub-blocks (low nibbles, then high nibbles); their scale and minimum are applied once per decoded
- * vector.
+ * bytes of nibbles) in 8 sub-blocks of 32; value = d·sc·q − dmin·m. Sub-block 2j is the low nibbles
+ * of packed bytes 32j..32j+31, sub-block 2j+1 their high nibbles.
+ *
+ * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
+ * vectors, each scaled once. The decoding is written out in each loop, not in a vector-returning
+ * helper: C2 boxes a vector passed through a call it does not inline, and it declines to inline a
+ * helper that is also hot elsewhere ("already compiled into a big method") or over 35 bytecodes at
+ * a cold call site.
  */
 final class Q4_KRowKernel extends DecodingRowKernel {
   private static final int BLOCK_BYTES = 144;
@@ -28,19 +33,16 @@ final class Q4_KRowKernel extends DecodingRowKernel {
       int at = srcOffset + block * BLOCK_BYTES;
       float d = Vectors.half(src, at);
       float min = Vectors.half(src, at + 2);
-      for (int group = 0; group < 4; group++) {
-        int to = dstOffset + block * 256 + 64 * group;
-        float d1 = d * ReferenceDequantizer.scaleK4(src, at + 4, 2 * group);
-        float m1 = min * ReferenceDequantizer.minK4(src, at + 4, 2 * group);
-        float d2 = d * ReferenceDequantizer.scaleK4(src, at + 4, 2 * group + 1);
-        float m2 = min * ReferenceDequantizer.minK4(src, at + 4, 2 * group + 1);
-        ByteVector packed = ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * group);
-        ByteVector low = packed.and((byte) 0x0f);
-        ByteVector high = packed.lanewise(VectorOperators.LSHR, 4);
-        Vectors.low(low).mul(d1).sub(m1).intoArray(dst, to);
-        Vectors.high(low).mul(d1).sub(m1).intoArray(dst, to + 16);
-        Vectors.low(high).mul(d2).sub(m2).intoArray(dst, to + 32);
-        Vectors.high(high).mul(d2).sub(m2).intoArray(dst, to + 48);
+      for (int run = 0; run < 8; run++) {
+        int to = dstOffset + block * 256 + 32 * run;
+        ByteVector values =
+            ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 2))
+                .lanewise(VectorOperators.LSHR, 4 * (run & 1))
+                .and((byte) 0x0f);
+        float scale = d * ReferenceDequantizer.scaleK4(src, at + 4, run);
+        float offset = min * ReferenceDequantizer.minK4(src, at + 4, run);
+        Vectors.low(values).mul(scale).sub(offset).intoArray(dst, to);
+        Vectors.high(values).mul(scale).sub(offset).intoArray(dst, to + 16);
       }
     }
   }
@@ -49,27 +51,26 @@ final class Q4_KRowKernel extends DecodingRowKernel {
   public float dot(byte[] src, int srcOffset, float[] x, int xOffset, int count) {
     FloatVector sum0 = FloatVector.zero(FLOATS);
     FloatVector sum1 = FloatVector.zero(FLOATS);
-    FloatVector sum2 = FloatVector.zero(FLOATS);
-    FloatVector sum3 = FloatVector.zero(FLOATS);
     for (int block = 0; block < count / 256; block++) {
       int at = srcOffset + block * BLOCK_BYTES;
       float d = Vectors.half(src, at);
       float min = Vectors.half(src, at + 2);
-      for (int group = 0; group < 4; group++) {
-        int xi = xOffset + block * 256 + 64 * group;
-        float d1 = d * ReferenceDequantizer.scaleK4(src, at + 4, 2 * group);
-        float m1 = min * ReferenceDequantizer.minK4(src, at + 4, 2 * group);
-        float d2 = d * ReferenceDequantizer.scaleK4(src, at + 4, 2 * group + 1);
-        float m2 = min * ReferenceDequantizer.minK4(src, at + 4, 2 * group + 1);
-        ByteVector packed = ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * group);
-        ByteVector low = packed.and((byte) 0x0f);
-        ByteVector high = packed.lanewise(VectorOperators.LSHR, 4);
-        sum0 = Vectors.low(low).fma(d1, -m1).fma(FloatVector.fromArray(FLOATS, x, xi), sum0);
-        sum1 = Vectors.high(low).fma(d1, -m1).fma(FloatVector.fromArray(FLOATS, x, xi + 16), sum1);
-        sum2 = Vectors.low(high).fma(d2, -m2).fma(FloatVector.fromArray(FLOATS, x, xi + 32), sum2);
-        sum3 = Vectors.high(high).fma(d2, -m2).fma(FloatVector.fromArray(FLOATS, x, xi + 48), sum3);
+      for (int run = 0; run < 8; run++) {
+        int xi = xOffset + block * 256 + 32 * run;
+        ByteVector values =
+            ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 2))
+                .lanewise(VectorOperators.LSHR, 4 * (run & 1))
+                .and((byte) 0x0f);
+        float scale = d * ReferenceDequantizer.scaleK4(src, at + 4, run);
+        float offset = min * ReferenceDequantizer.minK4(src, at + 4, run);
+        sum0 = Vectors.low(values).fma(scale, -offset).fma(load(x, xi), sum0);
+        sum1 = Vectors.high(values).fma(scale, -offset).fma(load(x, xi + 16), sum1);
       }
     }
-    return Vectors.sum(sum0.add(sum1).add(sum2.add(sum3)));
+    return Vectors.sum(sum0.add(sum1));
+  }
+
+  private static FloatVector load(float[] x, int at) {
+    return FloatVector.fromArray(FLOATS, x, at);
   }
 }

@@ -10,7 +10,13 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q5_K rows: as Q4_K (see {@link Q4_KRowKernel}) with 32 bytes of fifth bits before the nibbles:
- * bit 2j of byte l completes the low nibble of packed byte l in group j, bit 2j+1 its high nibble.
+ * bit r of byte l completes value l of sub-block r.
+ *
+ * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
+ * vectors, each scaled once. The decoding is written out in each loop, not in a vector-returning
+ * helper: C2 boxes a vector passed through a call it does not inline, and it declines to inline a
+ * helper that is also hot elsewhere ("already compiled into a big method") or over 35 bytecodes at
+ * a cold call site.
  */
 final class Q5_KRowKernel extends DecodingRowKernel {
   private static final int BLOCK_BYTES = 176;
@@ -26,21 +32,22 @@ final class Q5_KRowKernel extends DecodingRowKernel {
       int at = srcOffset + block * BLOCK_BYTES;
       float d = Vectors.half(src, at);
       float min = Vectors.half(src, at + 2);
-      ByteVector highBits = ByteVector.fromArray(BYTES_32, src, at + 16);
-      for (int group = 0; group < 4; group++) {
-        int to = dstOffset + block * 256 + 64 * group;
-        float d1 = d * ReferenceDequantizer.scaleK4(src, at + 4, 2 * group);
-        float m1 = min * ReferenceDequantizer.minK4(src, at + 4, 2 * group);
-        float d2 = d * ReferenceDequantizer.scaleK4(src, at + 4, 2 * group + 1);
-        float m2 = min * ReferenceDequantizer.minK4(src, at + 4, 2 * group + 1);
-        ByteVector packed = ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * group);
-        ByteVector low = packed.and((byte) 0x0f).or(fifthBits(highBits, 2 * group));
-        ByteVector high =
-            packed.lanewise(VectorOperators.LSHR, 4).or(fifthBits(highBits, 2 * group + 1));
-        Vectors.low(low).mul(d1).sub(m1).intoArray(dst, to);
-        Vectors.high(low).mul(d1).sub(m1).intoArray(dst, to + 16);
-        Vectors.low(high).mul(d2).sub(m2).intoArray(dst, to + 32);
-        Vectors.high(high).mul(d2).sub(m2).intoArray(dst, to + 48);
+      for (int run = 0; run < 8; run++) {
+        int to = dstOffset + block * 256 + 32 * run;
+        ByteVector fifth =
+            ByteVector.fromArray(BYTES_32, src, at + 16)
+                .lanewise(VectorOperators.LSHR, run)
+                .and((byte) 1)
+                .lanewise(VectorOperators.LSHL, 4);
+        ByteVector values =
+            ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * (run / 2))
+                .lanewise(VectorOperators.LSHR, 4 * (run & 1))
+                .and((byte) 0x0f)
+                .or(fifth);
+        float scale = d * ReferenceDequantizer.scaleK4(src, at + 4, run);
+        float offset = min * ReferenceDequantizer.minK4(src, at + 4, run);
+        Vectors.low(values).mul(scale).sub(offset).intoArray(dst, to);
+        Vectors.high(values).mul(scale).sub(offset).intoArray(dst, to + 16);
       }
     }
   }
@@ -49,37 +56,32 @@ final class Q5_KRowKernel extends DecodingRowKernel {
   public float dot(byte[] src, int srcOffset, float[] x, int xOffset, int count) {
     FloatVector sum0 = FloatVector.zero(FLOATS);
     FloatVector sum1 = FloatVector.zero(FLOATS);
-    FloatVector sum2 = FloatVector.zero(FLOATS);
-    FloatVector sum3 = FloatVector.zero(FLOATS);
     for (int block = 0; block < count / 256; block++) {
       int at = srcOffset + block * BLOCK_BYTES;
       float d = Vectors.half(src, at);
       float min = Vectors.half(src, at + 2);
-      ByteVector highBits = ByteVector.fromArray(BYTES_32, src, at + 16);
-      for (int group = 0; group < 4; group++) {
-        int xi = xOffset + block * 256 + 64 * group;
-        float d1 = d * ReferenceDequantizer.scaleK4(src, at + 4, 2 * group);
-        float m1 = min * ReferenceDequantizer.minK4(src, at + 4, 2 * group);
-        float d2 = d * ReferenceDequantizer.scaleK4(src, at + 4, 2 * group + 1);
-        float m2 = min * ReferenceDequantizer.minK4(src, at + 4, 2 * group + 1);
-        ByteVector packed = ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * group);
-        ByteVector low = packed.and((byte) 0x0f).or(fifthBits(highBits, 2 * group));
-        ByteVector high =
-            packed.lanewise(VectorOperators.LSHR, 4).or(fifthBits(highBits, 2 * group + 1));
-        sum0 = Vectors.low(low).fma(d1, -m1).fma(FloatVector.fromArray(FLOATS, x, xi), sum0);
-        sum1 = Vectors.high(low).fma(d1, -m1).fma(FloatVector.fromArray(FLOATS, x, xi + 16), sum1);
-        sum2 = Vectors.low(high).fma(d2, -m2).fma(FloatVector.fromArray(FLOATS, x, xi + 32), sum2);
-        sum3 = Vectors.high(high).fma(d2, -m2).fma(FloatVector.fromArray(FLOATS, x, xi + 48), sum3);
+      for (int run = 0; run < 8; run++) {
+        int xi = xOffset + block * 256 + 32 * run;
+        ByteVector fifth =
+            ByteVector.fromArray(BYTES_32, src, at + 16)
+                .lanewise(VectorOperators.LSHR, run)
+                .and((byte) 1)
+                .lanewise(VectorOperators.LSHL, 4);
+        ByteVector values =
+            ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * (run / 2))
+                .lanewise(VectorOperators.LSHR, 4 * (run & 1))
+                .and((byte) 0x0f)
+                .or(fifth);
+        float scale = d * ReferenceDequantizer.scaleK4(src, at + 4, run);
+        float offset = min * ReferenceDequantizer.minK4(src, at + 4, run);
+        sum0 = Vectors.low(values).fma(scale, -offset).fma(load(x, xi), sum0);
+        sum1 = Vectors.high(values).fma(scale, -offset).fma(load(x, xi + 16), sum1);
       }
     }
-    return Vectors.sum(sum0.add(sum1).add(sum2.add(sum3)));
+    return Vectors.sum(sum0.add(sum1));
   }
 
-  /** Bit {@code bit} of each byte, moved to bit 4 (0 or 16). */
-  private static ByteVector fifthBits(ByteVector highBits, int bit) {
-    return highBits
-        .lanewise(VectorOperators.LSHR, bit)
-        .and((byte) 1)
-        .lanewise(VectorOperators.LSHL, 4);
+  private static FloatVector load(float[] x, int at) {
+    return FloatVector.fromArray(FLOATS, x, at);
   }
 }

@@ -115,6 +115,18 @@ class RowKernelTest {
   }
 
   @Test
+  void blockScalesShouldConvertEveryHalfBitPatternExactly() {
+    byte[] src = new byte[2];
+    for (int bits = 0; bits < 1 << 16; bits++) {
+      src[0] = (byte) bits;
+      src[1] = (byte) (bits >> 8);
+      assertThat(Float.floatToRawIntBits(Vectors.half(src, 0)))
+          .as("half 0x%04x", bits)
+          .isEqualTo(Float.floatToRawIntBits(Float16.halfToFloat((short) bits)));
+    }
+  }
+
+  @Test
   void shouldRejectAnUnsupportedType() {
     assertThatThrownBy(() -> RowKernel.of(GgmlType.IQ4_NL))
         .isInstanceOf(IllegalArgumentException.class)
