@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the upper half of a float32. The conversion is written out in each loop (see {@link
  * Q4_KRowKernel} on why no vector helper).
  */
-final class BF16RowKernel extends DecodingRowKernel {
+final class BF16RowKernel extends FourTokenRowKernel {
   private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_512;
   private static final int LANES = FLOATS.length();
 
@@ -60,6 +60,51 @@ final class BF16RowKernel extends DecodingRowKernel {
       total += bfloat16(src, srcOffset + 2 * i) * x[xOffset + i];
     }
     return total;
+  }
+
+  @Override
+  void dots4(
+      byte[] src,
+      int srcOffset,
+      float[] x,
+      int x0,
+      int x1,
+      int x2,
+      int x3,
+      float[] out,
+      int outOffset,
+      int outStride,
+      int tokens,
+      int count) {
+    FloatVector sum0 = FloatVector.zero(FLOATS);
+    FloatVector sum1 = FloatVector.zero(FLOATS);
+    FloatVector sum2 = FloatVector.zero(FLOATS);
+    FloatVector sum3 = FloatVector.zero(FLOATS);
+    int i = 0;
+    for (; i + LANES <= count; i += LANES) {
+      IntVector bits =
+          (IntVector)
+              ByteVector.fromArray(BYTES_32, src, srcOffset + 2 * i)
+                  .reinterpretAsShorts()
+                  .convertShape(VectorOperators.S2I, INTS, 0);
+      FloatVector values = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      sum0 = values.fma(FloatVector.fromArray(FLOATS, x, x0 + i), sum0);
+      sum1 = values.fma(FloatVector.fromArray(FLOATS, x, x1 + i), sum1);
+      sum2 = values.fma(FloatVector.fromArray(FLOATS, x, x2 + i), sum2);
+      sum3 = values.fma(FloatVector.fromArray(FLOATS, x, x3 + i), sum3);
+    }
+    float total0 = Vectors.sum(sum0);
+    float total1 = Vectors.sum(sum1);
+    float total2 = Vectors.sum(sum2);
+    float total3 = Vectors.sum(sum3);
+    for (; i < count; i++) {
+      float weight = bfloat16(src, srcOffset + 2 * i);
+      total0 += weight * x[x0 + i];
+      total1 += weight * x[x1 + i];
+      total2 += weight * x[x2 + i];
+      total3 += weight * x[x3 + i];
+    }
+    store(out, outOffset, outStride, tokens, total0, total1, total2, total3);
   }
 
   private static float bfloat16(byte[] src, int at) {

@@ -8,7 +8,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /** Rows of little-endian float32: 64 bytes are reinterpreted as 16 floats in a register. */
-final class F32RowKernel extends DecodingRowKernel {
+final class F32RowKernel extends FourTokenRowKernel {
   private static final int LANES = FLOATS.length();
 
   @Override
@@ -45,6 +45,46 @@ final class F32RowKernel extends DecodingRowKernel {
           Float.intBitsToFloat(ReferenceDequantizer.int32(src, srcOffset + 4 * i)) * x[xOffset + i];
     }
     return sum;
+  }
+
+  @Override
+  void dots4(
+      byte[] src,
+      int srcOffset,
+      float[] x,
+      int x0,
+      int x1,
+      int x2,
+      int x3,
+      float[] out,
+      int outOffset,
+      int outStride,
+      int tokens,
+      int count) {
+    FloatVector sum0 = FloatVector.zero(FLOATS);
+    FloatVector sum1 = FloatVector.zero(FLOATS);
+    FloatVector sum2 = FloatVector.zero(FLOATS);
+    FloatVector sum3 = FloatVector.zero(FLOATS);
+    int i = 0;
+    for (; i + LANES <= count; i += LANES) {
+      FloatVector weights = floats(src, srcOffset + 4 * i);
+      sum0 = weights.fma(FloatVector.fromArray(FLOATS, x, x0 + i), sum0);
+      sum1 = weights.fma(FloatVector.fromArray(FLOATS, x, x1 + i), sum1);
+      sum2 = weights.fma(FloatVector.fromArray(FLOATS, x, x2 + i), sum2);
+      sum3 = weights.fma(FloatVector.fromArray(FLOATS, x, x3 + i), sum3);
+    }
+    float total0 = Vectors.sum(sum0);
+    float total1 = Vectors.sum(sum1);
+    float total2 = Vectors.sum(sum2);
+    float total3 = Vectors.sum(sum3);
+    for (; i < count; i++) {
+      float weight = Float.intBitsToFloat(ReferenceDequantizer.int32(src, srcOffset + 4 * i));
+      total0 += weight * x[x0 + i];
+      total1 += weight * x[x1 + i];
+      total2 += weight * x[x2 + i];
+      total3 += weight * x[x3 + i];
+    }
+    store(out, outOffset, outStride, tokens, total0, total1, total2, total3);
   }
 
   /** 16 little-endian floats at {@code src[at]} (the vector lanes are in memory order). */

@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorOperators;
  * run-dependent count are done on int lanes, since bytes have no variable-count shift intrinsic;
  * the mask that follows drops the bits shifted in from the neighbouring byte.
  */
-final class Q3_KRowKernel extends DecodingRowKernel {
+final class Q3_KRowKernel extends FourTokenRowKernel {
   private static final int BLOCK_BYTES = 110;
 
   @Override
@@ -81,11 +81,74 @@ final class Q3_KRowKernel extends DecodingRowKernel {
                 .and((byte) 3)
                 .or(high)
                 .sub((byte) 4);
-        sum0 = Vectors.low(values).mul(scale(src, at, 2 * run, d)).fma(load(x, xi), sum0);
-        sum1 = Vectors.high(values).mul(scale(src, at, 2 * run + 1, d)).fma(load(x, xi + 16), sum1);
+        FloatVector w0 = Vectors.low(values).mul(scale(src, at, 2 * run, d));
+        FloatVector w1 = Vectors.high(values).mul(scale(src, at, 2 * run + 1, d));
+        sum0 = w0.fma(FloatVector.fromArray(FLOATS, x, xi), sum0);
+        sum1 = w1.fma(FloatVector.fromArray(FLOATS, x, xi + 16), sum1);
       }
     }
     return Vectors.sum(sum0.add(sum1));
+  }
+
+  @Override
+  void dots4(
+      byte[] src,
+      int srcOffset,
+      float[] x,
+      int x0,
+      int x1,
+      int x2,
+      int x3,
+      float[] out,
+      int outOffset,
+      int outStride,
+      int tokens,
+      int count) {
+    FloatVector sum0 = FloatVector.zero(FLOATS);
+    FloatVector sum1 = FloatVector.zero(FLOATS);
+    FloatVector sum2 = FloatVector.zero(FLOATS);
+    FloatVector sum3 = FloatVector.zero(FLOATS);
+    for (int block = 0; block < count / 256; block++) {
+      int at = srcOffset + block * BLOCK_BYTES;
+      float d = Vectors.half(src, at + 108);
+      for (int run = 0; run < 8; run++) {
+        int xi = block * 256 + 32 * run;
+        ByteVector high =
+            ByteVector.fromArray(BYTES_32, src, at)
+                .reinterpretAsInts()
+                .lanewise(VectorOperators.LSHR, run)
+                .reinterpretAsBytes()
+                .and((byte) 1)
+                .lanewise(VectorOperators.LSHL, 2);
+        ByteVector values =
+            ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * (run / 4))
+                .reinterpretAsInts()
+                .lanewise(VectorOperators.LSHR, 2 * (run % 4))
+                .reinterpretAsBytes()
+                .and((byte) 3)
+                .or(high)
+                .sub((byte) 4);
+        FloatVector w0 = Vectors.low(values).mul(scale(src, at, 2 * run, d));
+        FloatVector w1 = Vectors.high(values).mul(scale(src, at, 2 * run + 1, d));
+        sum0 = w0.fma(FloatVector.fromArray(FLOATS, x, x0 + xi), sum0);
+        sum0 = w1.fma(FloatVector.fromArray(FLOATS, x, x0 + xi + 16), sum0);
+        sum1 = w0.fma(FloatVector.fromArray(FLOATS, x, x1 + xi), sum1);
+        sum1 = w1.fma(FloatVector.fromArray(FLOATS, x, x1 + xi + 16), sum1);
+        sum2 = w0.fma(FloatVector.fromArray(FLOATS, x, x2 + xi), sum2);
+        sum2 = w1.fma(FloatVector.fromArray(FLOATS, x, x2 + xi + 16), sum2);
+        sum3 = w0.fma(FloatVector.fromArray(FLOATS, x, x3 + xi), sum3);
+        sum3 = w1.fma(FloatVector.fromArray(FLOATS, x, x3 + xi + 16), sum3);
+      }
+    }
+    store(
+        out,
+        outOffset,
+        outStride,
+        tokens,
+        Vectors.sum(sum0),
+        Vectors.sum(sum1),
+        Vectors.sum(sum2),
+        Vectors.sum(sum3));
   }
 
   /** Sub-block scale j times d. */

@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorOperators;
  * run-dependent count are done on int lanes, since bytes have no variable-count shift intrinsic;
  * the mask that follows drops the bits shifted in from the neighbouring byte.
  */
-final class Q4_KRowKernel extends DecodingRowKernel {
+final class Q4_KRowKernel extends FourTokenRowKernel {
   private static final int BLOCK_BYTES = 144;
 
   @Override
@@ -68,11 +68,68 @@ final class Q4_KRowKernel extends DecodingRowKernel {
                 .and((byte) 0x0f);
         float scale = d * ReferenceDequantizer.scaleK4(src, at + 4, run);
         float offset = min * ReferenceDequantizer.minK4(src, at + 4, run);
-        sum0 = Vectors.low(values).fma(scale, -offset).fma(load(x, xi), sum0);
-        sum1 = Vectors.high(values).fma(scale, -offset).fma(load(x, xi + 16), sum1);
+        FloatVector w0 = Vectors.low(values).fma(scale, -offset);
+        FloatVector w1 = Vectors.high(values).fma(scale, -offset);
+        sum0 = w0.fma(FloatVector.fromArray(FLOATS, x, xi), sum0);
+        sum1 = w1.fma(FloatVector.fromArray(FLOATS, x, xi + 16), sum1);
       }
     }
     return Vectors.sum(sum0.add(sum1));
+  }
+
+  @Override
+  void dots4(
+      byte[] src,
+      int srcOffset,
+      float[] x,
+      int x0,
+      int x1,
+      int x2,
+      int x3,
+      float[] out,
+      int outOffset,
+      int outStride,
+      int tokens,
+      int count) {
+    FloatVector sum0 = FloatVector.zero(FLOATS);
+    FloatVector sum1 = FloatVector.zero(FLOATS);
+    FloatVector sum2 = FloatVector.zero(FLOATS);
+    FloatVector sum3 = FloatVector.zero(FLOATS);
+    for (int block = 0; block < count / 256; block++) {
+      int at = srcOffset + block * BLOCK_BYTES;
+      float d = Vectors.half(src, at);
+      float min = Vectors.half(src, at + 2);
+      for (int run = 0; run < 8; run++) {
+        int xi = block * 256 + 32 * run;
+        ByteVector values =
+            ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 2))
+                .reinterpretAsInts()
+                .lanewise(VectorOperators.LSHR, 4 * (run & 1))
+                .reinterpretAsBytes()
+                .and((byte) 0x0f);
+        float scale = d * ReferenceDequantizer.scaleK4(src, at + 4, run);
+        float offset = min * ReferenceDequantizer.minK4(src, at + 4, run);
+        FloatVector w0 = Vectors.low(values).fma(scale, -offset);
+        FloatVector w1 = Vectors.high(values).fma(scale, -offset);
+        sum0 = w0.fma(FloatVector.fromArray(FLOATS, x, x0 + xi), sum0);
+        sum0 = w1.fma(FloatVector.fromArray(FLOATS, x, x0 + xi + 16), sum0);
+        sum1 = w0.fma(FloatVector.fromArray(FLOATS, x, x1 + xi), sum1);
+        sum1 = w1.fma(FloatVector.fromArray(FLOATS, x, x1 + xi + 16), sum1);
+        sum2 = w0.fma(FloatVector.fromArray(FLOATS, x, x2 + xi), sum2);
+        sum2 = w1.fma(FloatVector.fromArray(FLOATS, x, x2 + xi + 16), sum2);
+        sum3 = w0.fma(FloatVector.fromArray(FLOATS, x, x3 + xi), sum3);
+        sum3 = w1.fma(FloatVector.fromArray(FLOATS, x, x3 + xi + 16), sum3);
+      }
+    }
+    store(
+        out,
+        outOffset,
+        outStride,
+        tokens,
+        Vectors.sum(sum0),
+        Vectors.sum(sum1),
+        Vectors.sum(sum2),
+        Vectors.sum(sum3));
   }
 
   private static FloatVector load(float[] x, int at) {

@@ -8,7 +8,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /** Q8_0 rows: blocks of an f16 scale and 32 int8 quants, widened 16 at a time. */
-final class Q8_0RowKernel extends DecodingRowKernel {
+final class Q8_0RowKernel extends FourTokenRowKernel {
   private static final int BLOCK_BYTES = 34;
 
   @Override
@@ -37,9 +37,56 @@ final class Q8_0RowKernel extends DecodingRowKernel {
       int xi = xOffset + block * 32;
       float scale = Vectors.half(src, at);
       ByteVector quants = ByteVector.fromArray(BYTES_32, src, at + 2);
-      sum0 = Vectors.low(quants).mul(scale).fma(FloatVector.fromArray(FLOATS, x, xi), sum0);
-      sum1 = Vectors.high(quants).mul(scale).fma(FloatVector.fromArray(FLOATS, x, xi + 16), sum1);
+      FloatVector w0 = Vectors.low(quants).mul(scale);
+      FloatVector w1 = Vectors.high(quants).mul(scale);
+      sum0 = w0.fma(FloatVector.fromArray(FLOATS, x, xi), sum0);
+      sum1 = w1.fma(FloatVector.fromArray(FLOATS, x, xi + 16), sum1);
     }
     return Vectors.sum(sum0.add(sum1));
+  }
+
+  @Override
+  void dots4(
+      byte[] src,
+      int srcOffset,
+      float[] x,
+      int x0,
+      int x1,
+      int x2,
+      int x3,
+      float[] out,
+      int outOffset,
+      int outStride,
+      int tokens,
+      int count) {
+    FloatVector sum0 = FloatVector.zero(FLOATS);
+    FloatVector sum1 = FloatVector.zero(FLOATS);
+    FloatVector sum2 = FloatVector.zero(FLOATS);
+    FloatVector sum3 = FloatVector.zero(FLOATS);
+    for (int block = 0; block < count / 32; block++) {
+      int at = srcOffset + block * BLOCK_BYTES;
+      int xi = block * 32;
+      float scale = Vectors.half(src, at);
+      ByteVector quants = ByteVector.fromArray(BYTES_32, src, at + 2);
+      FloatVector w0 = Vectors.low(quants).mul(scale);
+      FloatVector w1 = Vectors.high(quants).mul(scale);
+      sum0 = w0.fma(FloatVector.fromArray(FLOATS, x, x0 + xi), sum0);
+      sum0 = w1.fma(FloatVector.fromArray(FLOATS, x, x0 + xi + 16), sum0);
+      sum1 = w0.fma(FloatVector.fromArray(FLOATS, x, x1 + xi), sum1);
+      sum1 = w1.fma(FloatVector.fromArray(FLOATS, x, x1 + xi + 16), sum1);
+      sum2 = w0.fma(FloatVector.fromArray(FLOATS, x, x2 + xi), sum2);
+      sum2 = w1.fma(FloatVector.fromArray(FLOATS, x, x2 + xi + 16), sum2);
+      sum3 = w0.fma(FloatVector.fromArray(FLOATS, x, x3 + xi), sum3);
+      sum3 = w1.fma(FloatVector.fromArray(FLOATS, x, x3 + xi + 16), sum3);
+    }
+    store(
+        out,
+        outOffset,
+        outStride,
+        tokens,
+        Vectors.sum(sum0),
+        Vectors.sum(sum1),
+        Vectors.sum(sum2),
+        Vectors.sum(sum3));
   }
 }

@@ -34,9 +34,9 @@ public interface RowKernel {
 
   /**
    * The same row against {@code tokens} activation vectors in one pass over the row: {@code
-   * out[outOffset + t*outStride] = Σ_i W[i]·x[xOffset + t*xStride + i]} for t in [0, tokens). The
-   * row is decoded once per call, in L1-sized chunks, and each decoded weight vector is reused for
-   * up to four tokens at a time.
+   * out[outOffset + t*outStride] = Σ_i W[i]·x[xOffset + t*xStride + i]} for t in [0, tokens).
+   * Register-blocked over tokens: four at a time, each block is decoded into registers once and
+   * FMA'd into one accumulator per token.
    *
    * <p>The cost is dominated by loading the activations ({@code tokens × count} floats per call),
    * so callers should tile: run a batch of rows over one column range at a time (e.g. 512 values),

@@ -24,13 +24,13 @@ class RowKernelTest {
     return Arrays.stream(GgmlType.values()).filter(GgmlType::isSupported);
   }
 
-  /** Value counts to test: one block, several, and more than one decoding chunk. */
+  /** Value counts to test: one block, several, and a whole row of more than 512 values. */
   private static int[] counts(GgmlType type) {
     int block = type.blockSize();
     if (block == 1) {
       return new int[] {1, 15, 16, 17, 33, 100, 1037};
     }
-    return new int[] {block, 3 * block, (DecodingRowKernel.CHUNK_VALUES / block + 3) * block};
+    return new int[] {block, 3 * block, (512 / block + 3) * block};
   }
 
   @ParameterizedTest
