@@ -50,6 +50,24 @@ public final class TestModels {
     return reference;
   }
 
+  /**
+   * A random-weight model of {@code synthetic/} (e.g. {@code synth-256-Q4_K_M.gguf} or its {@code
+   * .dequant.json}), found beside stories260K.gguf.
+   *
+   * @throws IllegalStateException if the file is missing
+   */
+  public static Path synthetic(String fileName) {
+    Path file = stories260K().toAbsolutePath().getParent().resolve("synthetic").resolve(fileName);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalStateException(
+          "synthetic model file "
+              + file
+              + " not found: put ../shared/models beside the checkout or set SPECD_MODEL to the"
+              + " stories260K.gguf of a models directory that has synthetic/");
+    }
+    return file;
+  }
+
   /** The names of every backend the correctness tests run on. */
   public static Stream<String> backends() {
     return Stream.of("java", "torch");

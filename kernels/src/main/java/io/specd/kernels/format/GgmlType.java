@@ -2,11 +2,15 @@ package io.specd.kernels.format;
 
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
- * Tensor element types of the GGML/GGUF format, with their on-disk block layout. specd dequantizes
- * {@link #F32}, {@link #F16}, {@link #BF16} and {@link #Q8_0} to float32 at load; the other types
- * are listed so that an error can name them.
+ * Tensor element types of the GGML/GGUF format, with their on-disk block layout. specd reads the
+ * float types {@link #F32}, {@link #F16}, {@link #BF16}, the 32-value block quantizations {@link
+ * #Q8_0}, {@link #Q4_0}, {@link #Q4_1}, {@link #Q5_0}, {@link #Q5_1} and the 256-value K-quants
+ * {@link #Q2_K}, {@link #Q3_K}, {@link #Q4_K}, {@link #Q5_K}, {@link #Q6_K}, exactly as ggml
+ * encodes them (see {@code io.specd.kernels.quant}); the other types are listed so that an error
+ * can name them.
  */
 public enum GgmlType {
   F32(0, 1, 4),
@@ -56,9 +60,20 @@ public enum GgmlType {
     return id;
   }
 
-  /** Whether specd can dequantize tensors of this type. */
+  /** Whether specd reads tensors of this type (dequantizes them and computes on their blocks). */
   public boolean isSupported() {
-    return this == F32 || this == F16 || this == BF16 || this == Q8_0;
+    return switch (this) {
+      case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
+      default -> false;
+    };
+  }
+
+  /** The supported types' names in declaration order, for error messages ("F32, F16, ..."). */
+  public static String supportedNames() {
+    return Arrays.stream(values())
+        .filter(GgmlType::isSupported)
+        .map(Enum::name)
+        .collect(Collectors.joining(", "));
   }
 
   /** Bytes that {@code elements} values of this type occupy on disk. */
@@ -66,7 +81,7 @@ public enum GgmlType {
     return elements / blockSize * bytesPerBlock;
   }
 
-  /** Bytes of one block on disk. */
+  /** Encoded bytes of one quantization block ({@link #blockSize()} values). */
   public int bytesPerBlock() {
     return bytesPerBlock;
   }

@@ -1,13 +1,6 @@
 package io.specd.kernels.format;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +9,8 @@ import java.util.Optional;
 
 /**
  * A parsed GGUF file (versions 2 and 3): its metadata, its tensor table and access to the tensor
- * data, dequantized to float32.
+ * data, either as encoded bytes ({@link #tensorBytes}) or dequantized to float32 ({@link
+ * #readFloats}).
  *
  * <p>Metadata values are represented as: {@code Long} for every integer type, {@code Double} for
  * floats, {@code Boolean}, {@code String}; arrays as {@code long[]}, {@code float[]} (float32),
@@ -176,13 +170,12 @@ public final class GgufFile {
   }
 
   /**
-   * Reads a tensor and dequantizes it to float32, in row-major order of {@link
-   * GgufTensorInfo#rowMajorShape()}.
+   * A tensor's encoded bytes, memory-mapped, for kernels that compute on the file encoding.
    *
-   * @throws ModelFormatException if the tensor is missing, its type is not supported, or it is too
-   *     large for one Java array
+   * @throws ModelFormatException if the tensor is missing or its type is not supported (the message
+   *     names the tensor, its type and the supported types)
    */
-  public float[] readFloats(String name) {
+  public TensorBytes tensorBytes(String name) {
     GgufTensorInfo info = tensor(name);
     GgmlType type =
         GgmlType.byId(info.typeId())
@@ -195,22 +188,29 @@ public final class GgufFile {
                             + name
                             + "' has type "
                             + info.typeName()
-                            + ", which specd does not read (supported: F32, F16, BF16, Q8_0)"));
-    long elements = info.elementCount();
+                            + ", which specd does not read (supported: "
+                            + GgmlType.supportedNames()
+                            + ")"));
+    return TensorBytes.map(path, dataOffset + info.offset(), name, type, info.rowMajorShape());
+  }
+
+  /**
+   * Reads a tensor and dequantizes it to float32 with ggml's reference values, in row-major order
+   * of {@link GgufTensorInfo#rowMajorShape()}.
+   *
+   * @throws ModelFormatException if the tensor is missing, its type is not supported, or it is too
+   *     large for one Java array
+   */
+  public float[] readFloats(String name) {
+    TensorBytes bytes = tensorBytes(name);
+    long elements = bytes.rows() * bytes.rowLength();
     if (elements > Integer.MAX_VALUE - 8) {
       throw new ModelFormatException(
           path, "tensor '" + name + "' has " + elements + " elements, too many for one array");
     }
-    long bytes = type.byteSize(elements);
-    try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-      MappedByteBuffer data =
-          channel.map(FileChannel.MapMode.READ_ONLY, dataOffset + info.offset(), bytes);
-      return TensorDecoder.decode(type, data.order(ByteOrder.LITTLE_ENDIAN), (int) elements);
-    } catch (NoSuchFileException e) {
-      throw new ModelFormatException(path, "the file disappeared while reading", e);
-    } catch (IOException e) {
-      throw new ModelFormatException(path, "cannot read tensor '" + name + "': " + e, e);
-    }
+    float[] values = new float[(int) elements];
+    bytes.dequantizeRows(0, (int) bytes.rows(), values, 0);
+    return values;
   }
 
   long fileSize() {
@@ -245,40 +245,5 @@ public final class GgufFile {
             + expected
             + " but is "
             + value.getClass().getSimpleName());
-  }
-
-  /** Decodes raw tensor bytes of a supported type into float32 values. */
-  static final class TensorDecoder {
-    private TensorDecoder() {}
-
-    static float[] decode(GgmlType type, ByteBuffer data, int elements) {
-      float[] out = new float[elements];
-      switch (type) {
-        case F32 -> data.asFloatBuffer().get(out);
-        case F16 -> {
-          for (int i = 0; i < elements; i++) {
-            out[i] = Float16.halfToFloat(data.getShort(2 * i));
-          }
-        }
-        case BF16 -> {
-          for (int i = 0; i < elements; i++) {
-            out[i] = Float16.bfloat16ToFloat(data.getShort(2 * i));
-          }
-        }
-        case Q8_0 -> {
-          // blocks of 32 values: a float16 scale d, then 32 signed bytes q; value = d * q
-          int blocks = elements / 32;
-          for (int b = 0; b < blocks; b++) {
-            int base = b * 34;
-            float scale = Float16.halfToFloat(data.getShort(base));
-            for (int j = 0; j < 32; j++) {
-              out[b * 32 + j] = scale * data.get(base + 2 + j);
-            }
-          }
-        }
-        default -> throw new IllegalArgumentException("not a readable type: " + type);
-      }
-      return out;
-    }
   }
 }

@@ -225,6 +225,30 @@ public final class SafetensorsFile {
     }
   }
 
+  /**
+   * A tensor's bytes as stored (F32, F16 or BF16), memory-mapped, for kernels that compute on them.
+   *
+   * @throws ModelFormatException if the tensor is missing or of another dtype
+   */
+  public TensorBytes tensorBytes(String name) {
+    Entry entry = entry(name);
+    GgmlType type =
+        switch (entry.dtype()) {
+          case "F32" -> GgmlType.F32;
+          case "F16" -> GgmlType.F16;
+          case "BF16" -> GgmlType.BF16;
+          default ->
+              throw new ModelFormatException(
+                  path,
+                  "tensor '"
+                      + name
+                      + "' has dtype "
+                      + entry.dtype()
+                      + " (specd reads F32, F16, BF16)");
+        };
+    return TensorBytes.map(path, dataStart + entry.begin(), name, type, entry.shape());
+  }
+
   /** Reads a tensor (F32, F16 or BF16) as float32 values, row-major. */
   public float[] readFloats(String name) {
     Entry entry = entry(name);

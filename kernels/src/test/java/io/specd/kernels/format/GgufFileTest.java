@@ -98,16 +98,30 @@ class GgufFileTest {
     Path path =
         GgufWriter.copyOf(real)
             .remove("blk.1.attn_q.weight")
-            .tensor("blk.1.attn_q.weight", GgmlType.Q4_K.id(), new byte[144 * 16], 256, 16)
-            .write(dir.resolve("q4k.gguf"));
+            .tensor("blk.1.attn_q.weight", GgmlType.IQ4_NL.id(), new byte[18 * 8 * 16], 256, 16)
+            .write(dir.resolve("iq4nl.gguf"));
+    String message =
+        path
+            + ": tensor 'blk.1.attn_q.weight' has type IQ4_NL, which specd does not read"
+            + " (supported: F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K,"
+            + " BF16)";
     assertThatThrownBy(() -> LlamaModel.load(path, TorchBackend.cpu()))
         .isInstanceOf(ModelFormatException.class)
         .hasMessageContaining("blk.1.attn_q.weight");
     assertThatThrownBy(() -> GgufFile.open(path).readFloats("blk.1.attn_q.weight"))
-        .hasMessage(
-            path
-                + ": tensor 'blk.1.attn_q.weight' has type Q4_K, which specd does not read"
-                + " (supported: F32, F16, BF16, Q8_0)");
+        .isInstanceOf(ModelFormatException.class)
+        .hasMessage(message);
+    assertThatThrownBy(() -> GgufFile.open(path).tensorBytes("blk.1.attn_q.weight"))
+        .isInstanceOf(ModelFormatException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  void shouldNameAMissingTensorForItsBytes() {
+    Path path = TestModels.stories260K();
+    assertThatThrownBy(() -> GgufFile.open(path).tensorBytes("blk.9.attn_q.weight"))
+        .isInstanceOf(ModelFormatException.class)
+        .hasMessage(path + ": missing tensor 'blk.9.attn_q.weight'");
   }
 
   @Test

@@ -387,8 +387,7 @@ final class BenchCommand implements Callable<Integer> {
     for (String backend : backendNames) {
       try (LlamaModel model = modelOptions.load(backend)) {
         int[] tokens = model.tokenizer().encodePrompt(prompt);
-        List<ForwardCosts.Cost> costs =
-            ForwardCosts.measure(model, tokens, forwardCosts);
+        List<ForwardCosts.Cost> costs = ForwardCosts.measure(model, tokens, forwardCosts);
         root.put("model", model.source().getFileName().toString());
         double decode = costs.get(0).nanos();
         if (!json) {
