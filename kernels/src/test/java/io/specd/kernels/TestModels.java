@@ -1,10 +1,22 @@
 package io.specd.kernels;
 
 import io.specd.kernels.cpu.JavaBackend;
+import io.specd.kernels.format.GgmlType;
+import io.specd.kernels.heads.BundledHeads;
+import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.Backend;
+import io.specd.kernels.llama.Fingerprint;
+import io.specd.kernels.llama.GgufWeightSource;
+import io.specd.kernels.llama.LlamaConfig;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.pad.HeadPadder;
+import io.specd.kernels.pad.ModelPadder;
+import io.specd.kernels.pad.PadPlan;
+import io.specd.kernels.pad.PaddedModel;
 import io.specd.kernels.store.ModelStore;
 import io.specd.kernels.torch.TorchBackend;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -66,6 +78,34 @@ public final class TestModels {
               + " stories260K.gguf of a models directory that has synthetic/");
     }
     return file;
+  }
+
+  private static Path wide;
+
+  /**
+   * stories260K padded to width 512 (FFN 1536, 6 layers) in Q8_0 with its drafter heads beside it,
+   * written once per test run into a temporary directory: a model wide enough for the java
+   * backend's encoded, multi-threaded path that still decodes exactly like stories260K.
+   */
+  public static synchronized Path paddedWide() {
+    if (wide == null) {
+      try {
+        Path directory = Files.createTempDirectory("specd-wide-");
+        LlamaConfig source = GgufWeightSource.open(stories260K()).config();
+        PadPlan plan = PadPlan.of(source, 512, 1536, 6, GgmlType.Q8_0, 7);
+        PaddedModel padded =
+            ModelPadder.of(stories260K(), plan).write(directory.resolve("wide-q8.gguf"), w -> {});
+        String fingerprint = Fingerprint.of(GgufWeightSource.open(stories260K()));
+        for (DrafterKind kind : DrafterKind.values()) {
+          Path heads = BundledHeads.find(kind, fingerprint).orElseThrow();
+          HeadPadder.pad(kind, heads, padded, fingerprint);
+        }
+        wide = padded.path();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write the padded test model", e);
+      }
+    }
+    return wide;
   }
 
   /** The names of every backend the correctness tests run on. */

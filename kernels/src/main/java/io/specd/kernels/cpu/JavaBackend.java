@@ -1,13 +1,18 @@
 package io.specd.kernels.cpu;
 
+import io.specd.kernels.format.GgmlType;
+import io.specd.kernels.format.TensorBytes;
+import io.specd.kernels.format.TensorEncoder;
 import io.specd.kernels.llama.Backend;
 import io.specd.kernels.llama.HostLayer;
 import io.specd.kernels.llama.Linear;
 import io.specd.kernels.llama.LlamaConfig;
 import io.specd.kernels.llama.Transformer;
 import io.specd.kernels.llama.WeightSource;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The {@code java} backend: the forward pass in plain Java with the JDK Vector API, the CPU
@@ -53,19 +58,33 @@ public final class JavaBackend implements Backend {
     parallel = new Parallel(count);
     int dim = c.dim();
     int vocab = c.vocabularySize();
-    float[] embedding = source.read("model.embed_tokens.weight", vocab, dim);
+    int qd = c.queryDim();
+    int kvd = c.kvDim();
+    int f = c.ffnDim();
     List<JavaLayer> layers = new ArrayList<>();
     for (int l = 0; l < c.layerCount(); l++) {
-      layers.add(layer(HostLayer.read(source::read, "model.layers." + l + ".", c, true), c));
+      String p = "model.layers." + l + ".";
+      layers.add(
+          new JavaLayer(
+              source.read(p + "input_layernorm.weight", dim),
+              matrix(source, p + "self_attn.q_proj.weight", qd, dim),
+              matrix(source, p + "self_attn.k_proj.weight", kvd, dim),
+              matrix(source, p + "self_attn.v_proj.weight", kvd, dim),
+              matrix(source, p + "self_attn.o_proj.weight", dim, qd),
+              source.read(p + "post_attention_layernorm.weight", dim),
+              matrix(source, p + "mlp.gate_proj.weight", f, dim),
+              matrix(source, p + "mlp.up_proj.weight", f, dim),
+              matrix(source, p + "mlp.down_proj.weight", dim, f)));
     }
-    float[] lmHead =
-        source.has("lm_head.weight") ? source.read("lm_head.weight", vocab, dim) : embedding;
+    String embeddingName = "model.embed_tokens.weight";
+    // models with tied embeddings have no separate output matrix
+    String lmHeadName = source.has("lm_head.weight") ? "lm_head.weight" : embeddingName;
     return new JavaModel(
         c,
-        EmbeddingTable.of(embedding, dim),
+        embedding(source, embeddingName, vocab, dim),
         layers,
         source.read("model.norm.weight", dim),
-        matrix(lmHead, vocab, dim),
+        matrix(source, lmHeadName, vocab, dim),
         parallel,
         true);
   }
@@ -79,7 +98,7 @@ public final class JavaBackend implements Backend {
 
   @Override
   public Linear linear(float[] weight, int outputs, int inputs) {
-    return new JavaLinear(matrix(weight, outputs, inputs), parallel);
+    return new JavaLinear(drafterMatrix(weight, outputs, inputs), parallel);
   }
 
   private static JavaLayer layer(HostLayer h, LlamaConfig c) {
@@ -88,18 +107,58 @@ public final class JavaBackend implements Backend {
     boolean ffn = h.ffnNorm() != null;
     return new JavaLayer(
         h.attentionNorm(),
-        matrix(h.query(), c.queryDim(), d),
-        matrix(h.key(), c.kvDim(), d),
-        matrix(h.value(), c.kvDim(), d),
-        matrix(h.output(), d, c.queryDim()),
+        drafterMatrix(h.query(), c.queryDim(), d),
+        drafterMatrix(h.key(), c.kvDim(), d),
+        drafterMatrix(h.value(), c.kvDim(), d),
+        drafterMatrix(h.output(), d, c.queryDim()),
         h.ffnNorm(),
-        ffn ? matrix(h.gate(), f, d) : null,
-        ffn ? matrix(h.up(), f, d) : null,
-        ffn ? matrix(h.down(), d, f) : null);
+        ffn ? drafterMatrix(h.gate(), f, d) : null,
+        ffn ? drafterMatrix(h.up(), f, d) : null,
+        ffn ? drafterMatrix(h.down(), d, f) : null);
+  }
+
+  /**
+   * A model's matrix: narrow ones dequantized and transposed, wide ones kept in their file encoding
+   * (memory-mapped) when the source can map them.
+   */
+  private static WeightMatrix matrix(WeightSource source, String name, int rows, int columns) {
+    if (columns >= TRANSPOSE_BELOW) {
+      Optional<TensorBytes> encoded = source.encoded(name, rows, columns);
+      if (encoded.isPresent()) {
+        return EncodedMatrix.mapped(encoded.get());
+      }
+    }
+    return floatMatrix(source.read(name, rows, columns), rows, columns);
+  }
+
+  /** Token embeddings: float32 on the heap for narrow models, else rows decoded on look-up. */
+  private static EmbeddingTable embedding(WeightSource source, String name, int vocab, int dim) {
+    if (dim >= TRANSPOSE_BELOW) {
+      Optional<TensorBytes> encoded = source.encoded(name, vocab, dim);
+      if (encoded.isPresent()) {
+        return EmbeddingTable.of(EncodedMatrix.mapped(encoded.get()));
+      }
+    }
+    return EmbeddingTable.of(source.read(name, vocab, dim), dim);
+  }
+
+  /**
+   * A drafter's matrix (heads and drafter layers arrive as float32): narrow ones transposed, wide
+   * ones quantized to Q8_0 on the heap, which a drafter reads every step like the target's own
+   * weights (drafts only propose: verification keeps the output exact).
+   */
+  static WeightMatrix drafterMatrix(float[] weight, int rows, int columns) {
+    if (columns >= TRANSPOSE_BELOW && columns % GgmlType.Q8_0.blockSize() == 0) {
+      ByteBuffer encoded = TensorEncoder.encode(GgmlType.Q8_0, weight);
+      byte[] bytes = new byte[encoded.remaining()];
+      encoded.get(bytes);
+      return EncodedMatrix.onHeap(GgmlType.Q8_0, rows, columns, bytes);
+    }
+    return floatMatrix(weight, rows, columns);
   }
 
   /** A float32 matrix {@code [rows, columns]}: transposed when narrow, row-major otherwise. */
-  static WeightMatrix matrix(float[] weight, int rows, int columns) {
+  static WeightMatrix floatMatrix(float[] weight, int rows, int columns) {
     return columns < TRANSPOSE_BELOW
         ? new TransposedMatrix(weight, rows, columns)
         : new RowMatrix(weight, rows, columns);

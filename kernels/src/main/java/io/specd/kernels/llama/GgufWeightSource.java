@@ -3,11 +3,13 @@ package io.specd.kernels.llama;
 import io.specd.kernels.format.GgufFile;
 import io.specd.kernels.format.GgufTensorInfo;
 import io.specd.kernels.format.ModelFormatException;
+import io.specd.kernels.format.TensorBytes;
 import io.specd.kernels.tokenizer.SentencePieceTokenizer;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -136,6 +138,24 @@ public final class GgufWeightSource implements WeightSource {
 
   @Override
   public float[] read(String name, long... shape) {
+    return gguf.readFloats(checked(name, shape));
+  }
+
+  @Override
+  public float[] readRows(String name, int rows, long... shape) {
+    TensorBytes tensor = gguf.tensorBytes(checked(name, shape));
+    float[] values = new float[rows * tensor.rowLength()];
+    tensor.dequantizeRows(0, rows, values, 0);
+    return values;
+  }
+
+  @Override
+  public Optional<TensorBytes> encoded(String name, long... shape) {
+    return Optional.of(gguf.tensorBytes(checked(name, shape)));
+  }
+
+  /** The GGUF name of a tensor whose shape is as expected. */
+  private String checked(String name, long... shape) {
     String ggufName = ggufName(name);
     GgufTensorInfo info = gguf.tensor(ggufName);
     if (!Arrays.equals(info.rowMajorShape(), shape)) {
@@ -148,7 +168,7 @@ public final class GgufWeightSource implements WeightSource {
               + ", expected "
               + Arrays.toString(shape));
     }
-    return gguf.readFloats(ggufName);
+    return ggufName;
   }
 
   private static String ggufName(String name) {

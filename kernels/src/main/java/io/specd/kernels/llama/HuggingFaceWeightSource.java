@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.format.SafetensorsFile;
+import io.specd.kernels.format.TensorBytes;
 import io.specd.kernels.tokenizer.HuggingFaceTextTokenizer;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -181,6 +183,16 @@ public final class HuggingFaceWeightSource implements WeightSource {
 
   @Override
   public float[] read(String name, long... shape) {
+    return shard(name, shape).readFloats(name);
+  }
+
+  @Override
+  public Optional<TensorBytes> encoded(String name, long... shape) {
+    return Optional.of(shard(name, shape).tensorBytes(name));
+  }
+
+  /** The shard holding a tensor whose shape is as expected. */
+  private SafetensorsFile shard(String name, long... shape) {
     SafetensorsFile file = shardOf.get(name);
     if (file == null) {
       throw new ModelFormatException(directory, "missing tensor '" + name + "'");
@@ -196,6 +208,6 @@ public final class HuggingFaceWeightSource implements WeightSource {
               + ", expected "
               + Arrays.toString(shape));
     }
-    return file.readFloats(name);
+    return file;
   }
 }

@@ -1,7 +1,9 @@
 package io.specd.kernels.llama;
 
+import io.specd.kernels.format.TensorBytes;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Where a LLaMA model's configuration, tokenizer and tensors come from (a GGUF file or a Hugging
@@ -43,6 +45,16 @@ public interface WeightSource {
       width *= shape[i];
     }
     return java.util.Arrays.copyOf(all, Math.toIntExact(rows * width));
+  }
+
+  /**
+   * A tensor in its file encoding, memory-mapped, for backends that compute on it directly; empty
+   * when this source cannot map it (the backend then reads floats).
+   *
+   * @param shape the expected PyTorch shape, checked as in {@link #read}
+   */
+  default Optional<TensorBytes> encoded(String name, long... shape) {
+    return Optional.empty();
   }
 
   /** Hugging Face names of the per-layer tensors. */
