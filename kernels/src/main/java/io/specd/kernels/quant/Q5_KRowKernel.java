@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
  * vectors, each scaled once. The decoding is written out in each loop rather than in a
- * vector-returning helper, and shifts are done on int lanes (see {@link Vectors}).
+ * vector-returning helper, and shifts are done on short lanes (see {@link Vectors}).
  */
 final class Q5_KRowKernel extends TokenGroupRowKernel {
   private static final int BLOCK_BYTES = 176;
