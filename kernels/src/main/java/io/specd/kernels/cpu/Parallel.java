@@ -4,10 +4,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A persistent pool that splits a range of work items (rows of a product) across threads: the
- * caller takes the first share and waits for the others. Workers spin briefly for the next job,
- * then park, so a step's many small jobs cost little to hand out and an idle pool costs nothing.
- * With one thread everything runs on the caller. Jobs must not allocate; {@link #run} does not.
+ * A persistent pool that splits a range of work items (rows of a product) across threads. The range
+ * is cut into chunks that the caller and the workers claim one at a time, so a thread that is slow
+ * — its core taken by another process — holds back at most one chunk while the others finish the
+ * rest: waiting stays cheap when a core is busy. Workers spin briefly for the next job, then park,
+ * so a step's many small jobs cost little to hand out and an idle pool costs nothing. With one
+ * thread everything runs on the caller. {@link #run} allocates nothing.
  *
  * <p>One caller at a time (the model's owner).
  */
@@ -19,9 +21,11 @@ final class Parallel implements AutoCloseable {
   }
 
   private static final int SPINS = 20_000;
+  private static final int CHUNKS_PER_THREAD = 8;
 
   private final int threads;
   private final Worker[] workers;
+  private final AtomicInteger nextChunk = new AtomicInteger();
   private final AtomicInteger pending = new AtomicInteger();
   private volatile Thread caller;
   private volatile int generation;
@@ -29,7 +33,8 @@ final class Parallel implements AutoCloseable {
   private volatile RuntimeException failure;
   private RangeTask task;
   private int total;
-  private int grain;
+  private int chunkItems;
+  private int chunks;
 
   /**
    * @param threads threads that share each job, the caller included
@@ -48,18 +53,22 @@ final class Parallel implements AutoCloseable {
   }
 
   /**
-   * Runs {@code task} over {@code [0, total)} split in as many shares as threads, each a multiple
-   * of {@code grain} items (but the last).
+   * Runs {@code task} over {@code [0, total)} in chunks whose boundaries are multiples of {@code
+   * grain} items (only the last chunk may end in a partial grain).
    */
   void run(int total, int grain, RangeTask task) {
-    if (threads == 1 || total <= grain) {
+    int units = (total + grain - 1) / grain;
+    if (threads == 1 || units < 2 || closed) {
       task.run(0, total);
       return;
     }
+    int unitsPerChunk = Math.max(1, units / (threads * CHUNKS_PER_THREAD));
     this.task = task;
     this.total = total;
-    this.grain = grain;
+    this.chunkItems = unitsPerChunk * grain;
+    this.chunks = (total + chunkItems - 1) / chunkItems;
     this.caller = Thread.currentThread();
+    nextChunk.set(0);
     pending.set(workers.length);
     generation++; // publishes the job
     for (Worker worker : workers) {
@@ -67,7 +76,7 @@ final class Parallel implements AutoCloseable {
         LockSupport.unpark(worker.thread);
       }
     }
-    runShare(0);
+    runChunks();
     for (int spin = 0; pending.get() != 0; spin++) {
       if (spin < SPINS) {
         Thread.onSpinWait();
@@ -75,6 +84,7 @@ final class Parallel implements AutoCloseable {
         LockSupport.parkNanos(this, 50_000);
       }
     }
+    this.task = null;
     RuntimeException failed = failure;
     if (failed != null) {
       failure = null;
@@ -82,20 +92,12 @@ final class Parallel implements AutoCloseable {
     }
   }
 
-  private void runShare(int share) {
-    int from = boundary(share);
-    int to = boundary(share + 1);
-    if (from < to) {
-      task.run(from, to);
+  /** Claims and runs chunks until none is left. */
+  private void runChunks() {
+    for (int c = nextChunk.getAndIncrement(); c < chunks; c = nextChunk.getAndIncrement()) {
+      int from = c * chunkItems;
+      task.run(from, Math.min(total, from + chunkItems));
     }
-  }
-
-  private int boundary(int share) {
-    if (share >= threads) {
-      return total;
-    }
-    int units = (total + grain - 1) / grain;
-    return Math.min(total, (int) ((long) units * share / threads) * grain);
   }
 
   @Override
@@ -107,13 +109,11 @@ final class Parallel implements AutoCloseable {
   }
 
   private final class Worker implements Runnable {
-    final int share;
     final Thread thread;
     volatile boolean parked;
 
-    Worker(int share) {
-      this.share = share;
-      this.thread = new Thread(this, "specd-java-" + share);
+    Worker(int index) {
+      this.thread = new Thread(this, "specd-java-" + index);
       thread.setDaemon(true);
     }
 
@@ -138,9 +138,10 @@ final class Parallel implements AutoCloseable {
         }
         seen = generation;
         try {
-          runShare(share);
+          runChunks();
         } catch (RuntimeException | Error e) {
           failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+          nextChunk.set(Integer.MAX_VALUE / 2); // the others stop claiming
         } finally {
           if (pending.decrementAndGet() == 0) {
             LockSupport.unpark(caller);

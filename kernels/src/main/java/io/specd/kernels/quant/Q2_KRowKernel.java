@@ -14,11 +14,8 @@ import jdk.incubator.vector.VectorOperators;
  * sub-block's scale byte. Run r (0–7) is bits 2(r mod 4) of the 32 packed bytes of half r/4.
  *
  * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
- * vectors, each scaled once. Two things keep C2 from boxing vectors (a 10x slowdown, measured): the
- * decoding is written out in each loop rather than in a vector-returning helper (C2 does not inline
- * a helper that is hot elsewhere or, at a cold call site, over 35 bytecodes), and shifts by a
- * run-dependent count are done on int lanes, since bytes have no variable-count shift intrinsic;
- * the mask that follows drops the bits shifted in from the neighbouring byte.
+ * vectors, each scaled once. The decoding is written out in each loop rather than in a
+ * vector-returning helper, and shifts are done on short lanes (see {@link Vectors}).
  */
 final class Q2_KRowKernel extends TokenGroupRowKernel {
   private static final int BLOCK_BYTES = 84;
@@ -38,7 +35,7 @@ final class Q2_KRowKernel extends TokenGroupRowKernel {
         int to = dstOffset + block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3);
@@ -67,7 +64,7 @@ final class Q2_KRowKernel extends TokenGroupRowKernel {
         int xi = xOffset + block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3);
@@ -109,7 +106,7 @@ final class Q2_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3);
@@ -156,7 +153,7 @@ final class Q2_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3);
@@ -217,7 +214,7 @@ final class Q2_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3);
@@ -261,9 +258,5 @@ final class Q2_KRowKernel extends TokenGroupRowKernel {
 
   private static float offset(byte[] src, int at, float min) {
     return min * ((src[at] & 0xff) >>> 4);
-  }
-
-  private static FloatVector load(float[] x, int at) {
-    return FloatVector.fromArray(FLOATS, x, at);
   }
 }

@@ -15,11 +15,8 @@ import jdk.incubator.vector.VectorOperators;
  * completed by bit r of the 32 mask bytes.
  *
  * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
- * vectors, each scaled once. Two things keep C2 from boxing vectors (a 10x slowdown, measured): the
- * decoding is written out in each loop rather than in a vector-returning helper (C2 does not inline
- * a helper that is hot elsewhere or, at a cold call site, over 35 bytecodes), and shifts by a
- * run-dependent count are done on int lanes, since bytes have no variable-count shift intrinsic;
- * the mask that follows drops the bits shifted in from the neighbouring byte.
+ * vectors, each scaled once. The decoding is written out in each loop rather than in a
+ * vector-returning helper, and shifts are done on short lanes (see {@link Vectors}).
  */
 final class Q3_KRowKernel extends TokenGroupRowKernel {
   private static final int BLOCK_BYTES = 110;
@@ -38,14 +35,14 @@ final class Q3_KRowKernel extends TokenGroupRowKernel {
         int to = dstOffset + block * 256 + 32 * run;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 2)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 2);
+                .and((byte) 0x04);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3)
@@ -68,14 +65,14 @@ final class Q3_KRowKernel extends TokenGroupRowKernel {
         int xi = xOffset + block * 256 + 32 * run;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 2)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 2);
+                .and((byte) 0x04);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3)
@@ -114,14 +111,14 @@ final class Q3_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 2)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 2);
+                .and((byte) 0x04);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3)
@@ -165,14 +162,14 @@ final class Q3_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 2)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 2);
+                .and((byte) 0x04);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3)
@@ -230,14 +227,14 @@ final class Q3_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 2)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 2);
+                .and((byte) 0x04);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 32 + 32 * (run / 4))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * (run % 4))
                 .reinterpretAsBytes()
                 .and((byte) 3)
@@ -276,9 +273,5 @@ final class Q3_KRowKernel extends TokenGroupRowKernel {
   /** Sub-block scale j times d. */
   private static float scale(byte[] src, int block, int j, float d) {
     return d * (ReferenceDequantizer.q3kScale(src, block + 96, j) - 32);
-  }
-
-  private static FloatVector load(float[] x, int at) {
-    return FloatVector.fromArray(FLOATS, x, at);
   }
 }

@@ -14,11 +14,8 @@ import jdk.incubator.vector.VectorOperators;
  * of packed bytes 32j..32j+31, sub-block 2j+1 their high nibbles.
  *
  * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
- * vectors, each scaled once. Two things keep C2 from boxing vectors (a 10x slowdown, measured): the
- * decoding is written out in each loop rather than in a vector-returning helper (C2 does not inline
- * a helper that is hot elsewhere or, at a cold call site, over 35 bytecodes), and shifts by a
- * run-dependent count are done on int lanes, since bytes have no variable-count shift intrinsic;
- * the mask that follows drops the bits shifted in from the neighbouring byte.
+ * vectors, each scaled once. The decoding is written out in each loop rather than in a
+ * vector-returning helper, and shifts are done on short lanes (see {@link Vectors}).
  */
 final class Q4_KRowKernel extends TokenGroupRowKernel {
   private static final int BLOCK_BYTES = 144;
@@ -38,7 +35,7 @@ final class Q4_KRowKernel extends TokenGroupRowKernel {
         int to = dstOffset + block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f);
@@ -62,7 +59,7 @@ final class Q4_KRowKernel extends TokenGroupRowKernel {
         int xi = xOffset + block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f);
@@ -102,7 +99,7 @@ final class Q4_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f);
@@ -147,7 +144,7 @@ final class Q4_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f);
@@ -206,7 +203,7 @@ final class Q4_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 16 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f);
@@ -240,9 +237,5 @@ final class Q4_KRowKernel extends TokenGroupRowKernel {
     out[outOffset + 5 * outStride] = Vectors.sum(sum5);
     out[outOffset + 6 * outStride] = Vectors.sum(sum6);
     out[outOffset + 7 * outStride] = Vectors.sum(sum7);
-  }
-
-  private static FloatVector load(float[] x, int at) {
-    return FloatVector.fromArray(FLOATS, x, at);
   }
 }

@@ -13,11 +13,8 @@ import jdk.incubator.vector.VectorOperators;
  * bit r of byte l completes value l of sub-block r.
  *
  * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
- * vectors, each scaled once. Two things keep C2 from boxing vectors (a 10x slowdown, measured): the
- * decoding is written out in each loop rather than in a vector-returning helper (C2 does not inline
- * a helper that is hot elsewhere or, at a cold call site, over 35 bytecodes), and shifts by a
- * run-dependent count are done on int lanes, since bytes have no variable-count shift intrinsic;
- * the mask that follows drops the bits shifted in from the neighbouring byte.
+ * vectors, each scaled once. The decoding is written out in each loop rather than in a
+ * vector-returning helper, and shifts are done on short lanes (see {@link Vectors}).
  */
 final class Q5_KRowKernel extends TokenGroupRowKernel {
   private static final int BLOCK_BYTES = 176;
@@ -37,14 +34,14 @@ final class Q5_KRowKernel extends TokenGroupRowKernel {
         int to = dstOffset + block * 256 + 32 * run;
         ByteVector fifth =
             ByteVector.fromArray(BYTES_32, src, at + 16)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x10);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -69,14 +66,14 @@ final class Q5_KRowKernel extends TokenGroupRowKernel {
         int xi = xOffset + block * 256 + 32 * run;
         ByteVector fifth =
             ByteVector.fromArray(BYTES_32, src, at + 16)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x10);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -117,14 +114,14 @@ final class Q5_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector fifth =
             ByteVector.fromArray(BYTES_32, src, at + 16)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x10);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -170,14 +167,14 @@ final class Q5_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector fifth =
             ByteVector.fromArray(BYTES_32, src, at + 16)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x10);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -237,14 +234,14 @@ final class Q5_KRowKernel extends TokenGroupRowKernel {
         int xi = block * 256 + 32 * run;
         ByteVector fifth =
             ByteVector.fromArray(BYTES_32, src, at + 16)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, run)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 1)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x10);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 48 + 32 * (run / 2))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (run & 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -279,9 +276,5 @@ final class Q5_KRowKernel extends TokenGroupRowKernel {
     out[outOffset + 5 * outStride] = Vectors.sum(sum5);
     out[outOffset + 6 * outStride] = Vectors.sum(sum6);
     out[outOffset + 7 * outStride] = Vectors.sum(sum7);
-  }
-
-  private static FloatVector load(float[] x, int at) {
-    return FloatVector.fromArray(FLOATS, x, at);
   }
 }

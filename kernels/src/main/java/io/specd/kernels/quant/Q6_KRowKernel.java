@@ -15,11 +15,8 @@ import jdk.incubator.vector.VectorOperators;
  * the half's 32 high-part bytes.
  *
  * <p>A block is read as 8 runs of 32 values (one 32-byte vector each); a run is two 16-value
- * vectors, each scaled once. Two things keep C2 from boxing vectors (a 10x slowdown, measured): the
- * decoding is written out in each loop rather than in a vector-returning helper (C2 does not inline
- * a helper that is hot elsewhere or, at a cold call site, over 35 bytecodes), and shifts by a
- * run-dependent count are done on int lanes, since bytes have no variable-count shift intrinsic;
- * the mask that follows drops the bits shifted in from the neighbouring byte.
+ * vectors, each scaled once. The decoding is written out in each loop rather than in a
+ * vector-returning helper, and shifts are done on short lanes (see {@link Vectors}).
  */
 final class Q6_KRowKernel extends TokenGroupRowKernel {
   private static final int BLOCK_BYTES = 210;
@@ -40,14 +37,14 @@ final class Q6_KRowKernel extends TokenGroupRowKernel {
         int k = run % 4;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at + 128 + 32 * half)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * k)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 3)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x30);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 64 * half + 32 * (k & 1))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (k >> 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -73,14 +70,14 @@ final class Q6_KRowKernel extends TokenGroupRowKernel {
         int k = run % 4;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at + 128 + 32 * half)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * k)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 3)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x30);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 64 * half + 32 * (k & 1))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (k >> 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -122,14 +119,14 @@ final class Q6_KRowKernel extends TokenGroupRowKernel {
         int k = run % 4;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at + 128 + 32 * half)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * k)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 3)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x30);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 64 * half + 32 * (k & 1))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (k >> 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -176,14 +173,14 @@ final class Q6_KRowKernel extends TokenGroupRowKernel {
         int k = run % 4;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at + 128 + 32 * half)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * k)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 3)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x30);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 64 * half + 32 * (k & 1))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (k >> 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -244,14 +241,14 @@ final class Q6_KRowKernel extends TokenGroupRowKernel {
         int k = run % 4;
         ByteVector high =
             ByteVector.fromArray(BYTES_32, src, at + 128 + 32 * half)
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 2 * k)
+                .lanewise(VectorOperators.LSHL, 4)
                 .reinterpretAsBytes()
-                .and((byte) 3)
-                .lanewise(VectorOperators.LSHL, 4);
+                .and((byte) 0x30);
         ByteVector values =
             ByteVector.fromArray(BYTES_32, src, at + 64 * half + 32 * (k & 1))
-                .reinterpretAsInts()
+                .reinterpretAsShorts()
                 .lanewise(VectorOperators.LSHR, 4 * (k >> 1))
                 .reinterpretAsBytes()
                 .and((byte) 0x0f)
@@ -286,9 +283,5 @@ final class Q6_KRowKernel extends TokenGroupRowKernel {
     out[outOffset + 5 * outStride] = Vectors.sum(sum5);
     out[outOffset + 6 * outStride] = Vectors.sum(sum6);
     out[outOffset + 7 * outStride] = Vectors.sum(sum7);
-  }
-
-  private static FloatVector load(float[] x, int at) {
-    return FloatVector.fromArray(FLOATS, x, at);
   }
 }

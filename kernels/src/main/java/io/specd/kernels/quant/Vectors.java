@@ -5,7 +5,25 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Vector shapes and small conversions shared by the row kernels. */
+/**
+ * Vector shapes and small conversions shared by the row kernels.
+ *
+ * <p>Three rules keep C2 (JDK 17) from boxing vectors, which allocates on every block and runs
+ * several times slower (measured with {@code RowKernelBenchmark}, which reports allocated bytes per
+ * row):
+ *
+ * <ul>
+ *   <li>Vector values never pass through a call C2 might not inline (it declines helpers that are
+ *       hot elsewhere or, at a cold call site, over 35 bytecodes): the kernels write their decoding
+ *       out in each loop and share only the one-line conversions below.
+ *   <li>No byte shift by a variable count (x86 has none; the fallback is a boxed Java loop): the
+ *       K-quants shift their packed bytes as short lanes, and the mask that follows drops the bits
+ *       shifted in from the neighbouring byte.
+ *   <li>One vector shape per lane type and operation across all kernels: the JDK's vector code is
+ *       shared and profiled per operation, and a second shape (int shifts on 128- and 256-bit
+ *       vectors, say) made C2 stop inlining it and box the K-quant loops again.
+ * </ul>
+ */
 final class Vectors {
   /** 16 floats: one quantization sub-block of 16, or half a block of 32. */
   static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_512;
