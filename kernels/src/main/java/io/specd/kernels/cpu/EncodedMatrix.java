@@ -79,22 +79,13 @@ final class EncodedMatrix implements WeightMatrix {
     for (int o = from; o < to; o += chunk) {
       int n = Math.min(chunk, to - o);
       source.copy(o, n, scratch, 0);
+      if (tokens == 1) {
+        kernel.dotRows(scratch, 0, rowBytes, n, x, xOffset, y, yOffset + o, columns);
+        continue;
+      }
       for (int r = 0; r < n; r++) {
-        if (tokens == 1) {
-          y[yOffset + o + r] = kernel.dot(scratch, r * rowBytes, x, xOffset, columns);
-        } else {
-          kernel.dots(
-              scratch,
-              r * rowBytes,
-              x,
-              xOffset,
-              columns,
-              tokens,
-              y,
-              yOffset + o + r,
-              rows,
-              columns);
-        }
+        kernel.dots(
+            scratch, r * rowBytes, x, xOffset, columns, tokens, y, yOffset + o + r, rows, columns);
       }
     }
   }

@@ -119,7 +119,7 @@ final class Parallel implements AutoCloseable {
 
     @Override
     public void run() {
-      int seen = generation;
+      int seen = 0; // the generation before any job: read here, it could already be a job's
       while (!closed) {
         int spin = 0;
         while (generation == seen && !closed) {

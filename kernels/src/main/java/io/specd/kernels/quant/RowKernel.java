@@ -33,6 +33,26 @@ public interface RowKernel {
   float dot(byte[] src, int srcOffset, float[] x, int xOffset, int count);
 
   /**
+   * {@code rows} consecutive rows ({@code rowBytes} apart from {@code src[srcOffset]}) against one
+   * activation vector: {@code out[outOffset + r] = Σ_i W_r[i]·x[xOffset+i]}. Kernels that can share
+   * the activation loads between rows override it; by default it is {@link #dot} per row.
+   */
+  default void dotRows(
+      byte[] src,
+      int srcOffset,
+      int rowBytes,
+      int rows,
+      float[] x,
+      int xOffset,
+      float[] out,
+      int outOffset,
+      int count) {
+    for (int r = 0; r < rows; r++) {
+      out[outOffset + r] = dot(src, srcOffset + r * rowBytes, x, xOffset, count);
+    }
+  }
+
+  /**
    * The same row against {@code tokens} activation vectors in one pass over the row: {@code
    * out[outOffset + t*outStride] = Σ_i W[i]·x[xOffset + t*xStride + i]} for t in [0, tokens).
    * Register-blocked over tokens: four at a time, each block is decoded into registers once and
