@@ -76,8 +76,12 @@ final class Parallel implements AutoCloseable {
         LockSupport.unpark(worker.thread);
       }
     }
-    runChunks();
-    for (int spin = 0; pending.get() != 0; spin++) {
+    try {
+      runChunks();
+    } catch (RuntimeException | Error e) {
+      fail(e);
+    }
+    for (int spin = 0; pending.get() != 0; spin++) { // the workers finish their chunks first
       if (spin < SPINS) {
         Thread.onSpinWait();
       } else {
@@ -90,6 +94,12 @@ final class Parallel implements AutoCloseable {
       failure = null;
       throw failed;
     }
+  }
+
+  /** Records a job's failure (the caller rethrows it) and stops everyone claiming chunks. */
+  private void fail(Throwable e) {
+    failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+    nextChunk.set(Integer.MAX_VALUE / 2);
   }
 
   /** Claims and runs chunks until none is left. */
@@ -140,8 +150,7 @@ final class Parallel implements AutoCloseable {
         try {
           runChunks();
         } catch (RuntimeException | Error e) {
-          failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
-          nextChunk.set(Integer.MAX_VALUE / 2); // the others stop claiming
+          fail(e);
         } finally {
           if (pending.decrementAndGet() == 0) {
             LockSupport.unpark(caller);

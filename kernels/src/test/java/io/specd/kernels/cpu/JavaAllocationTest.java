@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The {@code java} backend's decode step allocates nothing once its buffers and cache pages fit:
- * over 5,000 decoding forwards the heap bytes the forward allocates stay flat (less than a byte
- * per step in all) and no garbage collection runs.
+ * over 5,000 decoding forwards the heap bytes the forward allocates stay flat (less than a byte per
+ * step in all) and no garbage collection runs.
  */
 class JavaAllocationTest {
   private static final int STEPS = 5_000;
