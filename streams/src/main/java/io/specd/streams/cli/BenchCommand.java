@@ -155,7 +155,7 @@ final class BenchCommand implements Callable<Integer> {
   /**
    * One backend's model and the decoders measured on it.
    *
-   * @param residentBytes the process's resident memory the model's load added
+   * @param memory what the model holds, measured after the warm-up has read every weight
    */
   private record Setup(
       String backend,
@@ -163,7 +163,7 @@ final class BenchCommand implements Callable<Integer> {
       KvCachePool pool,
       List<LoadedDecoder> decoders,
       double[] opsPerStep,
-      long residentBytes)
+      Memory memory)
       implements AutoCloseable {
     @Override
     public void close() {
@@ -172,6 +172,16 @@ final class BenchCommand implements Callable<Integer> {
       model.close();
     }
   }
+
+  /**
+   * Memory after a backend's warm-up.
+   *
+   * @param mappedBytes resident pages of the model file's memory mappings (the java backend reads
+   *     weights in place)
+   * @param heapBytes Java heap in use after a full collection (the whole process's)
+   * @param processBytes the process's resident set
+   */
+  private record Memory(long mappedBytes, long heapBytes, long processBytes) {}
 
   /** One measured configuration, summed over the prompts. */
   record Run(
@@ -291,9 +301,7 @@ final class BenchCommand implements Callable<Integer> {
    * @param backend a backend name, or null for this machine's default
    */
   private Setup setUp(String backend, List<String> promptTexts) throws IOException {
-    long before = Machine.residentBytes();
     LlamaModel model = modelOptions.load(backend);
-    long resident = Machine.residentBytes() - before;
     List<LoadedDecoder> decoders = new ArrayList<>();
     KvCachePool pool = null;
     try {
@@ -313,7 +321,13 @@ final class BenchCommand implements Callable<Integer> {
           ops[d] = opsPerStep(decoders.get(d).decoder(), promptTokens.get(0));
         }
       }
-      return new Setup(model.backend().name(), model, pool, decoders, ops, resident);
+      // after the warm-up every weight page has been read: what the model (and its drafters) hold
+      Memory memory =
+          new Memory(
+              Machine.mappedResidentBytes(model.source()),
+              Machine.heapInUseBytes(),
+              Machine.residentBytes());
+      return new Setup(model.backend().name(), model, pool, decoders, ops, memory);
     } catch (IOException | RuntimeException e) {
       decoders.forEach(LoadedDecoder::close);
       if (pool != null) {
@@ -567,8 +581,13 @@ final class BenchCommand implements Callable<Integer> {
       root.put("max_tokens", maxTokens);
       root.put("rounds", rounds);
       root.set("machine", Machine.describe(JSON));
-      ObjectNode resident = root.putObject("model_resident_bytes");
-      setups.forEach(s -> resident.put(s.backend(), s.residentBytes()));
+      ObjectNode memory = root.putObject("memory_after_warm_up");
+      for (Setup setup : setups) {
+        ObjectNode m = memory.putObject(setup.backend());
+        m.put("model_file_pages_resident_bytes", setup.memory().mappedBytes());
+        m.put("heap_in_use_bytes", setup.memory().heapBytes());
+        m.put("process_resident_bytes", setup.memory().processBytes());
+      }
       ArrayNode array = root.putArray("runs");
       for (Run run : runs) {
         ObjectNode r = array.addObject();
@@ -605,8 +624,12 @@ final class BenchCommand implements Callable<Integer> {
           maxTokens);
       for (Setup setup : setups) {
         out.printf(
-            "%s backend: the model added %.1f MiB resident%n",
-            setup.backend(), setup.residentBytes() / 1048576.0);
+            "%s backend after warm-up: model file pages resident %.1f MiB, Java heap in use %.1f"
+                + " MiB, process resident %.1f MiB%n",
+            setup.backend(),
+            setup.memory().mappedBytes() / 1048576.0,
+            setup.memory().heapBytes() / 1048576.0,
+            setup.memory().processBytes() / 1048576.0);
       }
       out.printf(
           "%-6s %-13s %-11s %5s %10s %9s %8s %6s %6s  %-24s %s%n",
