@@ -105,7 +105,8 @@ final class JavaModel implements Transformer {
     }
     int d = config.dim();
     int row = 0;
-    for (SequenceInput s : sequences) {
+    for (int b = 0; b < sequences.size(); b++) { // indexed: an iterator might not be scalarized
+      SequenceInput s = sequences.get(b);
       if (!s.hasTokens()) {
         throw new IllegalArgumentException("a sequence has no tokens to embed");
       }
@@ -119,7 +120,8 @@ final class JavaModel implements Transformer {
   private void prepareRows(List<SequenceInput> sequences) {
     int pairs = rope.pairs();
     int row = 0;
-    for (SequenceInput s : sequences) {
+    for (int b = 0; b < sequences.size(); b++) { // indexed: an iterator might not be scalarized
+      SequenceInput s = sequences.get(b);
       for (int i = 0; i < s.size(); i++, row++) {
         rope.angles(s.position(i), work.cos, work.sin, row * pairs);
         work.limits[row] = s.committed() + lastVisible(s, i) + 1;
@@ -289,7 +291,8 @@ final class JavaModel implements Transformer {
    */
   private void acquireStatelessCaches(List<SequenceInput> sequences) {
     boolean any = false;
-    for (SequenceInput s : sequences) {
+    for (int b = 0; b < sequences.size(); b++) { // indexed: an iterator might not be scalarized
+      SequenceInput s = sequences.get(b);
       any |= s.cache() == null;
     }
     if (!any) {

@@ -167,10 +167,18 @@ public record CloverWeights(
       augmenting.get(i).unfuse(c).write(out, "layers." + i + ".", c);
     }
     out.put("clover_norm.weight", cloverNorm.toFloatArray(), d);
-    out.put("clover_head_mlp.weight", transpose(firstProjection.toFloatArray(), d, d), d, d);
+    out.put(
+        "clover_head_mlp.weight",
+        LayerWeights.transpose(firstProjection.toFloatArray(), d, d),
+        d,
+        d);
     out.put("clover_head_mlp.bias", firstBias.toFloatArray(), d);
     exportAttention(out, "clover_head_mlp_rnn2.", recurrent, d);
-    out.put("clover_head_mlp2.weight", transpose(projection.toFloatArray(), 2 * d, d), d, 2L * d);
+    out.put(
+        "clover_head_mlp2.weight",
+        LayerWeights.transpose(projection.toFloatArray(), 2 * d, d),
+        d,
+        2L * d);
     out.put("clover_head_mlp2.bias", projectionBias.toFloatArray(), d);
     out.put("clover_head_norm.weight", headNorm.toFloatArray(), d);
   }
@@ -180,7 +188,7 @@ public record CloverWeights(
     float[] ones = new float[d];
     Arrays.fill(ones, 1f); // the gain is folded into q
     out.put(prefix + "input_layernorm.weight", ones, d);
-    out.put(prefix + "q.weight", transpose(a.query().toFloatArray(), d, d), d, d);
+    out.put(prefix + "q.weight", LayerWeights.transpose(a.query().toFloatArray(), d, d), d, d);
     out.put(prefix + "q.bias", a.queryBias().toFloatArray(), d);
     float[] kv = a.keyValue().toFloatArray(); // [D, 2D]
     float[] bias = a.keyValueBias().toFloatArray();
@@ -188,17 +196,6 @@ public record CloverWeights(
     out.put(prefix + "k.bias", Arrays.copyOfRange(bias, 0, d), d);
     out.put(prefix + "v.weight", columns(kv, d, 2 * d, d, d), d, d);
     out.put(prefix + "v.bias", Arrays.copyOfRange(bias, d, 2 * d), d);
-  }
-
-  /** Row-major {@code [rows, cols]} to {@code [cols, rows]}. */
-  static float[] transpose(float[] matrix, int rows, int cols) {
-    float[] out = new float[matrix.length];
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        out[c * rows + r] = matrix[r * cols + c];
-      }
-    }
-    return out;
   }
 
   /**

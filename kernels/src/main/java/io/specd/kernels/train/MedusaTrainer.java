@@ -12,6 +12,7 @@ import io.specd.kernels.heads.medusa.MedusaTree;
 import io.specd.kernels.heads.medusa.NgramModel;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.torch.LayerWeights;
 import io.specd.kernels.torch.TorchModel;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -142,7 +143,7 @@ public final class MedusaTrainer implements HeadTrainer {
       for (int k = 0; k < heads; k++) {
         // stored transposed ([in, out]); the checkpoint holds PyTorch's [out, in]
         w[j][k] =
-            transpose(
+            LayerWeights.transpose(
                 java.util.Arrays.copyOfRange(stacked, k * dim * dim, (k + 1) * dim * dim),
                 dim,
                 dim);
@@ -157,7 +158,7 @@ public final class MedusaTrainer implements HeadTrainer {
       own = new float[heads][];
       for (int k = 0; k < heads; k++) {
         own[k] =
-            transpose(
+            LayerWeights.transpose(
                 java.util.Arrays.copyOfRange(stacked, k * dim * vocab, (k + 1) * dim * vocab),
                 dim,
                 vocab);
@@ -203,16 +204,6 @@ public final class MedusaTrainer implements HeadTrainer {
       u = u.add(z.mul(z.getNDArrayInternal().sigmoid()));
     }
     return u.matMul(lmHead);
-  }
-
-  private static float[] transpose(float[] matrix, int rows, int cols) {
-    float[] out = new float[matrix.length];
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        out[c * rows + r] = matrix[r * cols + c];
-      }
-    }
-    return out;
   }
 
   /**
