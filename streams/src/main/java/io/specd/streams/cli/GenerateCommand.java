@@ -117,6 +117,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     stats.put("drafter", loaded.decoder().name());
     stats.put("policy", loaded.policy());
+    stats.put("backend", model.backend().name());
     return root;
   }
 }

@@ -36,6 +36,39 @@ class GenerateCommandTest {
   }
 
   @Test
+  void everyBackendShouldReproduceTheReferenceCompletion() throws Exception {
+    for (String backend : new String[] {"java", "torch"}) {
+      JsonNode stats = generateReference("--backend", backend).path("stats");
+      assertThat(stats.path("backend").asText()).isEqualTo(backend);
+    }
+    assertThat(generateReference().path("stats").path("backend").asText())
+        .as("the default on a machine without CUDA")
+        .isEqualTo("java");
+  }
+
+  @Test
+  void anUnknownBackendAndTrainingOffTorchShouldBeRejectedByName() {
+    Outcome backend =
+        run("generate", "--model", model().toString(), "--prompt", "Hi", "--backend", "tpu");
+    assertThat(backend.exitCode()).isEqualTo(2);
+    assertThat(backend.err())
+        .isEqualTo("specd: unknown backend 'tpu'; use one of java, torch" + System.lineSeparator());
+    Outcome training =
+        run(
+            "train-heads",
+            "--model",
+            model().toString(),
+            "--kind",
+            "medusa",
+            "--out",
+            "heads.json",
+            "--backend",
+            "java");
+    assertThat(training.exitCode()).isEqualTo(2);
+    assertThat(training.err()).contains("train-heads trains on the torch backend");
+  }
+
+  @Test
   void generateJsonShouldReproduceTheReferenceCompletion() throws Exception {
     JsonNode result = generateReference("--drafter", "none");
     JsonNode stats = result.path("stats");
@@ -221,7 +254,7 @@ class GenerateCommandTest {
   }
 
   @Test
-  void benchJsonShouldMeasureEveryDrafterGreedyAndSampled() throws Exception {
+  void benchJsonShouldMeasureEveryDrafterGreedyAndSampledOnEachBackend() throws Exception {
     Path prompts = Files.createTempFile("prompts", ".txt");
     Files.writeString(prompts, "Once upon a time\nThe dog\n");
     Outcome outcome =
@@ -235,15 +268,31 @@ class GenerateCommandTest {
             "16",
             "--warmup",
             "0",
+            "--backends",
+            "java,torch",
             "--json");
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     JsonNode result = JSON.readTree(outcome.out());
     assertThat(result.path("prompts").asInt()).isEqualTo(2);
+    assertThat(
+            result
+                .path("memory_after_warm_up")
+                .path("java")
+                .path("process_resident_bytes")
+                .asLong())
+        .isPositive();
     JsonNode runs = result.path("runs");
     List<String> measured = new ArrayList<>();
-    runs.forEach(r -> measured.add(r.path("drafter").asText() + "@" + r.path("temperature")));
-    assertThat(measured)
-        .containsExactly(
+    runs.forEach(
+        r ->
+            measured.add(
+                r.path("backend").asText()
+                    + ":"
+                    + r.path("drafter").asText()
+                    + "@"
+                    + r.path("temperature")));
+    List<String> configurations =
+        List.of(
             "none@0.0",
             "none@0.8",
             "medusa@0.0",
@@ -254,10 +303,18 @@ class GenerateCommandTest {
             "clover@0.8",
             "kangaroo@0.0",
             "kangaroo@0.8");
+    List<String> expected = new ArrayList<>();
+    for (String backend : List.of("java", "torch")) {
+      configurations.forEach(c -> expected.add(backend + ":" + c));
+    }
+    assertThat(measured).containsExactlyElementsOf(expected);
     JsonNode baseline = runs.get(0);
     assertThat(baseline.path("tokens_per_second").asDouble()).isPositive();
     assertThat(baseline.path("speedup_vs_baseline").asDouble()).isEqualTo(1.0);
-    assertThat(baseline.path("ops_per_step").asDouble()).isGreaterThan(50);
+    assertThat(baseline.path("ops_per_step").asDouble()).as("no PyTorch ops on java").isZero();
+    JsonNode torchBaseline = runs.get(configurations.size());
+    assertThat(torchBaseline.path("speedup_vs_baseline").asDouble()).isEqualTo(1.0);
+    assertThat(torchBaseline.path("ops_per_step").asDouble()).isGreaterThan(50);
     for (JsonNode run : runs) {
       assertThat(run.path("mean_accepted").asDouble()).isGreaterThanOrEqualTo(1.0);
       assertThat(run.path("speedup_vs_baseline").asDouble()).isPositive();
