@@ -73,8 +73,9 @@ public final class CloverDrafter implements Drafter {
     for (int v = 0; v < vocab; v++) {
       model.lmHead().row(v, embeddings, v * dim);
     }
-    this.fuseTable = fuse.keysValues(embeddings, vocab, backend);
-    this.recurrentTable = recurrentTable(weights, embeddings, backend);
+    this.fuseTable =
+        CosineAttention.keysValues(weights.fuse(), embeddings, vocab, dim, heads, backend);
+    this.recurrentTable = recurrentTable(weights, embeddings, heads, backend);
     this.firstProjection = backend.linear(weights.firstProjection(), dim, dim);
     this.firstBias = weights.firstBias();
     this.stateProjection = backend.linear(columns(weights.projection(), 0), dim, dim);
@@ -94,8 +95,10 @@ public final class CloverDrafter implements Drafter {
   }
 
   /** {@code [V, 3D]}: block B's keys and values, then {@code e·Wp_eᵀ + bp}, per token. */
-  private float[] recurrentTable(CloverCheckpoint weights, float[] embeddings, Backend backend) {
-    float[] keysValues = recurrent.keysValues(embeddings, vocab, backend);
+  private float[] recurrentTable(
+      CloverCheckpoint weights, float[] embeddings, int heads, Backend backend) {
+    float[] keysValues =
+        CosineAttention.keysValues(weights.recurrent(), embeddings, vocab, dim, heads, backend);
     float[] projected = new float[vocab * dim];
     try (Linear tokenHalf = backend.linear(columns(weights.projection(), dim), dim, dim)) {
       tokenHalf.apply(embeddings, 0, vocab, projected, 0);

@@ -15,7 +15,6 @@ import io.specd.kernels.llama.Linear;
 final class CosineAttention implements AutoCloseable {
   private final Linear query; // [D, D]: Wq · diag(gain)
   private final float[] queryBias;
-  private final CloverCheckpoint.Attention tensors;
   private final int dim;
   private final int heads;
   private final float eps;
@@ -23,7 +22,6 @@ final class CosineAttention implements AutoCloseable {
 
   CosineAttention(
       CloverCheckpoint.Attention tensors, int dim, int heads, float eps, Backend backend) {
-    this.tensors = tensors;
     this.dim = dim;
     this.heads = heads;
     this.eps = eps;
@@ -36,12 +34,18 @@ final class CosineAttention implements AutoCloseable {
   }
 
   /**
-   * Keys (normalised per head) and values of token embeddings, {@code [rows, 2D]}: {@code [k̂ |
-   * v]}.
+   * A block's keys (normalised per head) and values of token embeddings, {@code [rows, 2D]}: {@code
+   * [k̂ | v]} (what {@link #apply} reads; tabulated once for the vocabulary).
    *
    * @param embeddings {@code [rows, D]}
    */
-  float[] keysValues(float[] embeddings, int rows, Backend backend) {
+  static float[] keysValues(
+      CloverCheckpoint.Attention tensors,
+      float[] embeddings,
+      int rows,
+      int dim,
+      int heads,
+      Backend backend) {
     float[] keyValue = new float[2 * dim * dim]; // [2D, D]: [Wk; Wv]
     System.arraycopy(tensors.key(), 0, keyValue, 0, dim * dim);
     System.arraycopy(tensors.value(), 0, keyValue, dim * dim, dim * dim);
