@@ -28,8 +28,8 @@ public final class EngineLoader {
   /** The drafter name of plain decoding. */
   public static final String NONE = "none";
 
-  /** The drafter used when none is named: the fastest by {@code specd bench}. */
-  public static final String DEFAULT_DRAFTER = "clover";
+  /** Models at least this wide are memory-bound on the CPU, where drafting pays on java. */
+  private static final int WIDE_MODEL = 512;
 
   private EngineLoader() {}
 
@@ -40,6 +40,21 @@ public final class EngineLoader {
    * @param heads its checkpoint (given, or shipped for the model)
    */
   public record DrafterChoice(DrafterSpec spec, Path heads) {}
+
+  /**
+   * The drafter used when none is named: the fastest {@code specd bench} measured for the backend
+   * and the model's size (docs/BENCHMARKS.md). On {@code torch}, Clover-2 (1.15–1.5× plain decoding
+   * on stories260K). On {@code java}, Kangaroo for models at least 512 wide, which are memory-bound
+   * (1.28× on the padded 2048-wide model), and none for narrower ones: their weights sit in the
+   * caches, verifying K tokens costs nearly K decoding steps, and no drafter beats plain decoding
+   * (the best, Kangaroo, runs at 0.78× on stories260K).
+   */
+  public static String defaultDrafter(LlamaModel model) {
+    if (model.backend().name().equals("torch")) {
+      return "clover";
+    }
+    return model.config().dim() >= WIDE_MODEL ? "kangaroo" : NONE;
+  }
 
   /**
    * The drafter a user asked for.
@@ -58,7 +73,11 @@ public final class EngineLoader {
     if (drafter == null && heads != null) {
       throw new IllegalArgumentException("--heads needs --drafter to say what kind they are");
     }
-    DrafterSpec spec = DrafterSpec.parse(drafter == null ? DEFAULT_DRAFTER : drafter);
+    String name = drafter == null ? defaultDrafter(model) : drafter;
+    if (NONE.equals(name)) {
+      return Optional.empty();
+    }
+    DrafterSpec spec = DrafterSpec.parse(name);
     Optional<Path> checkpoint = heads(spec.kind(), model, heads);
     if (checkpoint.isEmpty()) {
       if (drafter == null) { // the default drafter has no heads for this model

@@ -3,6 +3,7 @@ package io.specd.streams.cli;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.policies.PolicyFactory;
 import io.specd.policies.spec.SamplingParams;
 import io.specd.streams.EngineLoader;
 import java.nio.file.Path;
@@ -15,8 +16,6 @@ final class DecodingOptions {
   static final String NONE = EngineLoader.NONE;
 
   /** The drafter used when none is named: the fastest by {@code specd bench}. */
-  static final String DEFAULT_DRAFTER = EngineLoader.DEFAULT_DRAFTER;
-
   @Option(
       names = "--temperature",
       paramLabel = "T",
@@ -50,9 +49,9 @@ final class DecodingOptions {
       names = "--drafter",
       paramLabel = "D",
       description =
-          "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: "
-              + DEFAULT_DRAFTER
-              + " when heads for the model ship with specd, else none).")
+          "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: the fastest measured"
+              + " for the backend and model when its heads ship with specd: clover on torch; on java"
+              + " kangaroo for models 512 wide or more, none for narrower ones).")
   String drafter;
 
   @Option(
@@ -83,6 +82,9 @@ final class DecodingOptions {
 
   /** The decoder the options ask for: plain decoding, or a drafter with its heads and policy. */
   LoadedDecoder decoder(LlamaModel model, KvCachePool pool) {
+    if (policy != null) {
+      PolicyFactory.check(policy); // also when the drafter turns out to be none
+    }
     Optional<EngineLoader.DrafterChoice> choice = EngineLoader.choose(model, drafter, heads);
     if (choice.isEmpty()) {
       return LoadedDecoder.plain(model, pool);

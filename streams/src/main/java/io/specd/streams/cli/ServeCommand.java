@@ -58,9 +58,9 @@ final class ServeCommand implements Callable<Integer> {
       names = "--drafter",
       paramLabel = "D",
       description =
-          "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: "
-              + DecodingOptions.DEFAULT_DRAFTER
-              + " when heads for the model ship with specd, else none).")
+          "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: the fastest measured"
+              + " for the backend and model when its heads ship with specd: clover on torch; on java"
+              + " kangaroo for models 512 wide or more, none for narrower ones).")
   String drafter;
 
   @Option(

@@ -80,9 +80,11 @@ class GenerateCommandTest {
   }
 
   @Test
-  void theDefaultDrafterShouldReproduceTheReferenceCompletionInFewerSteps() throws Exception {
-    JsonNode stats = generateReference().path("stats");
-    assertThat(stats.path("drafter").asText()).isEqualTo(DecodingOptions.DEFAULT_DRAFTER);
+  void theDefaultDrafterShouldBeTheFastestMeasuredForTheBackendAndModel() throws Exception {
+    // stories260K is cache-resident: on java no drafter beats plain decoding
+    assertThat(generateReference().path("stats").path("drafter").asText()).isEqualTo("none");
+    JsonNode stats = generateReference("--backend", "torch").path("stats");
+    assertThat(stats.path("drafter").asText()).isEqualTo("clover");
     assertThat(stats.path("steps").asInt()).isLessThan(255);
     assertThat(stats.path("mean_accepted").asDouble()).isGreaterThan(1.0);
     assertThat(stats.path("accepted_tokens").asInt()).isPositive();
