@@ -83,10 +83,8 @@ final class EncodedMatrix implements WeightMatrix {
         kernel.dotRows(scratch, 0, rowBytes, n, x, xOffset, y, yOffset + o, columns);
         continue;
       }
-      for (int r = 0; r < n; r++) {
-        kernel.dots(
-            scratch, r * rowBytes, x, xOffset, columns, tokens, y, yOffset + o + r, rows, columns);
-      }
+      kernel.dotsRows(
+          scratch, 0, rowBytes, n, x, xOffset, columns, tokens, y, yOffset + o, rows, columns);
     }
   }
 

@@ -53,6 +53,40 @@ public interface RowKernel {
   }
 
   /**
+   * {@code rows} consecutive rows ({@code rowBytes} apart from {@code src[srcOffset]}) against
+   * {@code tokens} activation vectors: {@code out[outOffset + r + t*outStride] = Σ_i
+   * W_r[i]·x[xOffset + t*xStride + i]}. Kernels that can share the activation loads between rows
+   * override it; by default it is {@link #dots} per row.
+   */
+  default void dotsRows(
+      byte[] src,
+      int srcOffset,
+      int rowBytes,
+      int rows,
+      float[] x,
+      int xOffset,
+      int xStride,
+      int tokens,
+      float[] out,
+      int outOffset,
+      int outStride,
+      int count) {
+    for (int r = 0; r < rows; r++) {
+      dots(
+          src,
+          srcOffset + r * rowBytes,
+          x,
+          xOffset,
+          xStride,
+          tokens,
+          out,
+          outOffset + r,
+          outStride,
+          count);
+    }
+  }
+
+  /**
    * The same row against {@code tokens} activation vectors in one pass over the row: {@code
    * out[outOffset + t*outStride] = Σ_i W[i]·x[xOffset + t*xStride + i]} for t in [0, tokens).
    * Register-blocked over tokens: four at a time, each block is decoded into registers once and

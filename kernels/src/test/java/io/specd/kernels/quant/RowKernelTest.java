@@ -98,6 +98,52 @@ class RowKernelTest {
     }
   }
 
+  @ParameterizedTest
+  @MethodSource("supportedTypes")
+  void rowBatchesShouldMatchTheReferenceProducts(GgmlType type) {
+    RowKernel kernel = RowKernel.of(type);
+    Random random = new Random(200 + type.ordinal());
+    int count = 4 * Math.max(type.blockSize(), 32);
+    int rowBytes = Math.toIntExact(type.byteSize(count));
+    int rows = 5; // pairs and a leftover row
+    int srcOffset = rowBytes; // one row's room before the batch
+    byte[] src = new byte[srcOffset + rows * rowBytes];
+    float[][] weights = new float[rows][count];
+    for (int r = 0; r < rows; r++) {
+      byte[] row = RandomRows.of(type, count, random);
+      System.arraycopy(row, 0, src, srcOffset + r * rowBytes, rowBytes);
+      ReferenceDequantizer.dequantize(type, src, srcOffset + r * rowBytes, weights[r], 0, count);
+    }
+    int xStride = count + 5;
+    int xOffset = 7;
+    float[] x = new float[xOffset + 9 * xStride];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = random.nextFloat() * 2 - 1;
+    }
+    float[] one = new float[3 + rows];
+    kernel.dotRows(src, srcOffset, rowBytes, rows, x, xOffset, one, 3, count);
+    for (int r = 0; r < rows; r++) {
+      assertClose(one[3 + r], weights[r], x, xOffset, type + " dotRows, row " + r);
+    }
+    for (int tokens = 1; tokens <= 9; tokens++) {
+      int outStride = rows + 2;
+      float[] out = new float[1 + tokens * outStride];
+      Arrays.fill(out, Float.NaN);
+      kernel.dotsRows(
+          src, srcOffset, rowBytes, rows, x, xOffset, xStride, tokens, out, 1, outStride, count);
+      for (int t = 0; t < tokens; t++) {
+        for (int r = 0; r < rows; r++) {
+          assertClose(
+              out[1 + r + t * outStride],
+              weights[r],
+              x,
+              xOffset + t * xStride,
+              type + " dotsRows, row " + r + ", token " + t + " of " + tokens);
+        }
+      }
+    }
+  }
+
   @Test
   void f16ShouldConvertEveryBitPatternExactly() {
     byte[] src = new byte[2 << 16];
