@@ -44,11 +44,6 @@ final class PagedKvCache extends KvCache {
     return pages[row / PAGE];
   }
 
-  /** The page at index {@code index}. */
-  float[] pageAt(int index) {
-    return pages[index];
-  }
-
   /** Where dimension 0 of a head's keys ({@code kv} 0) or values (1) of a layer start in a page. */
   int base(int layer, int kv, int head) {
     return ((layer * 2 + kv) * kvHeads + head) * headSize * PAGE;

@@ -48,10 +48,6 @@ final class Parallel implements AutoCloseable {
     }
   }
 
-  int threads() {
-    return threads;
-  }
-
   /**
    * Runs {@code task} over {@code [0, total)} in chunks whose boundaries are multiples of {@code
    * grain} items (only the last chunk may end in a partial grain).
