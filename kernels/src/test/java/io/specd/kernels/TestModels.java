@@ -52,6 +52,32 @@ public final class TestModels {
     return path;
   }
 
+  /**
+   * A file of {@code ../shared/models/} (beside stories260K.gguf), e.g. {@code synthetic/x.gguf}.
+   */
+  public static Path model(String relative) {
+    Path path = stories260K().toAbsolutePath().resolveSibling(relative);
+    if (!Files.exists(path)) {
+      throw new IllegalStateException(relative + " not found beside " + stories260K());
+    }
+    return path;
+  }
+
+  /** A llama.cpp reference of {@code ../shared/reference/llamacpp/}. */
+  public static Path llamaCppReference(String fileName) {
+    Path path =
+        stories260K()
+            .toAbsolutePath()
+            .getParent()
+            .resolveSibling("reference")
+            .resolve("llamacpp")
+            .resolve(fileName);
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalStateException("llama.cpp reference not found at " + path);
+    }
+    return path;
+  }
+
   /** llama.cpp's greedy reference output for "Once upon a time" (256 tokens). */
   public static Path referenceOutput() {
     Path models = stories260K().toAbsolutePath().getParent();

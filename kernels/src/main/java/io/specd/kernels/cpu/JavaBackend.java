@@ -74,17 +74,17 @@ public final class JavaBackend implements Backend {
               source.read(p + "post_attention_layernorm.weight", dim),
               matrix(source, p + "mlp.gate_proj.weight", f, dim),
               matrix(source, p + "mlp.up_proj.weight", f, dim),
-              matrix(source, p + "mlp.down_proj.weight", dim, f)));
+              matrix(source, p + "mlp.down_proj.weight", dim, f),
+              bias(source, p + "self_attn.q_proj.bias", qd),
+              bias(source, p + "self_attn.k_proj.bias", kvd),
+              bias(source, p + "self_attn.v_proj.bias", kvd)));
     }
-    String embeddingName = "model.embed_tokens.weight";
-    // models with tied embeddings have no separate output matrix
-    String lmHeadName = source.has("lm_head.weight") ? "lm_head.weight" : embeddingName;
     return new JavaModel(
         c,
-        embedding(source, embeddingName, vocab, dim),
+        embedding(source, source.embeddingName(), vocab, dim),
         layers,
         source.read("model.norm.weight", dim),
-        matrix(source, lmHeadName, vocab, dim),
+        matrix(source, source.lmHeadName(), vocab, dim),
         parallel,
         true);
   }
@@ -114,7 +114,15 @@ public final class JavaBackend implements Backend {
         h.ffnNorm(),
         ffn ? drafterMatrix(h.gate(), f, d) : null,
         ffn ? drafterMatrix(h.up(), f, d) : null,
-        ffn ? drafterMatrix(h.down(), d, f) : null);
+        ffn ? drafterMatrix(h.down(), d, f) : null,
+        h.queryBias(),
+        h.keyBias(),
+        h.valueBias());
+  }
+
+  /** An optional bias vector (Qwen 2's attention biases), or null when the model has none. */
+  private static float[] bias(WeightSource source, String name, int size) {
+    return source.has(name) ? source.read(name, size) : null;
   }
 
   /**

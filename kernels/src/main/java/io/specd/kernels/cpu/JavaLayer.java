@@ -12,6 +12,9 @@ package io.specd.kernels.cpu;
  * @param gate {@code [F, D]}, or null
  * @param up {@code [F, D]}, or null
  * @param down {@code [D, F]}, or null
+ * @param queryBias {@code [H·E]}, or null (no attention biases)
+ * @param keyBias {@code [K·E]}, or null
+ * @param valueBias {@code [K·E]}, or null
  */
 record JavaLayer(
     float[] attentionNorm,
@@ -22,7 +25,10 @@ record JavaLayer(
     float[] ffnNorm,
     WeightMatrix gate,
     WeightMatrix up,
-    WeightMatrix down) {
+    WeightMatrix down,
+    float[] queryBias,
+    float[] keyBias,
+    float[] valueBias) {
 
   boolean hasFfn() {
     return ffnNorm != null;

@@ -142,6 +142,13 @@ final class JavaModel implements Transformer {
       VectorMath.rmsNorm(x, r * d, d, w.attentionNorm(), eps, xb, r * d);
     }
     products.multiply(w.query(), work.q, w.key(), work.k, w.value(), work.v, xb, n);
+    if (w.queryBias() != null) {
+      for (int r = 0; r < n; r++) {
+        VectorMath.add(work.q, r * config.queryDim(), w.queryBias(), 0, config.queryDim());
+        VectorMath.add(work.k, r * config.kvDim(), w.keyBias(), 0, config.kvDim());
+        VectorMath.add(work.v, r * config.kvDim(), w.valueBias(), 0, config.kvDim());
+      }
+    }
 
     // RoPE on queries and keys, the attention scale on queries; keys and values to the caches
     int qd = config.queryDim();

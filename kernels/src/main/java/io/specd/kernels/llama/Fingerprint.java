@@ -19,12 +19,11 @@ public final class Fingerprint {
   public static String of(WeightSource source) {
     LlamaConfig c = source.config();
     int rows = Math.min(ROWS, c.vocabularySize());
-    float[] embedding =
-        source.readRows("model.embed_tokens.weight", rows, c.vocabularySize(), c.dim());
+    float[] embedding = source.readRows(source.embeddingName(), rows, c.vocabularySize(), c.dim());
     float[] lmHead =
-        source.has("lm_head.weight")
-            ? source.readRows("lm_head.weight", rows, c.vocabularySize(), c.dim())
-            : embedding;
+        source.lmHeadName().equals(source.embeddingName())
+            ? embedding
+            : source.readRows(source.lmHeadName(), rows, c.vocabularySize(), c.dim());
     return of(c, embedding, lmHead);
   }
 

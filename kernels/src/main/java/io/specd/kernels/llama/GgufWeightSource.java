@@ -14,9 +14,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A LLaMA model in a GGUF file: configuration from the {@code llama.*} metadata, the embedded
- * SentencePiece tokenizer, and tensors mapped from GGUF names ({@code blk.N.attn_q.weight}) to
- * Hugging Face names. GGUF llama files use the adjacent-pair RoPE layout (llama.cpp's "norm").
+ * A LLaMA-family model in a GGUF file ({@code llama}, or {@code qwen2} with its Q/K/V biases):
+ * configuration from the architecture's metadata ({@code llama.*}, {@code qwen2.*}), the embedded
+ * tokenizer, and tensors mapped from GGUF names ({@code blk.N.attn_q.weight}) to Hugging Face
+ * names. GGUF llama files use the adjacent-pair RoPE layout (llama.cpp's "norm"), qwen2 files the
+ * halves ("neox").
  */
 public final class GgufWeightSource implements WeightSource {
   private static final Map<String, String> GLOBAL_NAMES =
@@ -25,17 +27,30 @@ public final class GgufWeightSource implements WeightSource {
           "model.norm.weight", "output_norm.weight",
           "lm_head.weight", "output.weight");
   private static final Map<String, String> LAYER_NAMES =
-      Map.of(
-          "input_layernorm.weight", "attn_norm.weight",
-          "self_attn.q_proj.weight", "attn_q.weight",
-          "self_attn.k_proj.weight", "attn_k.weight",
-          "self_attn.v_proj.weight", "attn_v.weight",
-          "self_attn.o_proj.weight", "attn_output.weight",
-          "post_attention_layernorm.weight", "ffn_norm.weight",
-          "mlp.gate_proj.weight", "ffn_gate.weight",
-          "mlp.up_proj.weight", "ffn_up.weight",
-          "mlp.down_proj.weight", "ffn_down.weight");
+      Map.ofEntries(
+          Map.entry("input_layernorm.weight", "attn_norm.weight"),
+          Map.entry("self_attn.q_proj.weight", "attn_q.weight"),
+          Map.entry("self_attn.k_proj.weight", "attn_k.weight"),
+          Map.entry("self_attn.v_proj.weight", "attn_v.weight"),
+          Map.entry("self_attn.q_proj.bias", "attn_q.bias"),
+          Map.entry("self_attn.k_proj.bias", "attn_k.bias"),
+          Map.entry("self_attn.v_proj.bias", "attn_v.bias"),
+          Map.entry("self_attn.o_proj.weight", "attn_output.weight"),
+          Map.entry("post_attention_layernorm.weight", "ffn_norm.weight"),
+          Map.entry("mlp.gate_proj.weight", "ffn_gate.weight"),
+          Map.entry("mlp.up_proj.weight", "ffn_up.weight"),
+          Map.entry("mlp.down_proj.weight", "ffn_down.weight"));
   private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+
+  /**
+   * The architectures specd runs, with the RoPE pairing llama.cpp assigns each ({@code llama}'s
+   * converter permutes Q and K into adjacent pairs; {@code qwen2} keeps Hugging Face's halves).
+   */
+  private static final Map<String, RopeType> ARCHITECTURES =
+      new java.util.TreeMap<>(Map.of("llama", RopeType.NORM, "qwen2", RopeType.NEOX));
+
+  /** Llama 3's RoPE frequency factors, one per rotated pair. */
+  private static final String ROPE_FACTORS = "rope_freqs.weight";
 
   private final GgufFile gguf;
   private final LlamaConfig config;
@@ -54,12 +69,17 @@ public final class GgufWeightSource implements WeightSource {
 
   private static LlamaConfig readConfig(GgufFile gguf, TextTokenizer tokenizer) {
     String architecture = gguf.string("general.architecture");
-    if (!architecture.equals("llama")) {
+    RopeType ropeType = ARCHITECTURES.get(architecture);
+    if (ropeType == null) {
       throw new ModelFormatException(
           gguf.path(),
-          "architecture '" + architecture + "' is not supported (specd runs 'llama' models)");
+          "architecture '"
+              + architecture
+              + "' is not supported (specd runs "
+              + String.join(" and ", ARCHITECTURES.keySet())
+              + " models)");
     }
-    String p = "llama.";
+    String p = architecture + ".";
     int dim = gguf.positiveInt(p + "embedding_length");
     int heads = gguf.positiveInt(p + "attention.head_count");
     int kvHeads =
@@ -70,6 +90,16 @@ public final class GgufWeightSource implements WeightSource {
         gguf.has(p + "attention.key_length")
             ? gguf.positiveInt(p + "attention.key_length")
             : dim / heads;
+    if (gguf.has(p + "attention.value_length")
+        && gguf.positiveInt(p + "attention.value_length") != headSize) {
+      throw new ModelFormatException(
+          gguf.path(),
+          "keys of "
+              + headSize
+              + " and values of "
+              + gguf.positiveInt(p + "attention.value_length")
+              + " dimensions per head are not supported (they must be equal)");
+    }
     int ropeDimensions =
         gguf.has(p + "rope.dimension_count")
             ? gguf.positiveInt(p + "rope.dimension_count")
@@ -105,8 +135,9 @@ public final class GgufWeightSource implements WeightSource {
           gguf.optionalReal(p + "attention.layer_norm_rms_epsilon").orElse(1e-5).floatValue(),
           gguf.optionalReal(p + "rope.freq_base").orElse(10000.0),
           ropeDimensions,
-          RopeType.NORM,
+          ropeType,
           ropeScale,
+          gguf.tensors().containsKey(ROPE_FACTORS) ? gguf.readFloats(ROPE_FACTORS) : null,
           gguf.positiveInt(p + "context_length"),
           tokenizer.bosId(),
           tokenizer.eosId());

@@ -14,6 +14,9 @@ package io.specd.kernels.llama;
  * @param gate {@code [F, D]}, or null
  * @param up {@code [F, D]}, or null
  * @param down {@code [D, F]}, or null
+ * @param queryBias {@code [H·E]}, or null (Qwen 2's Q/K/V biases; llama has none)
+ * @param keyBias {@code [K·E]}, or null
+ * @param valueBias {@code [K·E]}, or null
  */
 public record HostLayer(
     float[] attentionNorm,
@@ -24,7 +27,24 @@ public record HostLayer(
     float[] ffnNorm,
     float[] gate,
     float[] up,
-    float[] down) {
+    float[] down,
+    float[] queryBias,
+    float[] keyBias,
+    float[] valueBias) {
+
+  /** A layer without attention biases (llama). */
+  public HostLayer(
+      float[] attentionNorm,
+      float[] query,
+      float[] key,
+      float[] value,
+      float[] output,
+      float[] ffnNorm,
+      float[] gate,
+      float[] up,
+      float[] down) {
+    this(attentionNorm, query, key, value, output, ffnNorm, gate, up, down, null, null, null);
+  }
 
   /** Reads tensors by Hugging Face name and expected shape. */
   @FunctionalInterface
@@ -39,6 +59,20 @@ public record HostLayer(
    * @param withFfn false for an attention-only layer (no post-attention norm or MLP)
    */
   public static HostLayer read(TensorReader reader, String prefix, LlamaConfig c, boolean withFfn) {
+    return read(reader, name -> false, prefix, c, withFfn);
+  }
+
+  /**
+   * Reads a layer, with its Q/K/V biases ({@code <prefix>self_attn.q_proj.bias}, …) when {@code
+   * present} says the source holds them.
+   */
+  public static HostLayer read(
+      TensorReader reader,
+      java.util.function.Predicate<String> present,
+      String prefix,
+      LlamaConfig c,
+      boolean withFfn) {
+    boolean biased = present.test(prefix + "self_attn.q_proj.bias");
     int dim = c.dim();
     int qd = c.queryDim();
     int kvd = c.kvDim();
@@ -52,7 +86,10 @@ public record HostLayer(
         withFfn ? reader.read(prefix + "post_attention_layernorm.weight", dim) : null,
         withFfn ? reader.read(prefix + "mlp.gate_proj.weight", ffn, dim) : null,
         withFfn ? reader.read(prefix + "mlp.up_proj.weight", ffn, dim) : null,
-        withFfn ? reader.read(prefix + "mlp.down_proj.weight", dim, ffn) : null);
+        withFfn ? reader.read(prefix + "mlp.down_proj.weight", dim, ffn) : null,
+        biased ? reader.read(prefix + "self_attn.q_proj.bias", qd) : null,
+        biased ? reader.read(prefix + "self_attn.k_proj.bias", kvd) : null,
+        biased ? reader.read(prefix + "self_attn.v_proj.bias", kvd) : null);
   }
 
   /** Writes the layer's tensors under the same names {@link #read} uses. */
@@ -64,6 +101,11 @@ public record HostLayer(
     writer.put(prefix + "self_attn.k_proj.weight", key, c.kvDim(), dim);
     writer.put(prefix + "self_attn.v_proj.weight", value, c.kvDim(), dim);
     writer.put(prefix + "self_attn.o_proj.weight", output, dim, c.queryDim());
+    if (queryBias != null) {
+      writer.put(prefix + "self_attn.q_proj.bias", queryBias, c.queryDim());
+      writer.put(prefix + "self_attn.k_proj.bias", keyBias, c.kvDim());
+      writer.put(prefix + "self_attn.v_proj.bias", valueBias, c.kvDim());
+    }
     if (ffnNorm != null) {
       writer.put(prefix + "post_attention_layernorm.weight", ffnNorm, dim);
       writer.put(prefix + "mlp.gate_proj.weight", gate, c.ffnDim(), dim);

@@ -28,6 +28,9 @@ import java.util.stream.Stream;
 public final class HuggingFaceWeightSource implements WeightSource {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The {@code model_type}s specd runs (Qwen 2 adds Q/K/V biases, read when present). */
+  private static final List<String> MODEL_TYPES = List.of("llama", "mistral", "qwen2");
+
   /** The fields of {@code config.json} specd reads. */
   @JsonIgnoreProperties(ignoreUnknown = true)
   record HfConfig(
@@ -107,22 +110,31 @@ public final class HuggingFaceWeightSource implements WeightSource {
     } catch (IOException e) {
       throw new ModelFormatException(configFile, "config.json is not valid: " + e.getMessage(), e);
     }
-    if (hf.modelType() != null && !List.of("llama", "mistral").contains(hf.modelType())) {
+    if (hf.modelType() != null && !MODEL_TYPES.contains(hf.modelType())) {
       throw new ModelFormatException(
-          configFile, "model_type '" + hf.modelType() + "' is not supported (llama, mistral)");
+          configFile,
+          "model_type '"
+              + hf.modelType()
+              + "' is not supported ("
+              + String.join(", ", MODEL_TYPES)
+              + ")");
     }
     int dim = required(configFile, "hidden_size", hf.hiddenSize());
     int heads = required(configFile, "num_attention_heads", hf.numAttentionHeads());
     int headSize = hf.headDim() != null ? hf.headDim() : dim / heads;
+    double ropeTheta = hf.ropeTheta() != null ? hf.ropeTheta() : 10000.0;
     double ropeScale = 1.0;
-    if (hf.ropeScaling() != null && !hf.ropeScaling().isNull()) {
-      String type =
-          hf.ropeScaling().path("type").asText(hf.ropeScaling().path("rope_type").asText());
-      if (!type.equals("linear")) {
-        throw new ModelFormatException(
-            configFile, "rope_scaling type '" + type + "' is not supported (linear only)");
+    float[] ropeFactors = null;
+    JsonNode scaling = hf.ropeScaling();
+    if (scaling != null && !scaling.isNull()) {
+      String type = scaling.path("rope_type").asText(scaling.path("type").asText());
+      switch (type) {
+        case "linear" -> ropeScale = scaling.path("factor").asDouble(1.0);
+        case "llama3" -> ropeFactors = Llama3RopeScaling.factors(scaling, ropeTheta, headSize);
+        default ->
+            throw new ModelFormatException(
+                configFile, "rope_scaling type '" + type + "' is not supported (linear or llama3)");
       }
-      ropeScale = hf.ropeScaling().path("factor").asDouble(1.0);
     }
     try {
       return new LlamaConfig(
@@ -134,10 +146,11 @@ public final class HuggingFaceWeightSource implements WeightSource {
           required(configFile, "intermediate_size", hf.intermediateSize()),
           required(configFile, "vocab_size", hf.vocabSize()),
           hf.rmsNormEps() != null ? hf.rmsNormEps().floatValue() : 1e-6f,
-          hf.ropeTheta() != null ? hf.ropeTheta() : 10000.0,
+          ropeTheta,
           headSize,
           RopeType.NEOX,
           ropeScale,
+          ropeFactors,
           hf.maxPositionEmbeddings() != null ? hf.maxPositionEmbeddings() : 2048,
           tokenId(hf.bosTokenId(), 1),
           tokenId(hf.eosTokenId(), 2));

@@ -16,6 +16,9 @@ package io.specd.kernels.llama;
  * @param ropeDimensions how many leading dimensions of each head are rotated
  * @param ropeType how rotated dimensions are paired
  * @param ropeScale linear position scaling factor (positions are divided by it; 1 = none)
+ * @param ropeFrequencyFactors per rotated pair, the divisor of its frequency (Llama 3's RoPE
+ *     scaling: GGUF {@code rope_freqs.weight}, or {@code rope_scaling} of type {@code llama3}), or
+ *     null for none
  * @param contextLength the longest sequence the model supports
  * @param bosId beginning-of-sequence token id
  * @param eosId end-of-sequence token id
@@ -33,6 +36,7 @@ public record LlamaConfig(
     int ropeDimensions,
     RopeType ropeType,
     double ropeScale,
+    float[] ropeFrequencyFactors,
     int contextLength,
     int bosId,
     int eosId) {
@@ -65,6 +69,16 @@ public record LlamaConfig(
               + ropeBase
               + ", "
               + ropeScale);
+    }
+    if (ropeFrequencyFactors != null) {
+      if (ropeFrequencyFactors.length != ropeDimensions / 2) {
+        throw new IllegalArgumentException(
+            ropeFrequencyFactors.length
+                + " RoPE frequency factors for "
+                + ropeDimensions / 2
+                + " rotated pairs");
+      }
+      ropeFrequencyFactors = ropeFrequencyFactors.clone();
     }
     if (bosId < 0 || bosId >= vocabularySize || eosId < 0 || eosId >= vocabularySize) {
       throw new IllegalArgumentException(
@@ -102,6 +116,7 @@ public record LlamaConfig(
         ropeDimensions,
         ropeType,
         ropeScale,
+        ropeFrequencyFactors,
         contextLength,
         bosId,
         eosId);
@@ -122,6 +137,7 @@ public record LlamaConfig(
         ropeDimensions,
         ropeType,
         ropeScale,
+        ropeFrequencyFactors,
         newContextLength,
         bosId,
         eosId);
@@ -131,5 +147,36 @@ public record LlamaConfig(
     if (value <= 0) {
       throw new IllegalArgumentException(name + " must be positive, got " + value);
     }
+  }
+
+  @Override
+  public float[] ropeFrequencyFactors() {
+    return ropeFrequencyFactors == null ? null : ropeFrequencyFactors.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof LlamaConfig c
+        && c.dim == dim
+        && c.layerCount == layerCount
+        && c.headCount == headCount
+        && c.kvHeadCount == kvHeadCount
+        && c.headSize == headSize
+        && c.ffnDim == ffnDim
+        && c.vocabularySize == vocabularySize
+        && c.rmsNormEps == rmsNormEps
+        && c.ropeBase == ropeBase
+        && c.ropeDimensions == ropeDimensions
+        && c.ropeType == ropeType
+        && c.ropeScale == ropeScale
+        && java.util.Arrays.equals(c.ropeFrequencyFactors, ropeFrequencyFactors)
+        && c.contextLength == contextLength
+        && c.bosId == bosId
+        && c.eosId == eosId;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(dim, layerCount, headCount, vocabularySize, contextLength);
   }
 }

@@ -7,8 +7,8 @@ package io.specd.kernels.llama;
  * {@code R(p)} block-rotations on the pairs the {@link RopeType} defines and the identity on
  * dimensions beyond {@code ropeDimensions}. Applying RoPE this way costs one batched matrix product
  * per projection instead of a handful of element-wise ops, which is what matters when every op has
- * a fixed cost. Angles are {@code (p / scale) · base^(-2i/ropeDimensions)} for pair {@code i},
- * computed in double precision.
+ * a fixed cost. Angles are {@code (p / scale) · base^(-2i/ropeDimensions) / factor_i} for pair
+ * {@code i} (the factors of Llama 3's RoPE scaling, else 1), computed in double precision.
  *
  * <p>Immutable; cos/sin are tabulated lazily per position on demand.
  */
@@ -25,8 +25,10 @@ public final class RopeRotations {
     this.type = config.ropeType();
     this.scale = config.ropeScale();
     this.inverseFrequencies = new double[rotated / 2];
+    float[] factors = config.ropeFrequencyFactors();
     for (int i = 0; i < rotated / 2; i++) {
-      inverseFrequencies[i] = Math.pow(config.ropeBase(), -2.0 * i / rotated);
+      inverseFrequencies[i] =
+          Math.pow(config.ropeBase(), -2.0 * i / rotated) / (factors == null ? 1.0 : factors[i]);
     }
   }
 

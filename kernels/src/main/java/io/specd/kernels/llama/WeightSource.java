@@ -12,6 +12,11 @@ import java.util.Optional;
  * PyTorch shape ({@code [out, in]} for projections).
  */
 public interface WeightSource {
+  /** Hugging Face name of the token embeddings. */
+  String EMBEDDING = "model.embed_tokens.weight";
+
+  /** Hugging Face name of the LM head. */
+  String LM_HEAD = "lm_head.weight";
 
   /** The file or directory read, for messages. */
   Path path();
@@ -20,8 +25,23 @@ public interface WeightSource {
 
   TextTokenizer tokenizer();
 
-  /** True if the tensor exists (used for the optional {@code lm_head.weight}). */
+  /** True if the tensor exists (used for optional tensors such as {@code lm_head.weight}). */
   boolean has(String name);
+
+  /**
+   * The tensor holding the token embeddings: {@code model.embed_tokens.weight}, or for a model with
+   * tied embeddings stored once as {@code lm_head.weight}, that one.
+   */
+  default String embeddingName() {
+    return has(EMBEDDING) || !has(LM_HEAD) ? EMBEDDING : LM_HEAD;
+  }
+
+  /**
+   * The tensor holding the LM head: {@code lm_head.weight}, or the embedding when they are tied.
+   */
+  default String lmHeadName() {
+    return has(LM_HEAD) ? LM_HEAD : EMBEDDING;
+  }
 
   /**
    * Reads a tensor and checks its shape.

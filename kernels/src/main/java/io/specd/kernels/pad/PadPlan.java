@@ -96,6 +96,7 @@ public record PadPlan(
             source.ropeDimensions(),
             source.ropeType(),
             source.ropeScale(),
+            source.ropeFrequencyFactors(),
             source.contextLength(),
             source.bosId(),
             source.eosId());

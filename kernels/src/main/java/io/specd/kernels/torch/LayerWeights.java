@@ -18,8 +18,15 @@ import io.specd.kernels.llama.LlamaConfig;
  * @param gateUp {@code [dim, 2 ffnDim]}: {@code diag(ffnNorm) · [Wgate | Wup]ᵀ}, or null for an
  *     attention-only layer
  * @param down {@code [ffnDim, dim]}: {@code Wdownᵀ}, or null for an attention-only layer
+ * @param queryKeyValueBias {@code [queryDim + 2 kvDim]}: {@code [bq/√d | bk | bv]}, or null for a
+ *     layer without attention biases
  */
-public record LayerWeights(NDArray queryKeyValue, NDArray output, NDArray gateUp, NDArray down) {
+public record LayerWeights(
+    NDArray queryKeyValue,
+    NDArray output,
+    NDArray gateUp,
+    NDArray down,
+    NDArray queryKeyValueBias) {
 
   /** Fuses a host layer into device weights in {@code manager}. */
   public static LayerWeights fuse(HostLayer h, LlamaConfig c, NDManager manager) {
@@ -41,11 +48,22 @@ public record LayerWeights(NDArray queryKeyValue, NDArray output, NDArray gateUp
       gateUp = manager.create(gu, new Shape(dim, 2 * ffn));
       down = manager.create(transpose(h.down(), dim, ffn), new Shape(ffn, dim));
     }
+    NDArray bias = null;
+    if (h.queryBias() != null) {
+      float[] b = new float[qd + 2 * kvd];
+      for (int i = 0; i < qd; i++) {
+        b[i] = h.queryBias()[i] * queryScale; // the attention scale is folded into the queries
+      }
+      System.arraycopy(h.keyBias(), 0, b, qd, kvd);
+      System.arraycopy(h.valueBias(), 0, b, qd + kvd, kvd);
+      bias = manager.create(b, new Shape(qd + 2 * kvd));
+    }
     return new LayerWeights(
         manager.create(qkv, new Shape(dim, qd + 2 * kvd)),
         manager.create(transpose(h.output(), dim, qd), new Shape(qd, dim)),
         gateUp,
-        down);
+        down,
+        bias);
   }
 
   /**
@@ -63,6 +81,7 @@ public record LayerWeights(NDArray queryKeyValue, NDArray output, NDArray gateUp
     java.util.Arrays.fill(ones, 1f);
     float unscale = (float) Math.sqrt(c.headSize());
     float[] gateUpHost = gateUp == null ? null : gateUp.toFloatArray();
+    float[] bias = queryKeyValueBias == null ? null : queryKeyValueBias.toFloatArray();
     return new HostLayer(
         ones,
         columns(qkv, dim, width, 0, qd, unscale),
@@ -72,7 +91,17 @@ public record LayerWeights(NDArray queryKeyValue, NDArray output, NDArray gateUp
         gateUp == null ? null : ones.clone(),
         gateUp == null ? null : columns(gateUpHost, dim, 2 * ffn, 0, ffn, 1f),
         gateUp == null ? null : columns(gateUpHost, dim, 2 * ffn, ffn, ffn, 1f),
-        down == null ? null : transpose(down.toFloatArray(), ffn, dim));
+        down == null ? null : transpose(down.toFloatArray(), ffn, dim),
+        bias == null ? null : scaled(java.util.Arrays.copyOfRange(bias, 0, qd), unscale),
+        bias == null ? null : java.util.Arrays.copyOfRange(bias, qd, qd + kvd),
+        bias == null ? null : java.util.Arrays.copyOfRange(bias, qd + kvd, qd + 2 * kvd));
+  }
+
+  private static float[] scaled(float[] values, float factor) {
+    for (int i = 0; i < values.length; i++) {
+      values[i] *= factor;
+    }
+    return values;
   }
 
   /** Arrays a trainer updates. */

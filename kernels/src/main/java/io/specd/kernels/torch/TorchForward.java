@@ -108,10 +108,11 @@ public final class TorchForward {
     int g = c.kvGroups();
 
     // attention rmsnorm (gain folded) and the fused QKV product
-    NDList qkv =
-        rmsUnit(x, s.eps)
-            .matMul(w.queryKeyValue())
-            .split(new long[] {c.queryDim(), c.queryDim() + c.kvDim()}, 1);
+    NDArray projected = rmsUnit(x, s.eps).matMul(w.queryKeyValue());
+    if (w.queryKeyValueBias() != null) {
+      projected = projected.add(w.queryKeyValueBias());
+    }
+    NDList qkv = projected.split(new long[] {c.queryDim(), c.queryDim() + c.kvDim()}, 1);
     // RoPE: each row's heads times its position's rotation, R [N, E, E] (one batched product)
     NDArray q = qkv.get(0).reshape(b.rows, c.headCount(), e).matMul(s.rotations); // [N, H, E]
     NDArray k = qkv.get(1).reshape(b.rows, kv, e).matMul(s.rotations); // [N, K, E]

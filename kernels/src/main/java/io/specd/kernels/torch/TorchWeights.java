@@ -34,16 +34,19 @@ public record TorchWeights(
     LlamaConfig c = source.config();
     int dim = c.dim();
     int vocab = c.vocabularySize();
-    float[] embedding = source.read("model.embed_tokens.weight", vocab, dim);
+    float[] embedding = source.read(source.embeddingName(), vocab, dim);
     List<LayerWeights> layers = new ArrayList<>(c.layerCount());
     for (int l = 0; l < c.layerCount(); l++) {
-      HostLayer layer = HostLayer.read(source::read, "model.layers." + l + ".", c, true);
+      HostLayer layer =
+          HostLayer.read(source::read, source::has, "model.layers." + l + ".", c, true);
       layers.add(LayerWeights.fuse(layer, c, manager));
     }
     float[] outputNorm = source.read("model.norm.weight", dim);
-    // Models with tied embeddings have no separate output matrix.
+    // models with tied embeddings store one matrix for both
     float[] lmHead =
-        source.has("lm_head.weight") ? source.read("lm_head.weight", vocab, dim) : embedding;
+        source.lmHeadName().equals(source.embeddingName())
+            ? embedding
+            : source.read(source.lmHeadName(), vocab, dim);
     return new TorchWeights(
         manager.create(embedding, new Shape(vocab, dim)),
         List.copyOf(layers),

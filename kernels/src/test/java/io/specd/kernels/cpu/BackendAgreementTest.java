@@ -23,14 +23,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The {@code java} backend against the {@code torch} backend, an independent implementation of the
  * same forward pass: logits of a prefill, of decoding steps and of a draft tree agree within 1e-4
  * relative to the logits' scale, and so do the hidden states drafters read — on two real models
- * (the java backend's float32 path) and a padded Q8_0 one (its encoded, multi-threaded path).
+ * (GGUF and Hugging Face), a qwen2 model and a padded Q8_0 one (the java backend's encoded,
+ * multi-threaded path).
  */
 class BackendAgreementTest {
   private static final double RELATIVE = 1e-4;
   private static final int[] TREE_PARENTS = {-1, 0, 0, 1, 1, 2, 3, 5};
 
   static Stream<Path> models() {
-    return Stream.of(TestModels.stories260K(), TestModels.tinyStoriesQ8(), TestModels.paddedWide());
+    return Stream.of(
+        TestModels.stories260K(),
+        TestModels.tinyStoriesQ8(),
+        TestModels.model("TinyStories-656K"), // the Hugging Face checkpoint, tied embeddings
+        TestModels.model("synthetic/synth-qwen2-F32.gguf"), // Q/K/V biases, NEOX RoPE
+        TestModels.paddedWide());
   }
 
   @ParameterizedTest

@@ -143,7 +143,8 @@ class GgufFileTest {
             .write(dir.resolve("gpt2.gguf"));
     assertThatThrownBy(() -> LlamaModel.load(path, TorchBackend.cpu()))
         .isInstanceOf(ModelFormatException.class)
-        .hasMessage(path + ": architecture 'gpt2' is not supported (specd runs 'llama' models)");
+        .hasMessage(
+            path + ": architecture 'gpt2' is not supported (specd runs llama and qwen2 models)");
   }
 
   @Test
