@@ -3,6 +3,9 @@ package io.specd.streams.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.specd.kernels.format.GgufFile;
+import io.specd.kernels.store.ModelStore;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +43,44 @@ class ChatTemplateTest {
                 + "<|im_start|>user\nA story?<|im_end|>\n"
                 + "<|im_start|>assistant\n");
     assertThat(chatMl.stopStrings()).isEmpty();
+  }
+
+  @Test
+  void qwen2sOwnTemplateShouldRenderAsItsTokenizerDoes() {
+    ChatTemplate qwen = shipped("ggml-vocab-qwen2.gguf", "", "<|endoftext|>");
+    assertThat(qwen.render(CONVERSATION))
+        .isEqualTo(
+            "<|im_start|>system\nBe brief.<|im_end|>\n"
+                + "<|im_start|>user\nHi<|im_end|>\n"
+                + "<|im_start|>assistant\nHello.<|im_end|>\n"
+                + "<|im_start|>user\nA story?<|im_end|>\n"
+                + "<|im_start|>assistant\n");
+    // without a system message the template adds its default one
+    assertThat(qwen.render(CONVERSATION.subList(1, 2)))
+        .isEqualTo(
+            "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n"
+                + "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+  }
+
+  @Test
+  void phi3sOwnTemplateShouldRenderAsItsTokenizerDoes() {
+    ChatTemplate phi3 = shipped("ggml-vocab-phi-3.gguf", "<s>", "<|endoftext|>");
+    // this template has no system role (it drops it) and opens the assistant's turn itself; its
+    // leading BOS text is left to the tokenizer
+    assertThat(phi3.render(CONVERSATION))
+        .isEqualTo(
+            "<|user|>\nHi<|end|>\n<|assistant|>\n"
+                + "Hello.<|end|>\n"
+                + "<|user|>\nA story?<|end|>\n<|assistant|>\n");
+  }
+
+  /** The chat template a llama.cpp tokenizer-test vocabulary ships (../shared/tokenizer-tests). */
+  private static ChatTemplate shipped(String vocabulary, String bos, String eos) {
+    Path models = ModelStore.standard().findLocal().orElseThrow().toAbsolutePath().getParent();
+    Path file = models.resolveSibling("tokenizer-tests").resolve(vocabulary);
+    assertThat(file).as("llama.cpp's tokenizer-test vocabularies beside the models").exists();
+    String template = GgufFile.open(file).string(ChatTemplate.GGUF_KEY);
+    return ChatTemplate.jinja(template, bos, eos);
   }
 
   @Test
