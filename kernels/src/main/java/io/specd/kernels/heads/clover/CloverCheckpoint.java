@@ -92,7 +92,10 @@ public record CloverCheckpoint(
     int count = layerIndices.isEmpty() ? 0 : layerIndices.last() + 1;
     List<HostLayer> layers = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      layers.add(HostLayer.read(r::read, "layers." + i + ".", c, true));
+      // a target with attention biases (qwen2) gives its augmenting layers biases too
+      layers.add(
+          HostLayer.read(
+              r::read, checkpoint.tensorNames()::contains, "layers." + i + ".", c, true));
     }
     CloverCheckpoint read =
         new CloverCheckpoint(

@@ -88,7 +88,8 @@ public final class KangarooDrafter implements Drafter {
     int exit = checkpoint.config().path("exit_layer").asInt(exitLayer);
     LlamaConfig c = model.config();
     HeadCheckpoint.Reader r = checkpoint.reader();
-    HostLayer layer = HostLayer.read(r::read, "layers.0.", c, false);
+    HostLayer layer =
+        HostLayer.read(r::read, checkpoint.tensorNames()::contains, "layers.0.", c, false);
     float[] norm = r.read("norm.weight", c.dim());
     for (String name : checkpoint.tensorNames()) {
       if (name.startsWith("layers.0.mlp.") || name.startsWith("layers.1.")) {
