@@ -3,8 +3,8 @@ package io.specd.streams.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.specd.kernels.TestData;
 import io.specd.kernels.format.GgufFile;
-import io.specd.kernels.store.ModelStore;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -74,11 +74,11 @@ class ChatTemplateTest {
                 + "<|user|>\nA story?<|end|>\n<|assistant|>\n");
   }
 
-  /** The chat template a llama.cpp tokenizer-test vocabulary ships (../shared/tokenizer-tests). */
+  /**
+   * The chat template a llama.cpp tokenizer-test vocabulary ships (test data's tokenizer-tests).
+   */
   private static ChatTemplate shipped(String vocabulary, String bos, String eos) {
-    Path models = ModelStore.standard().findLocal().orElseThrow().toAbsolutePath().getParent();
-    Path file = models.resolveSibling("tokenizer-tests").resolve(vocabulary);
-    assertThat(file).as("llama.cpp's tokenizer-test vocabularies beside the models").exists();
+    Path file = TestData.file("tokenizer-tests/" + vocabulary);
     String template = GgufFile.open(file).string(ChatTemplate.GGUF_KEY);
     return ChatTemplate.jinja(template, bos, eos);
   }
