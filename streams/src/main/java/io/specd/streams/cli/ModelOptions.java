@@ -15,8 +15,9 @@ final class ModelOptions {
       names = "--model",
       paramLabel = "M",
       description =
-          "GGUF file or Hugging Face directory. Default: $SPECD_MODEL, ./models/stories260K.gguf,"
-              + " ../shared/models/stories260K.gguf, else downloaded to ~/.cache/specd.")
+          "GGUF file or Hugging Face directory (default: $SPECD_MODEL, else stories260K.gguf from"
+              + " models/ here or in the checkout, shared/models beside them, the cache"
+              + " ~/.cache/specd, or downloaded there).")
   Path model;
 
   @Option(

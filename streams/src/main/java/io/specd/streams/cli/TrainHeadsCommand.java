@@ -13,6 +13,7 @@ import io.specd.kernels.train.KangarooTrainer;
 import io.specd.kernels.train.MedusaTrainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -145,7 +147,15 @@ final class TrainHeadsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DrafterKind drafter = DrafterKind.of(kind);
+    DrafterKind drafter =
+        Arrays.stream(DrafterKind.values())
+            .filter(k -> k.id().equals(kind))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new ParameterException(
+                        spec.commandLine(),
+                        "--kind must be medusa, clover or kangaroo, got '" + kind + "'"));
     if (!out.getFileName().toString().endsWith(".json")) {
       throw new IllegalArgumentException("--out must name a .json file, got " + out);
     }
