@@ -6,6 +6,7 @@ import io.specd.kernels.format.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -48,8 +49,10 @@ public final class HuggingFaceTextTokenizer implements TextTokenizer, AutoClosea
   }
 
   @Override
-  public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
-    Encoding encoding = tokenizer.encode(text, addSpecial, false);
+  public int[] encode(List<TextPiece> pieces, boolean addSpecial) {
+    StringBuilder text = new StringBuilder();
+    pieces.forEach(piece -> text.append(piece.text()));
+    Encoding encoding = tokenizer.encode(text.toString(), addSpecial, false);
     long[] ids = encoding.getIds();
     int[] out = new int[ids.length];
     for (int i = 0; i < ids.length; i++) {
@@ -59,7 +62,7 @@ public final class HuggingFaceTextTokenizer implements TextTokenizer, AutoClosea
   }
 
   @Override
-  public String decode(int[] tokens) {
+  public String decode(int[] tokens, boolean renderSpecial) {
     long[] ids = new long[tokens.length];
     for (int i = 0; i < tokens.length; i++) {
       if (tokens[i] < 0 || tokens[i] >= vocabularySize) {
@@ -68,7 +71,7 @@ public final class HuggingFaceTextTokenizer implements TextTokenizer, AutoClosea
       }
       ids[i] = tokens[i];
     }
-    return tokenizer.decode(ids, true);
+    return tokenizer.decode(ids, !renderSpecial);
   }
 
   @Override

@@ -2,7 +2,7 @@ package io.specd.kernels.tokenizer;
 
 import io.specd.kernels.format.GgufFile;
 import io.specd.kernels.format.ModelFormatException;
-import java.io.ByteArrayOutputStream;
+import io.specd.kernels.tokenizer.SpecialTokenSplitter.Fragment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,47 +24,34 @@ import java.util.PriorityQueue;
 public final class SentencePieceTokenizer implements TextTokenizer {
   private static final String SPACE_MARK = "\u2581";
 
-  // GGUF token types
-  static final int NORMAL = 1;
-  static final int UNKNOWN = 2;
-  static final int CONTROL = 3;
-  static final int USER_DEFINED = 4;
-  static final int BYTE = 6;
-
   private final List<String> pieces;
   private final float[] scores;
-  private final int[] types;
+  private final SpecialTokens specials;
+  private final int unknownId;
+  private final boolean addSpacePrefix;
 
   /** Token text as ISO-8859-1 strings of its UTF-8 bytes, so any byte sequence can be a key. */
   private final Map<String, Integer> idsByBytes;
 
-  private final byte[][] pieceBytes;
   private final int[] byteTokens;
-  private final int bosId;
-  private final int eosId;
-  private final int unknownId;
-  private final boolean addSpacePrefix;
-  private final boolean addBos;
-  private final boolean addEos;
-
-  /** Control, user-defined and unknown tokens, longest text first (llama.cpp's partition order). */
-  private final List<Integer> specialTokens;
+  private final SpecialTokenSplitter splitter;
+  private final RenderedTokens rendered;
 
   /**
    * @param pieces token texts, indexed by id
    * @param scores merge scores (higher merges first)
    * @param types GGUF token types (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte)
+   * @param specials BOS, EOS and the end-of-generation tokens
+   * @param unknownId the token for bytes that have no byte token
+   * @param addSpacePrefix whether each text run gets a leading space
    */
-  public SentencePieceTokenizer(
+  SentencePieceTokenizer(
       List<String> pieces,
       float[] scores,
       int[] types,
-      int bosId,
-      int eosId,
+      SpecialTokens specials,
       int unknownId,
-      boolean addSpacePrefix,
-      boolean addBos,
-      boolean addEos) {
+      boolean addSpacePrefix) {
     if (scores.length != pieces.size() || types.length != pieces.size()) {
       throw new IllegalArgumentException(
           "vocabulary has "
@@ -77,53 +64,53 @@ public final class SentencePieceTokenizer implements TextTokenizer {
     }
     this.pieces = List.copyOf(pieces);
     this.scores = scores.clone();
-    this.types = types.clone();
-    this.bosId = bosId;
-    this.eosId = eosId;
+    int[] tokenTypes = types.clone();
+    this.specials = specials;
     this.unknownId = unknownId;
     this.addSpacePrefix = addSpacePrefix;
-    this.addBos = addBos;
-    this.addEos = addEos;
     this.idsByBytes = new HashMap<>(pieces.size() * 2);
-    this.pieceBytes = new byte[pieces.size()][];
     this.byteTokens = new int[256];
     Arrays.fill(byteTokens, -1);
-    List<Integer> specials = new ArrayList<>();
+    byte[][] renderedBytes = new byte[pieces.size()][];
     for (int id = 0; id < pieces.size(); id++) {
-      byte[] bytes = pieces.get(id).getBytes(StandardCharsets.UTF_8);
-      pieceBytes[id] = bytes;
+      String piece = pieces.get(id);
+      byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
       idsByBytes.putIfAbsent(new String(bytes, StandardCharsets.ISO_8859_1), id);
-      if (types[id] == BYTE) {
-        int value = parseByteToken(pieces.get(id));
-        if (value >= 0) {
-          byteTokens[value] = id;
-        }
+      int byteValue = TokenTypes.parseByteToken(piece);
+      if (tokenTypes[id] == TokenTypes.BYTE && byteValue >= 0) {
+        byteTokens[byteValue] = id;
       }
-      if ((types[id] == CONTROL || types[id] == USER_DEFINED || types[id] == UNKNOWN)
-          && !pieces.get(id).isEmpty()) {
-        specials.add(id);
-      }
+      renderedBytes[id] = render(piece, tokenTypes[id], bytes);
     }
-    specials.sort(Comparator.comparingInt((Integer id) -> -pieceBytes[id].length));
-    this.specialTokens = List.copyOf(specials);
+    this.splitter = new SpecialTokenSplitter(this.pieces, tokenTypes);
+    this.rendered = new RenderedTokens(renderedBytes, tokenTypes);
+  }
+
+  /**
+   * The bytes a token stands for, as llama.cpp renders it: normal tokens with U+2581 as a space,
+   * byte tokens as their byte, control, unknown and user-defined tokens as their text, and unused
+   * tokens as nothing.
+   */
+  private static byte[] render(String piece, int type, byte[] bytes) {
+    return switch (type) {
+      case TokenTypes.NORMAL -> piece.replace(SPACE_MARK, " ").getBytes(StandardCharsets.UTF_8);
+      case TokenTypes.BYTE -> {
+        int value = TokenTypes.parseByteToken(piece);
+        yield value >= 0 ? new byte[] {(byte) value} : new byte[0];
+      }
+      case TokenTypes.CONTROL, TokenTypes.UNKNOWN, TokenTypes.USER_DEFINED -> bytes;
+      default -> new byte[0];
+    };
   }
 
   /** Reads the tokenizer embedded in a GGUF file ({@code tokenizer.ggml.*}). */
-  public static SentencePieceTokenizer fromGguf(GgufFile gguf) {
-    String model = gguf.optionalString("tokenizer.ggml.model").orElse("llama");
-    if (!model.equals("llama")) {
-      throw new ModelFormatException(
-          gguf.path(),
-          "tokenizer model '"
-              + model
-              + "' is not supported (specd reads 'llama', SentencePiece BPE)");
-    }
+  static SentencePieceTokenizer fromGguf(GgufFile gguf) {
     List<String> tokens = gguf.strings("tokenizer.ggml.tokens");
     float[] scores = gguf.optionalFloats("tokenizer.ggml.scores").orElse(new float[tokens.size()]);
     int[] types = gguf.optionalInts("tokenizer.ggml.token_type").orElse(null);
     if (types == null) {
       types = new int[tokens.size()];
-      Arrays.fill(types, NORMAL);
+      Arrays.fill(types, TokenTypes.NORMAL);
     }
     if (scores.length != tokens.size() || types.length != tokens.size()) {
       throw new ModelFormatException(
@@ -136,88 +123,37 @@ public final class SentencePieceTokenizer implements TextTokenizer {
               + types.length
               + " token types");
     }
-    int bos = tokenId(gguf, "tokenizer.ggml.bos_token_id", 1, tokens.size());
-    int eos = tokenId(gguf, "tokenizer.ggml.eos_token_id", 2, tokens.size());
-    int unk = tokenId(gguf, "tokenizer.ggml.unknown_token_id", 0, tokens.size());
     return new SentencePieceTokenizer(
         tokens,
         scores,
         types,
-        bos,
-        eos,
-        unk,
-        gguf.optionalBoolean("tokenizer.ggml.add_space_prefix").orElse(true),
-        gguf.optionalBoolean("tokenizer.ggml.add_bos_token").orElse(true),
-        gguf.optionalBoolean("tokenizer.ggml.add_eos_token").orElse(false));
-  }
-
-  private static int tokenId(GgufFile gguf, String key, int fallback, int vocabularySize) {
-    long id = gguf.optionalInteger(key).orElse((long) fallback);
-    if (id < 0 || id >= vocabularySize) {
-      throw new ModelFormatException(
-          gguf.path(), key + " is " + id + ", outside the vocabulary of " + vocabularySize);
-    }
-    return (int) id;
+        SpecialTokens.fromGguf(gguf, tokens, 1, 2, true),
+        SpecialTokens.tokenId(gguf, "tokenizer.ggml.unknown_token_id", 0, tokens.size()),
+        gguf.optionalBoolean("tokenizer.ggml.add_space_prefix").orElse(true));
   }
 
   @Override
-  public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
-    List<Object> fragments = partition(text, parseSpecial);
+  public int[] encode(List<TextPiece> text, boolean addSpecial) {
     IntList output = new IntList();
-    if (addSpecial && addBos) {
-      output.add(bosId);
+    if (addSpecial && specials.addBos()) {
+      output.add(specials.bosId());
     }
     boolean previousWasSpecial = true; // the first text fragment gets the space prefix
-    for (Object fragment : fragments) {
-      if (fragment instanceof Integer special) {
-        output.add(special);
+    for (Fragment fragment : splitter.split(text)) {
+      if (!fragment.isText()) {
+        output.add(fragment.token());
         previousWasSpecial = true;
       } else {
-        String raw = (String) fragment;
+        String raw = fragment.text();
         String prefixed = addSpacePrefix && previousWasSpecial ? " " + raw : raw;
         tokenizeFragment(prefixed.replace(" ", SPACE_MARK), output);
         previousWasSpecial = false;
       }
     }
-    if (addSpecial && addEos) {
-      output.add(eosId);
+    if (addSpecial && specials.addEos()) {
+      output.add(specials.eosId());
     }
     return output.toArray();
-  }
-
-  /** Splits text into raw-text fragments (String) and special tokens (Integer). */
-  private List<Object> partition(String text, boolean parseSpecial) {
-    List<Object> fragments = new ArrayList<>();
-    if (!text.isEmpty()) {
-      fragments.add(text);
-    }
-    for (int special : specialTokens) {
-      if (!parseSpecial && types[special] != USER_DEFINED) {
-        continue;
-      }
-      String needle = pieces.get(special);
-      List<Object> next = new ArrayList<>();
-      for (Object fragment : fragments) {
-        if (!(fragment instanceof String raw)) {
-          next.add(fragment);
-          continue;
-        }
-        int from = 0;
-        int at;
-        while ((at = raw.indexOf(needle, from)) >= 0) {
-          if (at > from) {
-            next.add(raw.substring(from, at));
-          }
-          next.add(special);
-          from = at + needle.length();
-        }
-        if (from < raw.length()) {
-          next.add(raw.substring(from));
-        }
-      }
-      fragments = next;
-    }
-    return fragments;
   }
 
   /** One symbol of the merge: a byte range of the text, linked to its neighbours. */
@@ -313,25 +249,13 @@ public final class SentencePieceTokenizer implements TextTokenizer {
   }
 
   @Override
-  public String decode(int[] tokens) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    for (int token : tokens) {
-      checkId(token);
-      switch (types[token]) {
-        case CONTROL -> {} // BOS, EOS and friends have no text
-        case BYTE -> bytes.write(parseByteToken(pieces.get(token)));
-        case USER_DEFINED -> bytes.writeBytes(pieceBytes[token]);
-        default ->
-            bytes.writeBytes(
-                pieces.get(token).replace(SPACE_MARK, " ").getBytes(StandardCharsets.UTF_8));
-      }
-    }
-    return bytes.toString(StandardCharsets.UTF_8);
+  public String decode(int[] tokens, boolean renderSpecial) {
+    return rendered.decode(tokens, renderSpecial);
   }
 
   @Override
   public String piece(int token) {
-    checkId(token);
+    rendered.checkId(token);
     return pieces.get(token);
   }
 
@@ -342,47 +266,16 @@ public final class SentencePieceTokenizer implements TextTokenizer {
 
   @Override
   public int bosId() {
-    return bosId;
+    return specials.bosId();
   }
 
   @Override
   public int eosId() {
-    return eosId;
+    return specials.eosId();
   }
 
-  private void checkId(int token) {
-    if (token < 0 || token >= pieces.size()) {
-      throw new IllegalArgumentException(
-          "token id " + token + " is outside the vocabulary of " + pieces.size());
-    }
-  }
-
-  /** The byte value of a {@code <0xNN>} token, or -1. */
-  private static int parseByteToken(String piece) {
-    if (piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">")) {
-      try {
-        return Integer.parseInt(piece.substring(3, 5), 16);
-      } catch (NumberFormatException e) {
-        return -1;
-      }
-    }
-    return -1;
-  }
-
-  /** A growable int array. */
-  private static final class IntList {
-    private int[] values = new int[16];
-    private int size;
-
-    void add(int value) {
-      if (size == values.length) {
-        values = Arrays.copyOf(values, size * 2);
-      }
-      values[size++] = value;
-    }
-
-    int[] toArray() {
-      return Arrays.copyOf(values, size);
-    }
+  @Override
+  public boolean isEndOfGeneration(int token) {
+    return specials.endOfGeneration().contains(token);
   }
 }
