@@ -2,7 +2,6 @@ package io.specd.kernels.tokenizer;
 
 import io.specd.kernels.format.GgufFile;
 import io.specd.kernels.format.ModelFormatException;
-import io.specd.kernels.tokenizer.SpecialTokenSplitter.Fragment;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -25,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Immutable and thread-safe.
  */
-public final class ByteLevelBpeTokenizer implements TextTokenizer {
+public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
   /** llama.cpp's BOS and EOS for GPT-2 vocabularies whose file names none. */
   private static final int DEFAULT_SPECIAL_TOKEN = 11;
 
@@ -34,11 +33,7 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
 
   private static final int CACHE_SIZE = 1 << 16;
 
-  private final List<String> tokens;
-  private final SpecialTokens specials;
   private final PreTokenizer preTokenizer;
-  private final SpecialTokenSplitter splitter;
-  private final RenderedTokens rendered;
 
   /** Token ids by their text, for words that are whole tokens. */
   private final Map<String, Integer> idsByText;
@@ -63,19 +58,11 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
       List<String> merges,
       SpecialTokens specials,
       PreTokenizer preTokenizer) {
-    if (types.length != tokens.size()) {
-      throw new IllegalArgumentException(
-          "vocabulary has " + tokens.size() + " tokens but " + types.length + " types");
-    }
-    this.tokens = List.copyOf(tokens);
-    int[] tokenTypes = types.clone();
-    this.specials = specials;
+    super(tokens, types, specials, ByteLevelBpeTokenizer::render);
     this.preTokenizer = preTokenizer;
     this.idsByText = new HashMap<>(tokens.size() * 2);
-    byte[][] renderedBytes = new byte[tokens.size()][];
     for (int id = 0; id < tokens.size(); id++) {
       idsByText.putIfAbsent(tokens.get(id), id);
-      renderedBytes[id] = render(tokens.get(id), tokenTypes[id]);
     }
     Map<String, Integer> symbols = new HashMap<>(idsByText);
     this.merges = new MergeTable(merges.size());
@@ -95,8 +82,6 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
       String character = String.valueOf(ByteLevelAlphabet.charOf((byte) value));
       byteSymbols[value] = symbols.getOrDefault(character, -1);
     }
-    this.splitter = new SpecialTokenSplitter(this.tokens, tokenTypes);
-    this.rendered = new RenderedTokens(renderedBytes, tokenTypes);
   }
 
   private static int symbol(Map<String, Integer> symbols, String text) {
@@ -150,16 +135,7 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
           gguf.path(), "a gpt2 (byte-level BPE) tokenizer needs tokenizer.ggml.merges");
     }
     List<String> merges = gguf.strings("tokenizer.ggml.merges");
-    int[] types = gguf.optionalInts("tokenizer.ggml.token_type").orElse(null);
-    if (types == null) {
-      types = new int[tokens.size()];
-      Arrays.fill(types, TokenTypes.NORMAL);
-    }
-    if (types.length != tokens.size()) {
-      throw new ModelFormatException(
-          gguf.path(),
-          "tokenizer has " + tokens.size() + " tokens but " + types.length + " token types");
-    }
+    int[] types = tokenTypes(gguf, tokens.size());
     // llama.cpp uses 'default' for files written before tokenizer.ggml.pre existed
     String preName = gguf.optionalString("tokenizer.ggml.pre").orElse("default");
     PreTokenizer preTokenizer = PreTokenizer.named(preName, gguf.path());
@@ -170,24 +146,10 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
   }
 
   @Override
-  public int[] encode(List<TextPiece> text, boolean addSpecial) {
-    IntList output = new IntList();
-    if (addSpecial && specials.addBos()) {
-      output.add(specials.bosId());
+  void encodeText(String text, boolean afterSpecial, IntList output) {
+    for (String word : preTokenizer.split(text)) {
+      output.addAll(encodeWord(word));
     }
-    for (Fragment fragment : splitter.split(text)) {
-      if (fragment.isText()) {
-        for (String word : preTokenizer.split(fragment.text())) {
-          output.addAll(encodeWord(word));
-        }
-      } else {
-        output.add(fragment.token());
-      }
-    }
-    if (addSpecial && specials.addEos()) {
-      output.add(specials.eosId());
-    }
-    return output.toArray();
   }
 
   /** The tokens of one pre-tokenized word (cached for short words). */
@@ -258,13 +220,13 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
     }
     IntList output = new IntList();
     for (int i = count == 0 ? -1 : 0; i >= 0; i = next[i]) {
-      if (symbol[i] >= 0 && symbol[i] < tokens.size()) {
+      if (symbol[i] >= 0 && symbol[i] < vocabularySize()) {
         output.add(symbol[i]);
       } else {
         // not a token: its bytes, one token each (llama.cpp drops a byte without a token)
         for (int b = i; b < i + length[i]; b++) {
           int byteSymbol = byteSymbols[bytes[b] & 0xff];
-          if (byteSymbol >= 0 && byteSymbol < tokens.size()) {
+          if (byteSymbol >= 0 && byteSymbol < vocabularySize()) {
             output.add(byteSymbol);
           }
         }
@@ -294,36 +256,5 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
       characters[i] = ByteLevelAlphabet.charOf(bytes[i]);
     }
     return new String(characters);
-  }
-
-  @Override
-  public String decode(int[] tokens, boolean renderSpecial) {
-    return rendered.decode(tokens, renderSpecial);
-  }
-
-  @Override
-  public String piece(int token) {
-    rendered.checkId(token);
-    return tokens.get(token);
-  }
-
-  @Override
-  public int vocabularySize() {
-    return tokens.size();
-  }
-
-  @Override
-  public int bosId() {
-    return specials.bosId();
-  }
-
-  @Override
-  public int eosId() {
-    return specials.eosId();
-  }
-
-  @Override
-  public boolean isEndOfGeneration(int token) {
-    return specials.endOfGeneration().contains(token);
   }
 }

@@ -2,7 +2,6 @@ package io.specd.kernels.tokenizer;
 
 import io.specd.kernels.format.GgufFile;
 import io.specd.kernels.format.ModelFormatException;
-import io.specd.kernels.tokenizer.SpecialTokenSplitter.Fragment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,12 +20,10 @@ import java.util.PriorityQueue;
  *
  * <p>Immutable and thread-safe.
  */
-public final class SentencePieceTokenizer implements TextTokenizer {
+public final class SentencePieceTokenizer extends VocabularyTokenizer {
   private static final String SPACE_MARK = "\u2581";
 
-  private final List<String> pieces;
   private final float[] scores;
-  private final SpecialTokens specials;
   private final int unknownId;
   private final boolean addSpacePrefix;
 
@@ -34,8 +31,6 @@ public final class SentencePieceTokenizer implements TextTokenizer {
   private final Map<String, Integer> idsByBytes;
 
   private final int[] byteTokens;
-  private final SpecialTokenSplitter splitter;
-  private final RenderedTokens rendered;
 
   /**
    * @param pieces token texts, indexed by id
@@ -52,38 +47,26 @@ public final class SentencePieceTokenizer implements TextTokenizer {
       SpecialTokens specials,
       int unknownId,
       boolean addSpacePrefix) {
-    if (scores.length != pieces.size() || types.length != pieces.size()) {
+    super(pieces, types, specials, SentencePieceTokenizer::render);
+    if (scores.length != pieces.size()) {
       throw new IllegalArgumentException(
-          "vocabulary has "
-              + pieces.size()
-              + " tokens but "
-              + scores.length
-              + " scores and "
-              + types.length
-              + " types");
+          "vocabulary has " + pieces.size() + " tokens but " + scores.length + " scores");
     }
-    this.pieces = List.copyOf(pieces);
     this.scores = scores.clone();
-    int[] tokenTypes = types.clone();
-    this.specials = specials;
     this.unknownId = unknownId;
     this.addSpacePrefix = addSpacePrefix;
     this.idsByBytes = new HashMap<>(pieces.size() * 2);
     this.byteTokens = new int[256];
     Arrays.fill(byteTokens, -1);
-    byte[][] renderedBytes = new byte[pieces.size()][];
     for (int id = 0; id < pieces.size(); id++) {
       String piece = pieces.get(id);
       byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
       idsByBytes.putIfAbsent(new String(bytes, StandardCharsets.ISO_8859_1), id);
       int byteValue = TokenTypes.parseByteToken(piece);
-      if (tokenTypes[id] == TokenTypes.BYTE && byteValue >= 0) {
+      if (types[id] == TokenTypes.BYTE && byteValue >= 0) {
         byteTokens[byteValue] = id;
       }
-      renderedBytes[id] = render(piece, tokenTypes[id], bytes);
     }
-    this.splitter = new SpecialTokenSplitter(this.pieces, tokenTypes);
-    this.rendered = new RenderedTokens(renderedBytes, tokenTypes);
   }
 
   /**
@@ -91,14 +74,15 @@ public final class SentencePieceTokenizer implements TextTokenizer {
    * byte tokens as their byte, control, unknown and user-defined tokens as their text, and unused
    * tokens as nothing.
    */
-  private static byte[] render(String piece, int type, byte[] bytes) {
+  private static byte[] render(String piece, int type) {
     return switch (type) {
       case TokenTypes.NORMAL -> piece.replace(SPACE_MARK, " ").getBytes(StandardCharsets.UTF_8);
       case TokenTypes.BYTE -> {
         int value = TokenTypes.parseByteToken(piece);
         yield value >= 0 ? new byte[] {(byte) value} : new byte[0];
       }
-      case TokenTypes.CONTROL, TokenTypes.UNKNOWN, TokenTypes.USER_DEFINED -> bytes;
+      case TokenTypes.CONTROL, TokenTypes.UNKNOWN, TokenTypes.USER_DEFINED ->
+          piece.getBytes(StandardCharsets.UTF_8);
       default -> new byte[0];
     };
   }
@@ -107,21 +91,11 @@ public final class SentencePieceTokenizer implements TextTokenizer {
   static SentencePieceTokenizer fromGguf(GgufFile gguf) {
     List<String> tokens = gguf.strings("tokenizer.ggml.tokens");
     float[] scores = gguf.optionalFloats("tokenizer.ggml.scores").orElse(new float[tokens.size()]);
-    int[] types = gguf.optionalInts("tokenizer.ggml.token_type").orElse(null);
-    if (types == null) {
-      types = new int[tokens.size()];
-      Arrays.fill(types, TokenTypes.NORMAL);
-    }
-    if (scores.length != tokens.size() || types.length != tokens.size()) {
+    int[] types = tokenTypes(gguf, tokens.size());
+    if (scores.length != tokens.size()) {
       throw new ModelFormatException(
           gguf.path(),
-          "tokenizer has "
-              + tokens.size()
-              + " tokens but "
-              + scores.length
-              + " scores and "
-              + types.length
-              + " token types");
+          "tokenizer has " + tokens.size() + " tokens but " + scores.length + " scores");
     }
     return new SentencePieceTokenizer(
         tokens,
@@ -132,28 +106,11 @@ public final class SentencePieceTokenizer implements TextTokenizer {
         gguf.optionalBoolean("tokenizer.ggml.add_space_prefix").orElse(true));
   }
 
+  /** The text gets a space prefix where the model asks for it: at the start, after a special. */
   @Override
-  public int[] encode(List<TextPiece> text, boolean addSpecial) {
-    IntList output = new IntList();
-    if (addSpecial && specials.addBos()) {
-      output.add(specials.bosId());
-    }
-    boolean previousWasSpecial = true; // the first text fragment gets the space prefix
-    for (Fragment fragment : splitter.split(text)) {
-      if (!fragment.isText()) {
-        output.add(fragment.token());
-        previousWasSpecial = true;
-      } else {
-        String raw = fragment.text();
-        String prefixed = addSpacePrefix && previousWasSpecial ? " " + raw : raw;
-        tokenizeFragment(prefixed.replace(" ", SPACE_MARK), output);
-        previousWasSpecial = false;
-      }
-    }
-    if (addSpecial && specials.addEos()) {
-      output.add(specials.eosId());
-    }
-    return output.toArray();
+  void encodeText(String text, boolean afterSpecial, IntList output) {
+    String prefixed = addSpacePrefix && afterSpecial ? " " + text : text;
+    tokenizeFragment(prefixed.replace(" ", SPACE_MARK), output);
   }
 
   /** One symbol of the merge: a byte range of the text, linked to its neighbours. */
@@ -246,36 +203,5 @@ public final class SentencePieceTokenizer implements TextTokenizer {
       return 1;
     }
     return high < 14 ? 2 : high == 14 ? 3 : 4;
-  }
-
-  @Override
-  public String decode(int[] tokens, boolean renderSpecial) {
-    return rendered.decode(tokens, renderSpecial);
-  }
-
-  @Override
-  public String piece(int token) {
-    rendered.checkId(token);
-    return pieces.get(token);
-  }
-
-  @Override
-  public int vocabularySize() {
-    return pieces.size();
-  }
-
-  @Override
-  public int bosId() {
-    return specials.bosId();
-  }
-
-  @Override
-  public int eosId() {
-    return specials.eosId();
-  }
-
-  @Override
-  public boolean isEndOfGeneration(int token) {
-    return specials.endOfGeneration().contains(token);
   }
 }
