@@ -44,7 +44,24 @@ class LlamaCppTokenizerCasesTest {
       assertThat(tokenizer.decode(ids))
           .as("decoded case %d %s", i, quoted(input))
           .isEqualTo(spacePrefixed(tokenizer, input));
+      assertThat(streamed(tokenizer, ids))
+          .as("streamed case %d %s", i, quoted(input))
+          .isEqualTo(spacePrefixed(tokenizer, input));
     }
+  }
+
+  /**
+   * The text an {@link IncrementalDecoder} emits, checking that no piece has a broken character.
+   */
+  private static String streamed(TextTokenizer tokenizer, int[] ids) {
+    IncrementalDecoder decoder = new IncrementalDecoder(tokenizer, new int[0]);
+    StringBuilder text = new StringBuilder();
+    for (int id : ids) {
+      String piece = decoder.accept(id);
+      assertThat(piece).doesNotContain("\uFFFD");
+      text.append(piece);
+    }
+    return text.append(decoder.flush()).toString();
   }
 
   /** SentencePiece vocabularies prefix a text with a space, which decoding keeps. */
