@@ -37,6 +37,19 @@ final class PreTokenizer {
   private static final String QWEN2 = LLAMA3.replace("\\p{N}{1,3}", "\\p{N}");
 
   /**
+   * The contractions as the models' tokenizer.json writes them (llama.cpp spells the cases out).
+   */
+  private static final String HUGGING_FACE_CONTRACTIONS = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+
+  /**
+   * The pre-tokenizers a tokenizer.json names by its Split expression, as they are spelled there.
+   */
+  private static final Map<String, String> NAMES_BY_HUGGING_FACE_EXPRESSION =
+      Map.of(
+          LLAMA3.replace(CONTRACTIONS, HUGGING_FACE_CONTRACTIONS), "llama-bpe",
+          QWEN2.replace(CONTRACTIONS, HUGGING_FACE_CONTRACTIONS), "qwen2");
+
+  /**
    * CJK ideographs, most of U+0800–U+4E00 and Hangul (DeepSeek's ranges), less the whitespace
    * inside them: llama.cpp turns every non-ASCII whitespace into a vertical tab before matching, so
    * those characters never match this class there.
@@ -150,6 +163,27 @@ final class PreTokenizer {
               + String.join(", ", BY_NAME.keySet()));
     }
     return preTokenizer;
+  }
+
+  /**
+   * The pre-tokenizer of a Hugging Face {@code tokenizer.json} with a byte-level pre-tokenizer.
+   *
+   * @param splitExpression the expression of its {@code Split} step, or null when it has none
+   *     (GPT-2's own expression, inside {@code ByteLevel})
+   * @param file the tokenizer.json (for the error message)
+   * @throws ModelFormatException if specd does not know the expression
+   */
+  static PreTokenizer forHuggingFace(String splitExpression, Path file) {
+    String name =
+        splitExpression == null ? "gpt-2" : NAMES_BY_HUGGING_FACE_EXPRESSION.get(splitExpression);
+    if (name == null) {
+      throw new ModelFormatException(
+          file,
+          "the pre-tokenizer expression "
+              + splitExpression
+              + " is not one specd knows (it reads Llama 3's, Qwen 2's and GPT-2's)");
+    }
+    return named(name, file);
   }
 
   /**

@@ -53,24 +53,40 @@ record SpecialTokens(
       GgufFile gguf, List<String> tokens, int defaultBos, int defaultEos, boolean defaultAddBos) {
     int bos = tokenId(gguf, "tokenizer.ggml.bos_token_id", defaultBos, tokens.size());
     int eos = tokenId(gguf, "tokenizer.ggml.eos_token_id", defaultEos, tokens.size());
-    Set<Integer> endOfGeneration = new HashSet<>();
-    endOfGeneration.add(eos);
+    Set<Integer> endOfTurn = new HashSet<>();
     for (String key : List.of("tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id")) {
       if (gguf.has(key)) {
-        endOfGeneration.add(tokenId(gguf, key, eos, tokens.size()));
+        endOfTurn.add(tokenId(gguf, key, eos, tokens.size()));
       }
     }
+    return of(
+        tokens,
+        bos,
+        eos,
+        gguf.optionalBoolean("tokenizer.ggml.add_bos_token").orElse(defaultAddBos),
+        gguf.optionalBoolean("tokenizer.ggml.add_eos_token").orElse(false),
+        endOfTurn);
+  }
+
+  /**
+   * The special tokens of a vocabulary; the tokens that end a generation are EOS, the given ones,
+   * and those whose text ends a turn in common chat formats.
+   */
+  static SpecialTokens of(
+      List<String> tokens,
+      int bos,
+      int eos,
+      boolean addBos,
+      boolean addEos,
+      Set<Integer> endOfTurn) {
+    Set<Integer> endOfGeneration = new HashSet<>(endOfTurn);
+    endOfGeneration.add(eos);
     for (int id = 0; id < tokens.size(); id++) {
       if (END_OF_TURN_TEXTS.contains(tokens.get(id))) {
         endOfGeneration.add(id);
       }
     }
-    return new SpecialTokens(
-        bos,
-        eos,
-        gguf.optionalBoolean("tokenizer.ggml.add_bos_token").orElse(defaultAddBos),
-        gguf.optionalBoolean("tokenizer.ggml.add_eos_token").orElse(false),
-        endOfGeneration);
+    return new SpecialTokens(bos, eos, addBos, addEos, endOfGeneration);
   }
 
   /** A token id from the metadata, or the default when absent. */

@@ -8,6 +8,7 @@ final class TokenTypes {
   static final int UNKNOWN = 2;
   static final int CONTROL = 3;
   static final int USER_DEFINED = 4;
+  static final int UNUSED = 5;
   static final int BYTE = 6;
 
   private TokenTypes() {}

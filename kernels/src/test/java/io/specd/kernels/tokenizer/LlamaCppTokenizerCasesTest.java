@@ -69,7 +69,7 @@ class LlamaCppTokenizerCasesTest {
     return tokenizer instanceof SentencePieceTokenizer && !input.isEmpty() ? " " + input : input;
   }
 
-  private static List<String> inputs(Path file) throws IOException {
+  static List<String> inputs(Path file) throws IOException {
     String[] parts =
         Files.readString(file, StandardCharsets.UTF_8).split(Pattern.quote(SEPARATOR), -1);
     return Arrays.asList(parts).subList(0, parts.length - 1);
@@ -86,7 +86,7 @@ class LlamaCppTokenizerCasesTest {
     return '"' + text.replace("\n", "\\n").replace("\t", "\\t") + '"';
   }
 
-  private static Path testsFolder() {
+  static Path testsFolder() {
     return TestModels.stories260K().toAbsolutePath().getParent().resolveSibling("tokenizer-tests");
   }
 }
