@@ -2,6 +2,9 @@ package io.specd.kernels.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.kernels.TestModels;
 import io.specd.kernels.format.GgufFile;
 import java.io.IOException;
@@ -11,7 +14,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -22,6 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LlamaCppTokenizerCasesTest {
   private static final String SEPARATOR = "\n__ggml_vocab_test__\n";
 
+  @TempDir Path dir;
+
   @ParameterizedTest
   @ValueSource(
       strings = {
@@ -31,8 +38,70 @@ class LlamaCppTokenizerCasesTest {
         "ggml-vocab-qwen2.gguf"
       })
   void everyCaseShouldGiveLlamaCppsIdsAndDecodeBack(String vocabulary) throws IOException {
+    assertEveryCase(
+        GgufTokenizers.read(GgufFile.open(testsFolder().resolve(vocabulary))), vocabulary);
+  }
+
+  /**
+   * The same vocabulary as a Hugging Face {@code tokenizer.json} (vocab, merges, added tokens and
+   * the Split expression of the model's own file) gives the same ids.
+   */
+  @ParameterizedTest
+  @CsvSource({"ggml-vocab-llama-bpe.gguf, '\\p{N}{1,3}'", "ggml-vocab-qwen2.gguf, '\\p{N}'"})
+  void aByteLevelTokenizerJsonShouldGiveTheSameIds(String vocabulary, String digits)
+      throws IOException {
+    GgufFile gguf = GgufFile.open(testsFolder().resolve(vocabulary));
+    TextTokenizer fromGguf = GgufTokenizers.read(gguf);
+    Path json = dir.resolve("tokenizer.json");
+    writeTokenizerJson(
+        gguf,
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+            + digits
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+        json);
+    TextTokenizer fromJson = TokenizerJson.read(json, fromGguf.bosId(), fromGguf.eosId());
+    assertEveryCase(fromJson, vocabulary);
+    assertThat(fromJson.encodePrompt("<|im_start|>Hi"))
+        .containsExactly(fromGguf.encodePrompt("<|im_start|>Hi"));
+  }
+
+  private static void writeTokenizerJson(GgufFile gguf, String splitExpression, Path file)
+      throws IOException {
+    List<String> tokens = gguf.strings("tokenizer.ggml.tokens");
+    int[] types = gguf.optionalInts("tokenizer.ggml.token_type").orElseThrow();
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode root = json.createObjectNode();
+    ArrayNode added = root.putArray("added_tokens");
+    ObjectNode model = root.putObject("model").put("type", "BPE");
+    ObjectNode vocab = model.putObject("vocab");
+    for (int id = 0; id < tokens.size(); id++) {
+      if (types[id] == TokenTypes.CONTROL || types[id] == TokenTypes.USER_DEFINED) {
+        added
+            .addObject()
+            .put("id", id)
+            .put("content", tokens.get(id))
+            .put("special", types[id] == TokenTypes.CONTROL);
+      } else {
+        vocab.put(tokens.get(id), id);
+      }
+    }
+    ArrayNode merges = model.putArray("merges");
+    gguf.strings("tokenizer.ggml.merges").forEach(merges::add);
+    ObjectNode preTokenizer = root.putObject("pre_tokenizer").put("type", "Sequence");
+    ArrayNode steps = preTokenizer.putArray("pretokenizers");
+    steps
+        .addObject()
+        .put("type", "Split")
+        .put("behavior", "Isolated")
+        .putObject("pattern")
+        .put("Regex", splitExpression);
+    steps.addObject().put("type", "ByteLevel").put("use_regex", false);
+    json.writeValue(file.toFile(), root);
+  }
+
+  private static void assertEveryCase(TextTokenizer tokenizer, String vocabulary)
+      throws IOException {
     Path file = testsFolder().resolve(vocabulary);
-    TextTokenizer tokenizer = GgufTokenizers.read(GgufFile.open(file));
     List<String> inputs = inputs(file.resolveSibling(vocabulary + ".inp"));
     List<String> expected =
         Files.readAllLines(file.resolveSibling(vocabulary + ".out"), StandardCharsets.UTF_8);
