@@ -93,7 +93,7 @@ final class PreTokenizer {
     PreTokenizer qwen2 = new PreTokenizer(List.of(QWEN2), false, false);
     PreTokenizer gpt2 = new PreTokenizer(List.of(GPT2), false, false);
     PreTokenizer starcoder = new PreTokenizer(List.of("\\p{N}", GPT2), false, false);
-    register(llama3, "llama-bpe", "llama3", "llama-v3");
+    register(llama3, "llama-bpe", "llama3", "llama-v3", "falcon3");
     register(llama3Regex, "dbrx", "smaug-bpe");
     register(qwen2, "qwen2", "deepseek-r1-qwen", "stablelm2");
     register(gpt2, "gpt-2", "phi-2", "mpt", "olmo");
