@@ -58,7 +58,7 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
       List<String> merges,
       SpecialTokens specials,
       PreTokenizer preTokenizer) {
-    super(tokens, types, specials, ByteLevelBpeTokenizer::render);
+    super(tokens, types, specials, ByteLevelBpeTokenizer::alphabetBytes);
     this.preTokenizer = preTokenizer;
     this.idsByText = new HashMap<>(tokens.size() * 2);
     for (int id = 0; id < tokens.size(); id++) {
@@ -88,38 +88,23 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
     return symbols.computeIfAbsent(text, unused -> symbols.size());
   }
 
-  /**
-   * The bytes a token stands for, as llama.cpp renders it: normal tokens through the byte-level
-   * alphabet, byte tokens ({@code <0xNN>}) as their byte, control, unknown and user-defined tokens
-   * as their text, unused ones as nothing.
-   */
-  private static byte[] render(String token, int type) {
-    return switch (type) {
-      case TokenTypes.NORMAL -> {
-        byte[] bytes = new byte[token.length()];
-        int length = 0;
-        for (int i = 0; i < token.length(); i++) {
-          int value = ByteLevelAlphabet.byteOf(token.charAt(i));
-          if (value < 0) {
-            // not in the alphabet (a malformed vocabulary): keep the character itself
-            byte[] raw = token.substring(i, i + 1).getBytes(StandardCharsets.UTF_8);
-            bytes = Arrays.copyOf(bytes, bytes.length + raw.length);
-            System.arraycopy(raw, 0, bytes, length, raw.length);
-            length += raw.length;
-          } else {
-            bytes[length++] = (byte) value;
-          }
-        }
-        yield Arrays.copyOf(bytes, length);
+  /** The bytes of a normal token: its characters mapped back through the byte-level alphabet. */
+  private static byte[] alphabetBytes(String token) {
+    byte[] bytes = new byte[token.length()];
+    int length = 0;
+    for (int i = 0; i < token.length(); i++) {
+      int value = ByteLevelAlphabet.byteOf(token.charAt(i));
+      if (value < 0) {
+        // not in the alphabet (a malformed vocabulary): keep the character itself
+        byte[] raw = token.substring(i, i + 1).getBytes(StandardCharsets.UTF_8);
+        bytes = Arrays.copyOf(bytes, bytes.length + raw.length);
+        System.arraycopy(raw, 0, bytes, length, raw.length);
+        length += raw.length;
+      } else {
+        bytes[length++] = (byte) value;
       }
-      case TokenTypes.BYTE -> {
-        int value = TokenTypes.parseByteToken(token);
-        yield value >= 0 ? new byte[] {(byte) value} : new byte[0];
-      }
-      case TokenTypes.CONTROL, TokenTypes.UNKNOWN, TokenTypes.USER_DEFINED ->
-          token.getBytes(StandardCharsets.UTF_8);
-      default -> new byte[0];
-    };
+    }
+    return Arrays.copyOf(bytes, length);
   }
 
   /**

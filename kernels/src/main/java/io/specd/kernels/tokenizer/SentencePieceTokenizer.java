@@ -47,7 +47,11 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer {
       SpecialTokens specials,
       int unknownId,
       boolean addSpacePrefix) {
-    super(pieces, types, specials, SentencePieceTokenizer::render);
+    super(
+        pieces,
+        types,
+        specials,
+        piece -> piece.replace(SPACE_MARK, " ").getBytes(StandardCharsets.UTF_8));
     if (scores.length != pieces.size()) {
       throw new IllegalArgumentException(
           "vocabulary has " + pieces.size() + " tokens but " + scores.length + " scores");
@@ -67,24 +71,6 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer {
         byteTokens[byteValue] = id;
       }
     }
-  }
-
-  /**
-   * The bytes a token stands for, as llama.cpp renders it: normal tokens with U+2581 as a space,
-   * byte tokens as their byte, control, unknown and user-defined tokens as their text, and unused
-   * tokens as nothing.
-   */
-  private static byte[] render(String piece, int type) {
-    return switch (type) {
-      case TokenTypes.NORMAL -> piece.replace(SPACE_MARK, " ").getBytes(StandardCharsets.UTF_8);
-      case TokenTypes.BYTE -> {
-        int value = TokenTypes.parseByteToken(piece);
-        yield value >= 0 ? new byte[] {(byte) value} : new byte[0];
-      }
-      case TokenTypes.CONTROL, TokenTypes.UNKNOWN, TokenTypes.USER_DEFINED ->
-          piece.getBytes(StandardCharsets.UTF_8);
-      default -> new byte[0];
-    };
   }
 
   /** Reads the tokenizer embedded in a GGUF file ({@code tokenizer.ggml.*}). */

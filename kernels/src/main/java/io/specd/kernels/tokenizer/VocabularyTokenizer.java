@@ -3,6 +3,7 @@ package io.specd.kernels.tokenizer;
 import io.specd.kernels.format.GgufFile;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.tokenizer.SpecialTokenSplitter.Fragment;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -14,10 +15,10 @@ import java.util.List;
  */
 abstract class VocabularyTokenizer implements TextTokenizer {
 
-  /** The bytes a token stands for, given its text and GGUF type. */
+  /** The bytes a normal token stands for, from the vocabulary's spelling of them. */
   @FunctionalInterface
-  interface Renderer {
-    byte[] render(String token, int type);
+  interface NormalTokenBytes {
+    byte[] of(String token);
   }
 
   private final List<String> tokens;
@@ -29,9 +30,10 @@ abstract class VocabularyTokenizer implements TextTokenizer {
    * @param tokens token texts, indexed by id
    * @param types their GGUF types
    * @param specials BOS, EOS and the end-of-generation tokens
-   * @param renderer the bytes of each token, for decoding
+   * @param normalTokenBytes the bytes of a normal token, for decoding
    */
-  VocabularyTokenizer(List<String> tokens, int[] types, SpecialTokens specials, Renderer renderer) {
+  VocabularyTokenizer(
+      List<String> tokens, int[] types, SpecialTokens specials, NormalTokenBytes normalTokenBytes) {
     if (types.length != tokens.size()) {
       throw new IllegalArgumentException(
           "vocabulary has " + tokens.size() + " tokens but " + types.length + " types");
@@ -41,10 +43,28 @@ abstract class VocabularyTokenizer implements TextTokenizer {
     this.specials = specials;
     byte[][] bytes = new byte[tokens.size()][];
     for (int id = 0; id < bytes.length; id++) {
-      bytes[id] = renderer.render(this.tokens.get(id), tokenTypes[id]);
+      bytes[id] = render(this.tokens.get(id), tokenTypes[id], normalTokenBytes);
     }
     this.splitter = new SpecialTokenSplitter(this.tokens, tokenTypes);
     this.rendered = new RenderedTokens(bytes, tokenTypes);
+  }
+
+  /**
+   * The bytes a token stands for, as llama.cpp renders it: normal tokens as the vocabulary spells
+   * them, byte tokens ({@code <0xNN>}) as their byte, control, unknown and user-defined tokens as
+   * their text, unused ones as nothing.
+   */
+  private static byte[] render(String token, int type, NormalTokenBytes normalTokenBytes) {
+    return switch (type) {
+      case TokenTypes.NORMAL -> normalTokenBytes.of(token);
+      case TokenTypes.BYTE -> {
+        int value = TokenTypes.parseByteToken(token);
+        yield value >= 0 ? new byte[] {(byte) value} : new byte[0];
+      }
+      case TokenTypes.CONTROL, TokenTypes.UNKNOWN, TokenTypes.USER_DEFINED ->
+          token.getBytes(StandardCharsets.UTF_8);
+      default -> new byte[0];
+    };
   }
 
   /**
