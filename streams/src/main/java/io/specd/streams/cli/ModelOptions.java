@@ -57,7 +57,11 @@ final class ModelOptions {
   }
 
   private LlamaModel load(String backendName, int threadCount) throws IOException {
-    Path path = ModelStore.standard().resolve(Optional.ofNullable(model));
-    return LlamaModel.load(path, Backends.choose(backendName, threadCount));
+    return LlamaModel.load(path(), Backends.choose(backendName, threadCount));
+  }
+
+  /** The model's file or directory: the one named, else the default model (found or fetched). */
+  Path path() throws IOException {
+    return ModelStore.standard().resolve(Optional.ofNullable(model));
   }
 }

@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       TrainHeadsCommand.class,
       ServeCommand.class,
-      PadCommand.class
+      PadCommand.class,
+      TokenizeCommand.class
     })
 public final class SpecdCommand {
   /** Columns of the help text: wide enough that the paths in it stay on one line. */
