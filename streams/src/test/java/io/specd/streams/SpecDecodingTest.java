@@ -14,6 +14,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
 import io.specd.actors.TokenEvent;
+import io.specd.gpu.Backends;
 import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.LlamaModel;

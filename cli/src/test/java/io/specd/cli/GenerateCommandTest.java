@@ -1,4 +1,4 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

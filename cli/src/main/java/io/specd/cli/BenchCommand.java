@@ -1,8 +1,9 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.specd.actors.EngineLoader;
 import io.specd.kernels.generate.Decoder;
 import io.specd.kernels.generate.GenerationRequest;
 import io.specd.kernels.generate.TokenSink;
@@ -17,7 +18,6 @@ import io.specd.kernels.torch.TorchBackend;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.SamplingParams;
 import io.specd.policies.spec.StageTimes;
-import io.specd.streams.EngineLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;

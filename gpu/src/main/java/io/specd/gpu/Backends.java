@@ -1,6 +1,5 @@
-package io.specd.streams;
+package io.specd.gpu;
 
-import io.specd.gpu.DeviceDiscovery;
 import io.specd.kernels.cpu.JavaBackend;
 import io.specd.kernels.llama.Backend;
 import io.specd.kernels.torch.TorchBackend;

@@ -1,11 +1,11 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
+import io.specd.actors.EngineLoader;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.policies.PolicyFactory;
 import io.specd.policies.spec.SamplingParams;
-import io.specd.streams.EngineLoader;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;

@@ -1,7 +1,6 @@
-package io.specd.streams;
+package io.specd.actors;
 
 import com.typesafe.config.Config;
-import io.specd.actors.Engine;
 import io.specd.gpu.DeviceActor;
 import io.specd.gpu.DeviceSettings;
 import io.specd.kernels.heads.BundledHeads;

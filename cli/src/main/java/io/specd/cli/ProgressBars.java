@@ -1,4 +1,4 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;

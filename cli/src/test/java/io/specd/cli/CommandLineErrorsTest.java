@@ -1,9 +1,9 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
-import static io.specd.streams.cli.GenerateCommandTest.run;
+import static io.specd.cli.GenerateCommandTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.specd.streams.cli.GenerateCommandTest.Outcome;
+import io.specd.cli.GenerateCommandTest.Outcome;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -6,9 +6,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
+import io.specd.actors.EngineLoader;
 import io.specd.actors.TokenEvent;
 import io.specd.kernels.llama.LlamaModel;
-import io.specd.streams.EngineLoader;
 import io.specd.streams.SpecDecoding;
 import java.util.ArrayList;
 import java.util.Collection;

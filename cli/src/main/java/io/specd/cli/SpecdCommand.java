@@ -1,4 +1,4 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import io.specd.kernels.format.ModelFormatException;
 import java.io.PrintWriter;

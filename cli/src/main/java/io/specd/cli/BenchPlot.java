@@ -1,4 +1,4 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

@@ -1,4 +1,4 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import io.specd.kernels.llama.AncestorMask;
 import io.specd.kernels.llama.ForwardOptions;

@@ -1,11 +1,11 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.specd.actors.Engine;
+import io.specd.actors.EngineLoader;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.policies.PolicyFactory;
-import io.specd.streams.EngineLoader;
 import io.specd.streams.http.HttpSettings;
 import io.specd.streams.http.SpecdServer;
 import java.io.IOException;

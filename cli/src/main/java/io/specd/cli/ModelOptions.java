@@ -1,9 +1,9 @@
-package io.specd.streams.cli;
+package io.specd.cli;
 
 import com.typesafe.config.Config;
+import io.specd.gpu.Backends;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.store.ModelStore;
-import io.specd.streams.Backends;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
