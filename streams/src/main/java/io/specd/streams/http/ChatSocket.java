@@ -21,9 +21,10 @@ import java.util.function.Function;
  * The WebSocket protocol of {@code GET /v1/ws}. The client sends one text frame per request, a JSON
  * object with {@code prompt} (a completion) or {@code messages} (a chat, rendered through the chat
  * template) and the same parameters as the HTTP API; the server answers {@code {"type": "token",
- * "text"}} frames and one {@code {"type": "done", "finish_reason", "usage"}}, or one {@code
- * {"type": "error", "message", "param", "code"}}. Requests on a connection run one after another;
- * closing the connection cancels the one running. Stateless: one flow per connection.
+ * "text", "tokens", "spans"}} frames (see {@link TokenProvenance}) and one {@code {"type": "done",
+ * "finish_reason", "usage"}}, or one {@code {"type": "error", "message", "param", "code"}}.
+ * Requests on a connection run one after another; closing the connection cancels the one running.
+ * Stateless: one flow per connection.
  */
 final class ChatSocket {
   private final Engine engine;
@@ -97,7 +98,7 @@ final class ChatSocket {
         return List.of();
       }
       ObjectNode frame = Json.object().put("type", "token").put("text", tokens.text());
-      return List.of(frame);
+      return List.of(TokenProvenance.write(frame, tokens));
     }
     if (event instanceof TokenEvent.Finished finished) {
       ObjectNode frame = Json.object();
