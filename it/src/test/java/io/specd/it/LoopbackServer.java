@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.specd.actors.Engine;
+import io.specd.kernels.llama.Backend;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.store.ModelStore;
 import io.specd.streams.Backends;
@@ -46,6 +47,11 @@ final class LoopbackServer implements AutoCloseable {
 
   /** Starts with {@code config} (HOCON) over the defaults. */
   static LoopbackServer start(String config) {
+    return start(config, Backends.choose(null, 0));
+  }
+
+  /** Starts with {@code config} (HOCON) over the defaults, the model on {@code backend}. */
+  static LoopbackServer start(String config, Backend backend) {
     Path path =
         ModelStore.standard()
             .findLocal()
@@ -56,7 +62,7 @@ final class LoopbackServer implements AutoCloseable {
     Config full =
         ConfigFactory.parseString(config + "\nspecd.http.port = 0")
             .withFallback(ConfigFactory.load());
-    LlamaModel model = LlamaModel.load(path, Backends.choose(null, 0));
+    LlamaModel model = LlamaModel.load(path, backend);
     Engine engine = EngineLoader.start(full, model, "clover", null, null, false);
     SpecdServer server =
         SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();
