@@ -172,7 +172,14 @@ class ChatPageTest {
       assertThat(browser.find("#status").getText()).isEqualTo("API key needed");
       browser.screenshot("api-key-prompt");
 
-      key.sendKeys("s3cret", Keys.ENTER);
+      key.sendKeys("wrong", Keys.ENTER);
+      browser.await(
+          d -> browser.find("#key-error").getText().equals("the server refused this key"));
+      assertThat(browser.consoleErrors())
+          .as("only the refused handshake and key check")
+          .isNotEmpty()
+          .allSatisfy(error -> assertThat(error).containsAnyOf("v1/ws", "v1/models"));
+      browser.find("#api-key").sendKeys("s3cret", Keys.ENTER);
       awaitConnected();
       assertThat(browser.script("return sessionStorage.getItem('specd.api_key')"))
           .isEqualTo("s3cret");
@@ -184,6 +191,27 @@ class ChatPageTest {
       awaitConnected();
       assertThat(browser.find("#key-form").isDisplayed()).isFalse();
     }
+  }
+
+  @Test
+  void shouldReconnectWhenTheServerComesBack() throws Exception {
+    String config = "akka.loglevel = WARNING\nspecd.http.shutdown-deadline = 1s";
+    LoopbackServer first = LoopbackServer.start(config);
+    int port = first.server.port();
+    open(first);
+    first.close();
+    browser.await(d -> browser.find("#status").getText().startsWith("disconnected: reconnecting"));
+    assertThat(browser.find("#send").isEnabled()).isFalse();
+
+    try (LoopbackServer again = LoopbackServer.start(config + "\nspecd.http.port = " + port)) {
+      awaitConnected();
+      setMaxTokens(8);
+      send(PROMPT);
+      awaitAnswers(1);
+    }
+    assertThat(browser.consoleErrors())
+        .as("only the refused connections while the server was away")
+        .allSatisfy(error -> assertThat(error).contains("v1/ws"));
   }
 
   @Test

@@ -45,7 +45,7 @@ final class LoopbackServer implements AutoCloseable {
     this.server = server;
   }
 
-  /** Starts with {@code config} (HOCON) over the defaults. */
+  /** Starts with {@code config} (HOCON) over the defaults, on a free port unless it names one. */
   static LoopbackServer start(String config) {
     return start(config, Backends.choose(null, 0));
   }
@@ -60,7 +60,7 @@ final class LoopbackServer implements AutoCloseable {
                     new IllegalStateException(
                         "stories260K.gguf not found: put ../shared/models beside the checkout"));
     Config full =
-        ConfigFactory.parseString(config + "\nspecd.http.port = 0")
+        ConfigFactory.parseString("specd.http.port = 0\n" + config)
             .withFallback(ConfigFactory.load());
     LlamaModel model = LlamaModel.load(path, backend);
     Engine engine = EngineLoader.start(full, model, "clover", null, null, false);
