@@ -28,6 +28,7 @@ import org.openqa.selenium.support.ui.Select;
  */
 class ChatPageTest {
   private static final String PROMPT = "Once upon a time";
+  private static final String CANCELLED = "specd_requests_total{reason=\"cancelled\"}";
   private static LoopbackServer server;
   private static Browser browser;
 
@@ -99,6 +100,7 @@ class ChatPageTest {
     new Select(browser.find("#policy")).selectByValue("none");
     setMaxTokens(480);
 
+    double cancelled = server.metric(CANCELLED);
     send(PROMPT);
     browser.await(d -> answerText(0).length() > 20);
     assertThat(server.metric("specd_live_sessions")).isEqualTo(1.0);
@@ -106,6 +108,9 @@ class ChatPageTest {
 
     assertThat(browser.find(".turn.assistant .text").getAttribute("class")).contains("stopped");
     awaitNoLiveSession();
+    assertThat(server.metric(CANCELLED))
+        .as("cancelled, not run to its end")
+        .isEqualTo(cancelled + 1);
     assertThat(browser.find(".stats").getText()).isEmpty(); // it never finished
     browser.screenshot("stopped");
     awaitConnected(); // a new connection, ready for the next message

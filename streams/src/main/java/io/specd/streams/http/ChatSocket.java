@@ -4,6 +4,8 @@ import akka.NotUsed;
 import akka.http.javadsl.model.ws.Message;
 import akka.http.javadsl.model.ws.TextMessage;
 import akka.japi.pf.PFBuilder;
+import akka.stream.KillSwitches;
+import akka.stream.SharedKillSwitch;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -45,11 +47,27 @@ final class ChatSocket {
     this.generations = generations;
   }
 
-  /** The flow of one connection. */
+  /** The flow of one connection (each materialization is a connection of its own). */
   Flow<Message, Message, NotUsed> flow() {
+    return Flow.fromMaterializer((materializer, attributes) -> connection())
+        .mapMaterializedValue(ignored -> NotUsed.getInstance());
+  }
+
+  /**
+   * Requests in, answers out. When the client closes, the incoming side ends while an answer may
+   * still stream: the kill switch then ends that answer, which cancels its session (without it the
+   * session would run to its end before the close handshake completes).
+   */
+  private Flow<Message, Message, NotUsed> connection() {
+    SharedKillSwitch closed = KillSwitches.shared("websocket-closed");
     return Flow.<Message>create()
+        .watchTermination(
+            (notUsed, done) -> {
+              done.whenComplete((ok, error) -> closed.shutdown());
+              return notUsed;
+            })
         .mapAsync(1, this::text)
-        .flatMapConcat(this::answer)
+        .flatMapConcat(text -> answer(text).via(closed.flow()))
         .map(frame -> (Message) TextMessage.create(Json.write(frame)));
   }
 
