@@ -243,7 +243,7 @@
     verdict.textContent = (same ? '✓ identical texts' : '✗ the texts differ'
         + (temperature > 0 ? ' (expected when sampling)' : ''))
         + ' · speculative ' + seconds(speculative.elapsed) + ', plain ' + seconds(plain.elapsed)
-        + ' (' + speedup.toFixed(2) + '× the speed)';
+        + ': ' + speedup.toFixed(2) + '× as fast';
   }
 
   // Sends the next waiting request when none is running.
