@@ -43,17 +43,18 @@ import scala.jdk.javaapi.DurationConverters;
  * specd's HTTP API, as one route: the OpenAI endpoints {@code POST /v1/completions}, {@code POST
  * /v1/chat/completions} (whole or as server-sent events) and {@code GET /v1/models}, the WebSocket
  * {@code GET /v1/ws}, and {@code GET /health}, {@code GET /metrics} (Prometheus text) and {@code
- * GET /} (the chat page, its scripts, style and icon under {@code /page/}). Every error is an
- * OpenAI JSON error body. With an API key configured, {@code /v1} needs {@code Authorization:
- * Bearer <key>} ({@code /v1/ws} also takes {@code ?api_key=<key>}, since browsers cannot set
- * headers on a WebSocket).
+ * GET /} (the chat page). Every error is an OpenAI JSON error body. With an API key configured,
+ * {@code /v1} needs {@code Authorization: Bearer <key>} ({@code /v1/ws} also takes {@code
+ * ?api_key=<key>}, since browsers cannot set headers on a WebSocket).
  *
  * <p>Each generation is one {@link SpecDecoding#source}: demand-driven, so a slow client slows its
  * session, and a client that goes away cancels it. A streamed response starts once the first event
  * is decoded, so that a refused request still gets its 429 or 400 status. Thread-safe.
  */
 public final class SpecdRoutes {
+  /** The chat page's files: the page, its script, style and icon (served under {@code /page/}). */
   private static final String PAGE = "io/specd/streams/http/page";
+
   private static final String CHAT_PAGE = PAGE + "/chat.html";
   private static final ContentType METRICS_TYPE =
       ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");

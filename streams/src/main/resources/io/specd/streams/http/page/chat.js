@@ -130,9 +130,9 @@
   // ---- one answer in the log ----
 
   class Answer {
-    constructor(parent, who) {
+    constructor(parent) {
       this.turn = element('div', 'turn assistant');
-      this.turn.append(element('span', 'who', who + ': '));
+      this.turn.append(element('span', 'who', 'specd: '));
       this.text = element('span', 'text');
       this.turn.append(this.text);
       this.stats = element('div', 'stats');
@@ -144,14 +144,13 @@
 
     token(frame) {
       this.content += frame.text;
-      const spans = frame.spans || [{text: frame.text, depth: 0}];
-      for (const span of spans) {
+      for (const span of frame.spans) {
         const depth = Math.min(span.depth, 4);
         const piece = element('span', 'd' + depth, span.text);
         piece.title = describeDepth(span.depth);
         this.text.append(piece);
       }
-      if (frame.tokens) live.frame(frame.tokens);
+      live.frame(frame.tokens);
     }
 
     done(frame) {
@@ -250,7 +249,7 @@
   function next() {
     if (!running && jobs.length > 0 && connected()) {
       running = jobs.shift();
-      running.answer = new Answer(running.parent, 'specd');
+      running.answer = new Answer(running.parent);
       live.reset();
       socket.send(JSON.stringify(running.body));
     }
