@@ -2,14 +2,26 @@ package io.specd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.specd.kernels.format.GgmlType;
+import io.specd.kernels.format.GgufFile;
+import io.specd.kernels.format.GgufFileWriter;
+import io.specd.kernels.format.GgufTensorInfo;
+import io.specd.kernels.format.GgufValue;
 import io.specd.streams.Backends;
+import io.specd.streams.http.ChatTemplate;
+import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
@@ -199,6 +211,22 @@ class ChatPageTest {
   }
 
   @Test
+  void shouldUseTheChatTemplateByDefaultWhenTheModelHasOne(@TempDir Path dir) throws Exception {
+    Path model = withChatTemplate(dir.resolve("stories260K-chat.gguf"));
+    try (LoopbackServer chat =
+        LoopbackServer.start("akka.loglevel = WARNING", model, Backends.choose(null, 0))) {
+      open(chat);
+      assertThat(browser.find("#chat-template").isSelected()).isTrue();
+      setMaxTokens(16);
+      send("Once upon a time");
+      awaitAnswers(1);
+      send("The end.");
+      awaitAnswers(2);
+      assertThat(answerText(1)).isNotEmpty();
+    }
+  }
+
+  @Test
   void shouldReconnectWhenTheServerComesBack() throws Exception {
     String config = "akka.loglevel = WARNING\nspecd.http.shutdown-deadline = 1s";
     LoopbackServer first = LoopbackServer.start(config);
@@ -324,6 +352,26 @@ class ChatPageTest {
       Thread.sleep(20);
     }
     assertThat(server.metric("specd_live_sessions")).isZero();
+  }
+
+  /** A copy of stories260K with a chat template (each turn's text on a line of its own). */
+  private static Path withChatTemplate(Path copy) throws IOException {
+    GgufFile source = GgufFile.open(LoopbackServer.stories260K());
+    Map<String, GgufValue> metadata = new LinkedHashMap<>(source.typedMetadata());
+    metadata.put(
+        ChatTemplate.GGUF_KEY,
+        GgufValue.string("{% for m in messages %}{{ m['content'] }}\n{% endfor %}"));
+    List<GgufFileWriter.TensorSpec> specs = new ArrayList<>();
+    for (GgufTensorInfo info : source.tensors().values()) {
+      specs.add(new GgufFileWriter.TensorSpec(info.name(), GgmlType.F32, info.dimensions()));
+    }
+    try (GgufFileWriter writer = GgufFileWriter.create(copy, metadata, specs)) {
+      for (GgufFileWriter.TensorSpec spec : specs) {
+        writer.write(spec.name(), source.readFloats(spec.name()));
+      }
+      writer.finish();
+    }
+    return copy;
   }
 
   /** Elements reaching past the right edge of the viewport. */

@@ -52,13 +52,11 @@ final class LoopbackServer implements AutoCloseable {
 
   /** Starts with {@code config} (HOCON) over the defaults, the model on {@code backend}. */
   static LoopbackServer start(String config, Backend backend) {
-    Path path =
-        ModelStore.standard()
-            .findLocal()
-            .orElseThrow(
-                () ->
-                    new IllegalStateException(
-                        "stories260K.gguf not found: put ../shared/models beside the checkout"));
+    return start(config, stories260K(), backend);
+  }
+
+  /** Starts with {@code config} (HOCON) over the defaults, the model at {@code path}. */
+  static LoopbackServer start(String config, Path path, Backend backend) {
     Config full =
         ConfigFactory.parseString("specd.http.port = 0\n" + config)
             .withFallback(ConfigFactory.load());
@@ -67,6 +65,16 @@ final class LoopbackServer implements AutoCloseable {
     SpecdServer server =
         SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();
     return new LoopbackServer(engine, server);
+  }
+
+  /** The default model file. */
+  static Path stories260K() {
+    return ModelStore.standard()
+        .findLocal()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "stories260K.gguf not found: put ../shared/models beside the checkout"));
   }
 
   String baseUrl() {
