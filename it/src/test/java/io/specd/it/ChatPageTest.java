@@ -65,6 +65,7 @@ class ChatPageTest {
 
   @AfterEach
   void consoleHasNoErrors() {
+    leavePage();
     assertThat(browser.consoleErrors()).isEmpty();
   }
 
@@ -207,6 +208,7 @@ class ChatPageTest {
       browser.driver.navigate().refresh();
       awaitConnected();
       assertThat(browser.find("#key-form").isDisplayed()).isFalse();
+      leavePage(); // before its server goes
     }
   }
 
@@ -223,6 +225,7 @@ class ChatPageTest {
       send("The end.");
       awaitAnswers(2);
       assertThat(answerText(1)).isNotEmpty();
+      leavePage(); // before its server goes
     }
   }
 
@@ -241,6 +244,7 @@ class ChatPageTest {
       setMaxTokens(8);
       send(PROMPT);
       awaitAnswers(1);
+      leavePage(); // before its server goes
     }
     assertThat(browser.consoleErrors())
         .as("only the refused connections while the server was away")
@@ -290,6 +294,11 @@ class ChatPageTest {
   }
 
   // ---- helpers ----
+
+  /** Leaves the page, so it stops (re)connecting to its server. */
+  private static void leavePage() {
+    browser.open("about:blank");
+  }
 
   private static void open(LoopbackServer on) {
     browser.open(on.baseUrl() + "/");
