@@ -104,6 +104,12 @@ class ChatPageTest {
             "return fetch(document.querySelector('link[rel=icon]').href)"
                 + ".then(r => r.status + ' ' + r.headers.get('content-type'));");
     assertThat(icon).isEqualTo("200 image/svg+xml");
+    assertThat(
+            browser.script(
+                "return performance.getEntriesByType('resource').map(e => e.name)"
+                    + ".filter(url => !url.startsWith(location.origin + '/'))"))
+        .as("nothing loads from the network")
+        .isEqualTo(List.of());
     browser.screenshot("desktop-answer");
   }
 
