@@ -29,11 +29,13 @@ import org.openqa.selenium.support.ui.Select;
 
 /**
  * The chat page at {@code /} in the system's headless Chromium against the real server: tokens
- * stream shaded by draft depth, a long answer is stopped and its session freed on the server, a new
- * chat clears the log, the comparison with plain decoding shows identical greedy texts, an API key
- * is asked for and kept, errors show inline, phones from 360 px wide get no horizontal scrolling,
- * and the dark scheme follows the system's. The console stays free of errors throughout;
- * screenshots go to {@code target/screenshots/}.
+ * stream shaded by draft depth, a long answer is stopped and its session cancelled on the server, a
+ * new chat clears the log, the comparison with plain decoding shows identical greedy texts, an API
+ * key is asked for (again when refused) and kept for the tab, the chat template is on by default
+ * only for a model that has one, errors show inline, the page reconnects when the server comes
+ * back, phones from 360 px wide get no horizontal scrolling, and the dark scheme follows the
+ * system's. The console stays free of errors (only the refused connections the API-key and
+ * reconnection tests provoke are expected there); screenshots go to {@code target/screenshots/}.
  *
  * <p>The server runs stories260K with the bundled Clover heads, paced at 4 ms per target forward
  * (as a large model would be), so answers stream for long enough to watch and to stop.
