@@ -1,12 +1,15 @@
 package io.specd.actors;
 
+import io.specd.kernels.tokenizer.TextPiece;
 import io.specd.policies.spec.SamplingParams;
 import java.util.List;
 
 /**
  * One generation the engine runs.
  *
- * @param prompt the prompt text (for chat, already rendered through the chat template)
+ * @param prompt the prompt text in pieces: for chat, rendered through the chat template, whose own
+ *     text is parsed for special tokens while the messages' contents are literal; a plain prompt is
+ *     one parsed piece, as llama.cpp tokenizes a completion prompt
  * @param maxTokens the most tokens to generate (at least 1)
  * @param sampling greedy (temperature 0) or sampling parameters
  * @param stop strings that end the completion where they appear (not emitted); empty for none
@@ -14,9 +17,14 @@ import java.util.List;
  *     speculation), or null for the engine's default
  */
 public record CompletionRequest(
-    String prompt, int maxTokens, SamplingParams sampling, List<String> stop, String policy) {
+    List<TextPiece> prompt,
+    int maxTokens,
+    SamplingParams sampling,
+    List<String> stop,
+    String policy) {
 
   public CompletionRequest {
+    prompt = List.copyOf(prompt);
     if (maxTokens < 1) {
       throw new IllegalArgumentException("max_tokens must be at least 1, got " + maxTokens);
     }
@@ -28,7 +36,13 @@ public record CompletionRequest(
     }
   }
 
-  /** A greedy request with no stop strings and the default policy. */
+  /** A request for a plain prompt, its special tokens parsed. */
+  public CompletionRequest(
+      String prompt, int maxTokens, SamplingParams sampling, List<String> stop, String policy) {
+    this(List.of(TextPiece.parsed(prompt)), maxTokens, sampling, stop, policy);
+  }
+
+  /** A greedy request for a plain prompt with no stop strings and the default policy. */
   public static CompletionRequest greedy(String prompt, int maxTokens) {
     return new CompletionRequest(prompt, maxTokens, SamplingParams.GREEDY, List.of(), null);
   }

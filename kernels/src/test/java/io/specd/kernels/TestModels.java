@@ -27,83 +27,54 @@ import java.util.stream.Stream;
 public final class TestModels {
   private TestModels() {}
 
-  /** stories260K.gguf: from SPECD_MODEL, ./models, or ../shared/models beside the checkout. */
+  /**
+   * stories260K.gguf, found as the command line finds it ({@link ModelStore#standard}): {@code
+   * SPECD_MODEL}, {@code models/} in the working directory or the checkout, {@code
+   * ../shared/models} beside either, or the download cache.
+   */
   public static Path stories260K() {
-    String fromEnvironment = System.getenv("SPECD_MODEL");
-    if (fromEnvironment != null && Files.isRegularFile(Path.of(fromEnvironment))) {
-      return Path.of(fromEnvironment);
-    }
     return ModelStore.standard()
         .findLocal()
         .orElseThrow(
             () ->
                 new IllegalStateException(
-                    "stories260K.gguf not found: put ../shared/models beside the checkout"
-                        + " or set SPECD_MODEL"));
+                    "stories260K.gguf not found: set SPECD_MODEL, put it in ./models of the"
+                        + " checkout, or put ../shared/models beside the checkout"));
   }
 
   /** TinyStories-656K in GGUF Q8_0 (a second real model, beside stories260K). */
   public static Path tinyStoriesQ8() {
-    Path path = stories260K().toAbsolutePath().resolveSibling("TinyStories-656K-Q8_0.gguf");
-    if (!Files.isRegularFile(path)) {
-      throw new IllegalStateException(
-          "TinyStories-656K-Q8_0.gguf not found beside " + stories260K());
-    }
-    return path;
+    return model("TinyStories-656K-Q8_0.gguf");
   }
 
   /**
-   * A file of {@code ../shared/models/} (beside stories260K.gguf), e.g. {@code synthetic/x.gguf}.
+   * A file of the test data's {@code models/} ({@link TestData}), e.g. {@code synthetic/x.gguf}.
    */
   public static Path model(String relative) {
-    Path path = stories260K().toAbsolutePath().resolveSibling(relative);
-    if (!Files.exists(path)) {
-      throw new IllegalStateException(relative + " not found beside " + stories260K());
-    }
-    return path;
+    return TestData.file("models/" + relative);
   }
 
-  /** A llama.cpp reference of {@code ../shared/reference/llamacpp/}. */
+  /**
+   * A llama.cpp reference output shipped with the tests (from {@code
+   * ../shared/reference/llamacpp}).
+   */
   public static Path llamaCppReference(String fileName) {
-    Path path =
-        stories260K()
-            .toAbsolutePath()
-            .getParent()
-            .resolveSibling("reference")
-            .resolve("llamacpp")
-            .resolve(fileName);
-    if (!Files.isRegularFile(path)) {
-      throw new IllegalStateException("llama.cpp reference not found at " + path);
-    }
-    return path;
+    return TestData.reference("llamacpp/" + fileName);
   }
 
   /** llama.cpp's greedy reference output for "Once upon a time" (256 tokens). */
   public static Path referenceOutput() {
-    Path models = stories260K().toAbsolutePath().getParent();
-    Path reference = models.resolveSibling("reference").resolve("once-upon-a-time.greedy256.txt");
-    if (!Files.isRegularFile(reference)) {
-      throw new IllegalStateException("reference output not found at " + reference);
-    }
-    return reference;
+    return TestData.reference("once-upon-a-time.greedy256.txt");
   }
 
   /**
-   * A random-weight model of {@code synthetic/} (e.g. {@code synth-256-Q4_K_M.gguf} or its {@code
-   * .dequant.json}), found beside stories260K.gguf.
+   * A random-weight model of the test data's {@code models/synthetic/} (e.g. {@code
+   * synth-256-Q4_K_M.gguf} or its {@code .dequant.json}).
    *
-   * @throws IllegalStateException if the file is missing
+   * @throws IllegalStateException naming the setting if the file is missing
    */
   public static Path synthetic(String fileName) {
-    Path file = stories260K().toAbsolutePath().getParent().resolve("synthetic").resolve(fileName);
-    if (!Files.isRegularFile(file)) {
-      throw new IllegalStateException(
-          "synthetic model file "
-              + file
-              + " not found: put ../shared/models beside the checkout or set SPECD_MODEL to the"
-              + " stories260K.gguf of a models directory that has synthetic/");
-    }
-    return file;
+    return model("synthetic/" + fileName);
   }
 
   private static Path wide;

@@ -1,5 +1,7 @@
 package io.specd.kernels.heads;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -55,8 +57,18 @@ public final class HeadCheckpoint {
     JsonNode root;
     try {
       root = JSON.readTree(path.toFile());
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      throw new ModelFormatException(
+          path,
+          "not a head checkpoint config: "
+              + e.getOriginalMessage()
+              + (at == null
+                  ? ""
+                  : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"),
+          e);
     } catch (IOException e) {
-      throw new ModelFormatException(path, "not a head checkpoint config: " + e.getMessage(), e);
+      throw new ModelFormatException(path, "cannot read the head checkpoint config: " + e, e);
     }
     if (!(root instanceof ObjectNode object) || !FORMAT.equals(root.path("format").asText())) {
       throw new ModelFormatException(

@@ -4,7 +4,7 @@ import io.specd.kernels.format.GgufFile;
 import io.specd.kernels.format.GgufTensorInfo;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.format.TensorBytes;
-import io.specd.kernels.tokenizer.SentencePieceTokenizer;
+import io.specd.kernels.tokenizer.GgufTokenizers;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -54,11 +54,11 @@ public final class GgufWeightSource implements WeightSource {
 
   private final GgufFile gguf;
   private final LlamaConfig config;
-  private final SentencePieceTokenizer tokenizer;
+  private final TextTokenizer tokenizer;
 
   private GgufWeightSource(GgufFile gguf) {
     this.gguf = gguf;
-    this.tokenizer = SentencePieceTokenizer.fromGguf(gguf);
+    this.tokenizer = GgufTokenizers.read(gguf);
     this.config = readConfig(gguf, tokenizer);
   }
 

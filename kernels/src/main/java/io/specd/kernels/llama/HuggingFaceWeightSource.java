@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specd.kernels.format.ModelFormatException;
 import io.specd.kernels.format.SafetensorsFile;
 import io.specd.kernels.format.TensorBytes;
-import io.specd.kernels.tokenizer.HuggingFaceTextTokenizer;
 import io.specd.kernels.tokenizer.TextTokenizer;
+import io.specd.kernels.tokenizer.TokenizerJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,13 +51,13 @@ public final class HuggingFaceWeightSource implements WeightSource {
 
   private final Path directory;
   private final LlamaConfig config;
-  private final HuggingFaceTextTokenizer tokenizer;
+  private final TextTokenizer tokenizer;
   private final Map<String, SafetensorsFile> shardOf;
 
   private HuggingFaceWeightSource(
       Path directory,
       LlamaConfig config,
-      HuggingFaceTextTokenizer tokenizer,
+      TextTokenizer tokenizer,
       Map<String, SafetensorsFile> shardOf) {
     this.directory = directory;
     this.config = config;
@@ -77,12 +77,8 @@ public final class HuggingFaceWeightSource implements WeightSource {
       SafetensorsFile file = SafetensorsFile.open(shard);
       file.tensors().keySet().forEach(name -> shardOf.put(name, file));
     }
-    HuggingFaceTextTokenizer tokenizer =
-        HuggingFaceTextTokenizer.load(
-            directory.resolve("tokenizer.json"),
-            config.vocabularySize(),
-            config.bosId(),
-            config.eosId());
+    TextTokenizer tokenizer =
+        TokenizerJson.read(directory.resolve("tokenizer.json"), config.bosId(), config.eosId());
     return new HuggingFaceWeightSource(directory, config, tokenizer, shardOf);
   }
 

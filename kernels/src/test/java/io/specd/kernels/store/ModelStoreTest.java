@@ -66,7 +66,8 @@ class ModelStoreTest {
   }
 
   private ModelStore store(URI from) {
-    return new ModelStore(work, cache, from, ModelStore.DEFAULT_SHA256, Optional.empty());
+    return new ModelStore(
+        work, Optional.empty(), cache, from, ModelStore.DEFAULT_SHA256, Optional.empty());
   }
 
   @Test
@@ -107,10 +108,82 @@ class ModelStoreTest {
   }
 
   @Test
+  void aFailedDownloadShouldRemoveTheCacheFolderItMade() {
+    URI nowhere = url();
+    server.stop(0);
+    Path fresh = cache.resolve("specd");
+    ModelStore store =
+        new ModelStore(
+            work, Optional.empty(), fresh, nowhere, ModelStore.DEFAULT_SHA256, Optional.empty());
+    assertThatThrownBy(store::download).isInstanceOf(IOException.class);
+    assertThat(fresh).doesNotExist();
+  }
+
+  @Test
+  void aServerErrorShouldBeRetried() throws IOException {
+    int[] requests = {0};
+    server.createContext(
+        "/flaky",
+        exchange -> {
+          if (requests[0]++ == 0) {
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+            return;
+          }
+          exchange.sendResponseHeaders(200, served.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(served);
+          }
+        });
+    URI flaky = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/flaky");
+    Path downloaded = store(flaky).download();
+    assertThat(requests[0]).isEqualTo(2);
+    assertThat(Files.readAllBytes(downloaded)).isEqualTo(served);
+  }
+
+  @Test
+  void withoutAnyCopyTheErrorShouldNameEveryPlaceAndTheWaysToSupplyAModel() {
+    URI nowhere = url();
+    server.stop(0);
+    ModelStore store = store(nowhere);
+    assertThatThrownBy(() -> store.resolve(Optional.empty()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(work.resolve("models").resolve("stories260K.gguf").toString())
+        .hasMessageContaining(cache.resolve("stories260K.gguf").toString())
+        .hasMessageContaining("--model")
+        .hasMessageContaining("SPECD_MODEL")
+        .hasMessageContaining("./models");
+  }
+
+  @Test
+  void theCheckoutsModelsFolderShouldBeFoundFromAnyWorkingDirectory() throws IOException {
+    Path checkout = Files.createDirectories(work.resolve("checkout"));
+    Path model =
+        Files.write(
+            Files.createDirectories(checkout.resolve("models")).resolve("stories260K.gguf"),
+            served);
+    Path elsewhere = Files.createDirectories(work.resolve("elsewhere"));
+    ModelStore store =
+        new ModelStore(
+            elsewhere,
+            Optional.of(checkout),
+            cache,
+            url(),
+            ModelStore.DEFAULT_SHA256,
+            Optional.empty());
+    assertThat(store.findLocal()).contains(model);
+  }
+
+  @Test
   void shouldPreferExplicitThenEnvironmentThenLocalCopies() throws IOException {
     ModelStore withEnvironment =
         new ModelStore(
-            work, cache, url(), ModelStore.DEFAULT_SHA256, Optional.of("/env/model.gguf"));
+            work,
+            Optional.empty(),
+            cache,
+            url(),
+            ModelStore.DEFAULT_SHA256,
+            Optional.of("/env/model.gguf"));
     assertThat(withEnvironment.resolve(Optional.of(Path.of("given.gguf"))))
         .isEqualTo(Path.of("given.gguf"));
     assertThat(withEnvironment.resolve(Optional.empty())).isEqualTo(Path.of("/env/model.gguf"));

@@ -2,14 +2,10 @@ package io.specd.kernels.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.specd.kernels.HfExport;
 import io.specd.kernels.TestModels;
 import io.specd.kernels.format.GgufFile;
-import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class TokenizerTest {
   private static SentencePieceTokenizer tokenizer;
@@ -64,25 +60,5 @@ class TokenizerTest {
     }
     streamed.append(decoder.flush());
     assertThat(streamed.toString()).isEqualTo(" héllo 日本 \uD83D\uDE42");
-  }
-
-  @Test
-  void huggingFaceTokenizerShouldAgreeWithTheGgufTokenizer(@TempDir Path dir) throws Exception {
-    HfExport.export(TestModels.stories260K(), dir);
-    try (HuggingFaceTextTokenizer hf =
-        HuggingFaceTextTokenizer.load(dir.resolve("tokenizer.json"), 512, 1, 2)) {
-      for (String text :
-          List.of(
-              "Once upon a time",
-              "Lily and Tom went to the park. They saw a big dog!",
-              "\"I'm sorry,\" said the bird.  Two  spaces.",
-              "numbers 12345 and symbols #@%",
-              "héllo 日本 \uD83D\uDE42")) {
-        assertThat(hf.encode(text, true, true))
-            .as(text)
-            .containsExactly(tokenizer.encodePrompt(text));
-        assertThat(hf.decode(tokenizer.encode(text, false, false))).isEqualTo(text);
-      }
-    }
   }
 }

@@ -29,9 +29,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.IntConsumer;
+import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -259,18 +262,37 @@ final class BenchCommand implements Callable<Integer> {
       // every round measures every configuration once, interleaved, so that a slow spell of
       // the machine hits all of them; each keeps its fastest round
       Run[][] best = new Run[decoders.size()][temperatures.size()];
-      for (int round = 0; round < rounds; round++) {
-        for (int d = 0; d < decoders.size(); d++) {
-          for (int t = 0; t < temperatures.size(); t++) {
-            Run run =
-                measure(
-                    decoderBackends.get(d),
-                    decoders.get(d),
-                    promptTokens,
-                    temperatures.get(t),
-                    ops.get(d));
-            if (best[d][t] == null || run.nanos() < best[d][t].nanos()) {
-              best[d][t] = run;
+      long generations =
+          (long) rounds * decoders.size() * temperatures.size() * promptTokens.size();
+      try (ProgressBar bar = ProgressBars.of("bench", generations)) {
+        for (int round = 0; round < rounds; round++) {
+          for (int d = 0; d < decoders.size(); d++) {
+            for (int t = 0; t < temperatures.size(); t++) {
+              String where =
+                  String.format(
+                      Locale.ROOT,
+                      "round %d/%d, %s %s/%s T=%s",
+                      round + 1,
+                      rounds,
+                      decoderBackends.get(d),
+                      decoders.get(d).decoder().name(),
+                      decoders.get(d).policy(),
+                      temperatures.get(t));
+              Run run =
+                  measure(
+                      decoderBackends.get(d),
+                      decoders.get(d),
+                      promptTokens,
+                      temperatures.get(t),
+                      ops.get(d),
+                      prompt -> {
+                        bar.setExtraMessage(
+                            where + ", prompt " + (prompt + 1) + "/" + promptTokens.size());
+                        bar.step();
+                      });
+              if (best[d][t] == null || run.nanos() < best[d][t].nanos()) {
+                best[d][t] = run;
+              }
             }
           }
         }
@@ -498,7 +520,8 @@ final class BenchCommand implements Callable<Integer> {
       LoadedDecoder loaded,
       List<int[]> prompts,
       double temperature,
-      double opsPerStep) {
+      double opsPerStep,
+      IntConsumer promptDone) {
     long tokens = 0;
     long nanos = 0;
     long steps = 0;
@@ -525,6 +548,7 @@ final class BenchCommand implements Callable<Integer> {
       acceptedPerDepth = add(acceptedPerDepth, s.acceptedPerDepth());
       draftedPerDepth = add(draftedPerDepth, s.draftedPerDepth());
       stages = stages.plus(s.stages());
+      promptDone.accept(i);
     }
     return new Run(
         backend,

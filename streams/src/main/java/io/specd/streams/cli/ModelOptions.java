@@ -15,8 +15,9 @@ final class ModelOptions {
       names = "--model",
       paramLabel = "M",
       description =
-          "GGUF file or Hugging Face directory. Default: $SPECD_MODEL, ./models/stories260K.gguf,"
-              + " ../shared/models/stories260K.gguf, else downloaded to ~/.cache/specd.")
+          "GGUF file or Hugging Face directory (default: $SPECD_MODEL, else stories260K.gguf from"
+              + " models/ here or in the checkout, shared/models beside them, the cache"
+              + " ~/.cache/specd, or downloaded there).")
   Path model;
 
   @Option(
@@ -56,7 +57,11 @@ final class ModelOptions {
   }
 
   private LlamaModel load(String backendName, int threadCount) throws IOException {
-    Path path = ModelStore.standard().resolve(Optional.ofNullable(model));
-    return LlamaModel.load(path, Backends.choose(backendName, threadCount));
+    return LlamaModel.load(path(), Backends.choose(backendName, threadCount));
+  }
+
+  /** The model's file or directory: the one named, else the default model (found or fetched). */
+  Path path() throws IOException {
+    return ModelStore.standard().resolve(Optional.ofNullable(model));
   }
 }

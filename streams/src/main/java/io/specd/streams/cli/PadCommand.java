@@ -21,8 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -118,12 +116,7 @@ final class PadCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     PaddedModel padded;
     try (ProgressBar bar =
-        new ProgressBarBuilder()
-            .setTaskName("pad")
-            .setInitialMax(padder.parameterCount())
-            .setUnit("M", 1_000_000)
-            .setStyle(ProgressBarStyle.ASCII)
-            .build()) {
+        ProgressBars.builder("pad", padder.parameterCount()).setUnit("M", 1_000_000).build()) {
       padded = padder.write(out, bar::stepBy);
     }
     Map<DrafterKind, Path> written = padHeads(padded, explicitHeads, Fingerprint.of(source));

@@ -11,14 +11,18 @@ import io.specd.streams.http.SpecdServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -32,6 +36,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Serve the model over HTTP: OpenAI completions and chat, WebSocket, metrics.")
 final class ServeCommand implements Callable<Integer> {
+
+  private static final int MAX_PORT = 65_535;
+
+  /** How long closing the engine may take after the requests have drained. */
+  private static final Duration ENGINE_CLOSE_GRACE = Duration.ofSeconds(45);
 
   @Spec CommandSpec spec;
   @Mixin ModelOptions modelOptions;
@@ -85,6 +94,10 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (port != null && (port < 0 || port > MAX_PORT)) {
+      throw new ParameterException(
+          spec.commandLine(), "--port must be in 0.." + MAX_PORT + ", got " + port);
+    }
     Config config = config();
     HttpSettings http = HttpSettings.fromConfig(config);
     if (policy != null) {
@@ -118,9 +131,35 @@ final class ServeCommand implements Callable<Integer> {
         engine.defaultPolicy(),
         engine.contextLength());
     out.flush();
+    CountDownLatch stopped = exitZeroOnSignal(http.shutdownDeadline().plus(ENGINE_CLOSE_GRACE));
     engine.system().getWhenTerminated().toCompletableFuture().join();
     engine.close();
+    stopped.countDown();
     return 0;
+  }
+
+  /**
+   * Makes a stop by signal (Ctrl-C, SIGTERM) exit with 0 once the shutdown it starts has finished
+   * cleanly, instead of the JVM's 128 + signal: a shutdown hook waits for the returned latch and
+   * then halts with 0. If the shutdown does not finish within {@code grace}, the hook gives up and
+   * the JVM exits with the signal's status.
+   */
+  private static CountDownLatch exitZeroOnSignal(Duration grace) {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    if (stopped.await(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                      Runtime.getRuntime().halt(0);
+                    }
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "specd-clean-exit"));
+    return stopped;
   }
 
   /**

@@ -16,17 +16,34 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       TrainHeadsCommand.class,
       ServeCommand.class,
-      PadCommand.class
+      PadCommand.class,
+      TokenizeCommand.class
     })
 public final class SpecdCommand {
+  /** Columns of the help text: wide enough that the paths in it stay on one line. */
+  private static final int USAGE_WIDTH = 100;
 
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
 
-  /** The command line with specd's error handling: a clear message, no stack trace. */
+  /**
+   * The command line with specd's error handling: a clear message, no stack trace; a wrong flag or
+   * value is one line naming it and pointing at the command's help, not the whole usage.
+   */
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new SpecdCommand());
+    cli.setUsageHelpWidth(USAGE_WIDTH);
+    cli.setParameterExceptionHandler(
+        (exception, args) -> {
+          CommandLine command = exception.getCommandLine();
+          String name = command.getCommandSpec().qualifiedName();
+          PrintWriter err = command.getErr();
+          err.println(name + ": " + exception.getMessage() + " (see " + name + " --help)");
+          CommandLine.UnmatchedArgumentException.printSuggestions(exception, err);
+          err.flush();
+          return command.getCommandSpec().exitCodeOnInvalidInput();
+        });
     cli.setExecutionExceptionHandler(
         (exception, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();

@@ -13,14 +13,14 @@ import io.specd.kernels.train.KangarooTrainer;
 import io.specd.kernels.train.MedusaTrainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -145,7 +145,15 @@ final class TrainHeadsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DrafterKind drafter = DrafterKind.of(kind);
+    DrafterKind drafter =
+        Arrays.stream(DrafterKind.values())
+            .filter(k -> k.id().equals(kind))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new ParameterException(
+                        spec.commandLine(),
+                        "--kind must be medusa, clover or kangaroo, got '" + kind + "'"));
     if (!out.getFileName().toString().endsWith(".json")) {
       throw new IllegalArgumentException("--out must name a .json file, got " + out);
     }
@@ -167,7 +175,7 @@ final class TrainHeadsCommand implements Callable<Integer> {
     }
     try (LlamaModel model = modelOptions.load("torch")) {
       DistillationCorpus corpus;
-      try (ProgressBar bar = bar("corpus", corpusSequences)) {
+      try (ProgressBar bar = ProgressBars.of("corpus", corpusSequences)) {
         corpus =
             DistillationCorpus.build(
                 model, DistillationCorpus.builtInPrompts(), corpusSpec, bar::stepTo);
@@ -176,7 +184,7 @@ final class TrainHeadsCommand implements Callable<Integer> {
       CorpusSplit split = new CorpusSplit(corpus);
       ObjectNode describe = describe(corpusSpec, settings);
       try (HeadTrainer trainer = trainer(drafter, model, split);
-          ProgressBar bar = bar("train " + kind, steps)) {
+          ProgressBar bar = ProgressBars.of("train " + kind, steps)) {
         HeadTraining.run(
             model,
             trainer,
@@ -222,13 +230,5 @@ final class TrainHeadsCommand implements Callable<Integer> {
     training.put("batch", batch);
     training.put("seed", settings.seed());
     return training;
-  }
-
-  private ProgressBar bar(String task, long total) {
-    return new ProgressBarBuilder()
-        .setTaskName(task)
-        .setInitialMax(total)
-        .setStyle(ProgressBarStyle.ASCII)
-        .build();
   }
 }

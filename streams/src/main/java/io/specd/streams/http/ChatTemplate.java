@@ -7,14 +7,18 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import io.specd.kernels.format.GgufFile;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.tokenizer.TextPiece;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +29,13 @@ import org.slf4j.LoggerFactory;
  * apply_chat_template} does ({@code messages}, {@code add_generation_prompt = true}, {@code
  * bos_token}, {@code eos_token}; blocks trimmed). Without one it writes plain lines, {@code
  * "System: …"}, {@code "User: …"}, {@code "Assistant: …"}, ending with {@code "Assistant:"}, and
- * asks the generation to stop at the next {@code "\nUser:"}. Immutable and thread-safe.
+ * asks the generation to stop at the next {@code "\nUser:"}.
+ *
+ * <p>A rendered chat is a list of {@link TextPiece}s: the template's own text is parsed for special
+ * tokens ({@code <|im_start|>} is one token), the messages' contents are literal, so a user who
+ * writes {@code <|im_end|>} gets those characters, never the control token. To tell the two apart,
+ * the template is rendered once more with a marker in place of each content. Immutable and
+ * thread-safe.
  */
 public final class ChatTemplate {
   private static final Logger LOG = LoggerFactory.getLogger(ChatTemplate.class);
@@ -37,6 +47,9 @@ public final class ChatTemplate {
   static final String PLAIN_STOP = "\nUser:";
 
   private static final List<ChatMessage> PROBE = List.of(new ChatMessage("user", "Hello"));
+
+  /** Stands in for the content of message n (private-use characters no template writes). */
+  private static final Pattern CONTENT_MARK = Pattern.compile("\uE000(\\d+)\uE001");
 
   private final String template; // null for the plain template
   private final String bosToken;
@@ -128,9 +141,74 @@ public final class ChatTemplate {
    *     why, e.g. roles that must alternate)
    */
   public String render(List<ChatMessage> messages) {
+    StringBuilder prompt = new StringBuilder();
+    renderPieces(messages).forEach(piece -> prompt.append(piece.text()));
+    return prompt.toString();
+  }
+
+  /**
+   * Renders a conversation as {@link #render} does, as pieces to tokenize: the template's text
+   * parsed for special tokens, each message's content (as the template wrote it, e.g. trimmed)
+   * literal.
+   *
+   * @param messages the turns in order (at least one)
+   * @return the prompt, in order
+   * @throws IllegalArgumentException if the template refuses the conversation
+   */
+  public List<TextPiece> renderPieces(List<ChatMessage> messages) {
     if (template == null) {
       return renderPlain(messages);
     }
+    List<ChatMessage> marked = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i++) {
+      marked.add(new ChatMessage(messages.get(i).role(), "\uE000" + i + "\uE001"));
+    }
+    return pieces(renderJinja(marked), renderJinja(messages), messages);
+  }
+
+  /**
+   * Splits a rendering into template text and contents. The template text comes from the rendering
+   * with markers; each content is taken as the real rendering wrote it where that can be told (the
+   * content itself or trimmed, followed by the template's next text), else as the message has it.
+   *
+   * @param skeleton the rendering with a marker in place of each content
+   * @param rendered the real rendering
+   */
+  private static List<TextPiece> pieces(
+      String skeleton, String rendered, List<ChatMessage> messages) {
+    List<TextPiece> pieces = new ArrayList<>();
+    Matcher mark = CONTENT_MARK.matcher(skeleton);
+    int templateStart = 0;
+    int renderedAt = 0; // where the real rendering is aligned with the skeleton, -1 once lost
+    while (mark.find()) {
+      String templateText = skeleton.substring(templateStart, mark.start());
+      pieces.add(TextPiece.parsed(templateText));
+      renderedAt =
+          rendered.startsWith(templateText, renderedAt) ? renderedAt + templateText.length() : -1;
+      int nextMark = skeleton.indexOf('\uE000', mark.end());
+      String nextText = skeleton.substring(mark.end(), nextMark < 0 ? skeleton.length() : nextMark);
+      String content = messages.get(Integer.parseInt(mark.group(1))).content();
+      String written = content;
+      if (renderedAt >= 0) {
+        int at = renderedAt;
+        written =
+            List.of(content, content.strip()).stream()
+                .filter(
+                    c ->
+                        rendered.startsWith(c, at)
+                            && rendered.startsWith(nextText, at + c.length()))
+                .findFirst()
+                .orElse(null);
+      }
+      renderedAt = written == null ? -1 : renderedAt + written.length();
+      pieces.add(TextPiece.literal(written == null ? content : written));
+      templateStart = mark.end();
+    }
+    pieces.add(TextPiece.parsed(skeleton.substring(templateStart)));
+    return pieces;
+  }
+
+  private String renderJinja(List<ChatMessage> messages) {
     Map<String, Object> context = new HashMap<>();
     context.put(
         "messages",
@@ -169,8 +247,8 @@ public final class ChatTemplate {
     return message;
   }
 
-  private static String renderPlain(List<ChatMessage> messages) {
-    StringBuilder prompt = new StringBuilder();
+  private static List<TextPiece> renderPlain(List<ChatMessage> messages) {
+    List<TextPiece> prompt = new ArrayList<>();
     for (ChatMessage m : messages) {
       String role = m.role().toLowerCase(Locale.ROOT);
       String speaker =
@@ -179,9 +257,12 @@ public final class ChatTemplate {
             case "assistant" -> "Assistant";
             default -> "User";
           };
-      prompt.append(speaker).append(": ").append(m.content().strip()).append('\n');
+      prompt.add(TextPiece.parsed(speaker + ": "));
+      prompt.add(TextPiece.literal(m.content().strip()));
+      prompt.add(TextPiece.parsed("\n"));
     }
-    return prompt.append("Assistant:").toString();
+    prompt.add(TextPiece.parsed("Assistant:"));
+    return prompt;
   }
 
   /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
+import io.specd.kernels.tokenizer.TextPiece;
 import io.specd.policies.PolicyFactory;
 import io.specd.policies.spec.SamplingParams;
 import java.util.ArrayList;
@@ -87,7 +88,7 @@ public final class RequestReader {
       throw ApiError.invalid(
           "n", "invalid_value", "n must be 1 (one choice per request), got " + n);
     }
-    String prompt;
+    List<TextPiece> prompt;
     List<String> stop = new ArrayList<>(stopStrings(root));
     Integer maxTokens;
     String maxTokensField = "max_tokens";
@@ -102,7 +103,7 @@ public final class RequestReader {
       if (!root.hasNonNull("prompt")) {
         throw ApiError.invalid("prompt", "missing_field", "prompt is required (a string)");
       }
-      prompt = optionalString(root, "prompt");
+      prompt = List.of(TextPiece.parsed(optionalString(root, "prompt")));
       maxTokens = optionalInt(root, "max_tokens");
     }
     if (maxTokens != null && maxTokens < 1) {
@@ -121,7 +122,7 @@ public final class RequestReader {
       }
     }
     boolean stream = optionalBoolean(root, "stream");
-    int promptTokens = engine.model().tokenizer().encodePrompt(prompt).length;
+    int promptTokens = engine.model().tokenizer().encode(prompt, true).length;
     int tokens =
         maxTokens != null
             ? maxTokens
@@ -144,7 +145,7 @@ public final class RequestReader {
     }
   }
 
-  private String renderChat(JsonNode root) {
+  private List<TextPiece> renderChat(JsonNode root) {
     JsonNode messages = root.get("messages");
     if (messages == null || messages.isNull()) {
       throw ApiError.invalid(
@@ -172,7 +173,7 @@ public final class RequestReader {
           new ChatTemplate.ChatMessage(role.asText(), content(message.get("content"), field)));
     }
     try {
-      return chatTemplate.render(turns);
+      return chatTemplate.renderPieces(turns);
     } catch (IllegalArgumentException e) {
       throw ApiError.invalid("messages", "invalid_value", e.getMessage());
     }
