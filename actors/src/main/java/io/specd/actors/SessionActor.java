@@ -17,8 +17,6 @@ import io.specd.policies.spec.FinishReason;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.StatsRecorder;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -87,7 +85,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final StopStrings stops;
   private final StatsRecorder recorder;
   private final ArrayDeque<TokenEvent> pending = new ArrayDeque<>();
-  private final List<Integer> unsentIds = new ArrayList<>();
+  private final Provenance provenance = new Provenance();
   private ActorRef<TokenEvent> consumer;
   private boolean consumerReady;
   private boolean awaitingDevice;
@@ -209,13 +207,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     DeviceActor.Reply reply = wrapped.reply();
     if (reply instanceof DeviceActor.Prefilled p) {
       firstToken = System.nanoTime();
-      take(new int[] {p.firstToken()});
+      take(new int[] {p.firstToken()}, 0);
     } else if (reply instanceof DeviceActor.Verified v) {
       recorder.record(v.stepped().outcome(), v.stepped().times());
       policy.reward(v.stepped().outcome());
       wiring.metrics().stepped(v.stepped().outcome());
       batchOccupancy = v.stepped().outcome().batchSize();
-      take(v.stepped().tokens());
+      take(v.stepped().tokens(), v.stepped().outcome().accepted());
     } else if (reply instanceof DeviceActor.Failed f) {
       return fail(f.message());
     }
@@ -236,9 +234,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return Behaviors.stopped();
   }
 
-  /** Turns committed tokens into text, watching for EOS, the token limit and stop strings. */
-  private void take(int[] tokens) {
-    StringBuilder visible = new StringBuilder();
+  /**
+   * Turns committed tokens into text, watching for EOS, the token limit and stop strings.
+   *
+   * @param accepted how many of the tokens were accepted from the draft (the rest is the target's)
+   */
+  private void take(int[] tokens, int accepted) {
     FinishReason reason = null;
     int taken = 0;
     for (int token : tokens) {
@@ -247,9 +248,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         break;
       }
       generated++;
+      String decoded = decoder.accept(token);
+      provenance.decoded(token, taken < accepted ? taken + 1 : TokenEvent.TARGET, decoded);
       taken++;
-      unsentIds.add(token);
-      visible.append(stops.accept(decoder.accept(token)));
+      provenance.visible(stops.accept(decoded));
       if (stops.stopped()) { // the tokens after the one completing a stop string are dropped
         reason = FinishReason.STOP_STRING;
         break;
@@ -261,15 +263,14 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     }
     wiring.metrics().emitted(taken);
     if (reason != null && reason != FinishReason.STOP_STRING) {
-      visible.append(stops.accept(decoder.flush()));
+      String tail = decoder.flush();
+      provenance.decodedTail(tail);
+      provenance.visible(stops.accept(tail));
       reason = stops.stopped() ? FinishReason.STOP_STRING : reason;
-      visible.append(stops.flush());
+      provenance.visible(stops.flush());
     }
-    if (visible.length() > 0 || (reason != null && !unsentIds.isEmpty())) {
-      pending.add(
-          new TokenEvent.Tokens(
-              visible.toString(), unsentIds.stream().mapToInt(Integer::intValue).toArray()));
-      unsentIds.clear();
+    if (provenance.hasText() || (reason != null && provenance.hasTokens())) {
+      pending.add(provenance.event());
     }
     if (reason != null) {
       finish(reason);

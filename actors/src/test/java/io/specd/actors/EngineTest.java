@@ -95,6 +95,22 @@ class EngineTest {
   }
 
   @Test
+  void shouldTellHowEachTokenWasProduced() {
+    Run run = Run.open(CompletionRequest.greedy("Once upon a time", 64)).collect();
+    long drafted = run.depths.stream().filter(d -> d > 0).count();
+    long own = run.depths.size() - drafted;
+    // the prompt's first token and each step's bonus token are the target's; the last step may
+    // be cut at max_tokens
+    assertThat(own)
+        .isBetween(
+            (long) run.finished.usage().stats().steps(), 1L + run.finished.usage().stats().steps());
+    assertThat(drafted)
+        .isPositive()
+        .isLessThanOrEqualTo(run.finished.usage().stats().acceptedTokens());
+    assertThat(run.spans.toString()).isEqualTo(run.text.toString());
+  }
+
+  @Test
   void shouldDecodeSessionsSideBySideAsIfAlone() {
     String[] prompts = {"The cat", "One day", "Lily saw a"};
     List<Run> runs = new ArrayList<>();
@@ -230,6 +246,8 @@ class EngineTest {
     final TestProbe<TokenEvent> probe = TestProbe.create(engine.system());
     final StringBuilder text = new StringBuilder();
     final List<Integer> ids = new ArrayList<>();
+    final List<Integer> depths = new ArrayList<>();
+    final StringBuilder spans = new StringBuilder();
     TokenEvent.Finished finished;
 
     Run(Engine.Session session) {
@@ -249,6 +267,10 @@ class EngineTest {
           for (int id : t.tokenIds()) {
             ids.add(id);
           }
+          for (int depth : t.depths()) {
+            depths.add(depth);
+          }
+          t.spans().forEach(span -> spans.append(span.text()));
           session.ack();
         } else if (event instanceof TokenEvent.Finished f) {
           finished = f;

@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import io.specd.actors.Engine;
 import io.specd.actors.EngineLoader;
 import io.specd.gpu.Backends;
+import io.specd.kernels.llama.Backend;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.store.ModelStore;
 import io.specd.streams.http.HttpSettings;
@@ -44,23 +45,36 @@ final class LoopbackServer implements AutoCloseable {
     this.server = server;
   }
 
-  /** Starts with {@code config} (HOCON) over the defaults. */
+  /** Starts with {@code config} (HOCON) over the defaults, on a free port unless it names one. */
   static LoopbackServer start(String config) {
-    Path path =
-        ModelStore.standard()
-            .findLocal()
-            .orElseThrow(
-                () ->
-                    new IllegalStateException(
-                        "stories260K.gguf not found: put ../shared/models beside the checkout"));
+    return start(config, Backends.choose(null, 0));
+  }
+
+  /** Starts with {@code config} (HOCON) over the defaults, the model on {@code backend}. */
+  static LoopbackServer start(String config, Backend backend) {
+    return start(config, stories260K(), backend);
+  }
+
+  /** Starts with {@code config} (HOCON) over the defaults, the model at {@code path}. */
+  static LoopbackServer start(String config, Path path, Backend backend) {
     Config full =
-        ConfigFactory.parseString(config + "\nspecd.http.port = 0")
+        ConfigFactory.parseString("specd.http.port = 0\n" + config)
             .withFallback(ConfigFactory.load());
-    LlamaModel model = LlamaModel.load(path, Backends.choose(null, 0));
+    LlamaModel model = LlamaModel.load(path, backend);
     Engine engine = EngineLoader.start(full, model, "clover", null, null, false);
     SpecdServer server =
         SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();
     return new LoopbackServer(engine, server);
+  }
+
+  /** The default model file. */
+  static Path stories260K() {
+    return ModelStore.standard()
+        .findLocal()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "stories260K.gguf not found: put ../shared/models beside the checkout"));
   }
 
   String baseUrl() {

@@ -4,6 +4,8 @@ import akka.NotUsed;
 import akka.http.javadsl.model.ws.Message;
 import akka.http.javadsl.model.ws.TextMessage;
 import akka.japi.pf.PFBuilder;
+import akka.stream.KillSwitches;
+import akka.stream.SharedKillSwitch;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -21,9 +23,10 @@ import java.util.function.Function;
  * The WebSocket protocol of {@code GET /v1/ws}. The client sends one text frame per request, a JSON
  * object with {@code prompt} (a completion) or {@code messages} (a chat, rendered through the chat
  * template) and the same parameters as the HTTP API; the server answers {@code {"type": "token",
- * "text"}} frames and one {@code {"type": "done", "finish_reason", "usage"}}, or one {@code
- * {"type": "error", "message", "param", "code"}}. Requests on a connection run one after another;
- * closing the connection cancels the one running. Stateless: one flow per connection.
+ * "text", "tokens", "spans"}} frames (see {@link TokenProvenance}) and one {@code {"type": "done",
+ * "finish_reason", "usage"}}, or one {@code {"type": "error", "message", "param", "code"}}.
+ * Requests on a connection run one after another; closing the connection cancels the one running.
+ * Stateless: one flow per connection.
  */
 final class ChatSocket {
   private final Engine engine;
@@ -44,11 +47,27 @@ final class ChatSocket {
     this.generations = generations;
   }
 
-  /** The flow of one connection. */
+  /** The flow of one connection (each materialization is a connection of its own). */
   Flow<Message, Message, NotUsed> flow() {
+    return Flow.fromMaterializer((materializer, attributes) -> connection())
+        .mapMaterializedValue(ignored -> NotUsed.getInstance());
+  }
+
+  /**
+   * Requests in, answers out. When the client closes, the incoming side ends while an answer may
+   * still stream: the kill switch then ends that answer, which cancels its session (without it the
+   * session would run to its end before the close handshake completes).
+   */
+  private Flow<Message, Message, NotUsed> connection() {
+    SharedKillSwitch closed = KillSwitches.shared("websocket-closed");
     return Flow.<Message>create()
+        .watchTermination(
+            (notUsed, done) -> {
+              done.whenComplete((ok, error) -> closed.shutdown());
+              return notUsed;
+            })
         .mapAsync(1, this::text)
-        .flatMapConcat(this::answer)
+        .flatMapConcat(text -> answer(text).via(closed.flow()))
         .map(frame -> (Message) TextMessage.create(Json.write(frame)));
   }
 
@@ -97,7 +116,7 @@ final class ChatSocket {
         return List.of();
       }
       ObjectNode frame = Json.object().put("type", "token").put("text", tokens.text());
-      return List.of(frame);
+      return List.of(TokenProvenance.write(frame, tokens));
     }
     if (event instanceof TokenEvent.Finished finished) {
       ObjectNode frame = Json.object();

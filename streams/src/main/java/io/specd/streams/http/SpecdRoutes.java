@@ -52,7 +52,10 @@ import scala.jdk.javaapi.DurationConverters;
  * is decoded, so that a refused request still gets its 429 or 400 status. Thread-safe.
  */
 public final class SpecdRoutes {
-  private static final String CHAT_PAGE = "io/specd/streams/http/chat.html";
+  /** The chat page's files: the page, its script, style and icon (served under {@code /page/}). */
+  private static final String PAGE = "io/specd/streams/http/page";
+
+  private static final String CHAT_PAGE = PAGE + "/chat.html";
   private static final ContentType METRICS_TYPE =
       ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
   private static final ServerSentEvent DONE = ServerSentEvent.create(" [DONE]");
@@ -61,6 +64,7 @@ public final class SpecdRoutes {
   private final HttpSettings settings;
   private final String modelId;
   private final long created = Instant.now().getEpochSecond();
+  private final ChatTemplate chatTemplate;
   private final RequestReader reader;
   private final ChatSocket socket;
   private final InFlight inFlight = new InFlight();
@@ -74,7 +78,8 @@ public final class SpecdRoutes {
     this.engine = engine;
     this.settings = settings;
     this.modelId = modelId(engine);
-    this.reader = new RequestReader(engine, modelId, ChatTemplate.forModel(engine.model()));
+    this.chatTemplate = ChatTemplate.forModel(engine.model());
+    this.reader = new RequestReader(engine, modelId, chatTemplate);
     this.socket = new ChatSocket(engine, reader, this::events);
   }
 
@@ -95,6 +100,7 @@ public final class SpecdRoutes {
                         pathEndOrSingleSlash(
                             () ->
                                 get(() -> getFromResource(CHAT_PAGE, ContentTypes.TEXT_HTML_UTF8))),
+                        pathPrefix("page", () -> get(() -> getFromResourceDirectory(PAGE))),
                         path("health", () -> get(this::health)),
                         path("metrics", () -> get(this::metrics)),
                         pathPrefix("v1", this::v1))));
@@ -245,7 +251,9 @@ public final class SpecdRoutes {
 
   private static List<ServerSentEvent> chunks(TokenEvent event, OpenAiResponses responses) {
     if (event instanceof TokenEvent.Tokens tokens) {
-      return tokens.text().isEmpty() ? List.of() : List.of(data(responses.text(tokens.text())));
+      return tokens.text().isEmpty()
+          ? List.of()
+          : List.of(data(TokenProvenance.attach(responses.text(tokens.text()), tokens)));
     }
     if (event instanceof TokenEvent.Finished finished) {
       return List.of(
@@ -289,7 +297,9 @@ public final class SpecdRoutes {
             .put("model", modelId)
             .put("drafter", engine.drafterName())
             .put("policy", engine.defaultPolicy())
-            .put("context_length", engine.contextLength());
+            .put("context_length", engine.contextLength())
+            .put("chat_template", chatTemplate.isModelTemplate())
+            .put("api_key_required", settings.requiredApiKey().isPresent());
     return complete(Json.response(StatusCodes.OK, root));
   }
 

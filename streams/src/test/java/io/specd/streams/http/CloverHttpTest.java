@@ -3,6 +3,8 @@ package io.specd.streams.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,5 +44,38 @@ class CloverHttpTest {
     assertThat(stats.path("acceptance_per_depth").size()).isPositive();
     assertThat(plain.path("usage").path("speculative").path("policy").asText()).isEqualTo("none");
     assertThat(plain.path("usage").path("speculative").path("drafted_tokens").asLong()).isZero();
+  }
+
+  @Test
+  void shouldTellInEachStreamedChunkHowItsTokensWereProduced() throws Exception {
+    String request =
+        "{\"prompt\": \"Once upon a time\", \"max_tokens\": 48, \"temperature\": 0,"
+            + " \"stream\": true}";
+    List<String> lines =
+        server
+            .client
+            .send(
+                server.postRequest("/v1/completions", request).build(),
+                HttpResponse.BodyHandlers.ofLines())
+            .body()
+            .filter(line -> line.startsWith("data: {"))
+            .toList();
+    StringBuilder text = new StringBuilder();
+    StringBuilder spans = new StringBuilder();
+    int drafted = 0;
+    for (String line : lines) {
+      JsonNode chunk = TestServer.JSON.readTree(line.substring(6));
+      if (chunk.path("choices").size() == 0 || !chunk.has("speculative")) {
+        continue;
+      }
+      text.append(chunk.path("choices").get(0).path("text").asText());
+      chunk.path("speculative").path("spans").forEach(s -> spans.append(s.path("text").asText()));
+      for (JsonNode token : chunk.path("speculative").path("tokens")) {
+        drafted += token.path("depth").asInt() > 0 ? 1 : 0;
+      }
+    }
+    assertThat(text).isNotEmpty();
+    assertThat(spans.toString()).isEqualTo(text.toString());
+    assertThat(drafted).isPositive();
   }
 }

@@ -39,6 +39,8 @@ class HttpApiTest {
     assertThat(body.path("drafter").asText()).isEqualTo("none");
     assertThat(body.path("policy").asText()).isEqualTo("none");
     assertThat(body.path("context_length").asInt()).isEqualTo(server.engine.contextLength());
+    assertThat(body.path("chat_template").asBoolean(true)).isFalse(); // stories260K has none
+    assertThat(body.path("api_key_required").asBoolean(true)).isFalse();
 
     JsonNode models = TestServer.json(server.get("/v1/models"));
     assertThat(models.path("object").asText()).isEqualTo("list");
@@ -59,7 +61,13 @@ class HttpApiTest {
     HttpResponse<String> page = server.get("/");
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/html");
-    assertThat(page.body()).contains("/v1/ws");
+    assertThat(page.body()).contains("page/chat.js", "page/chat.css", "page/favicon.svg");
+    assertThat(server.get("/page/chat.js").body()).contains("v1/ws");
+    assertThat(server.get("/page/chat.css").headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("text/css");
+    assertThat(server.get("/page/favicon.svg").headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("image/svg+xml");
+    assertThat(server.get("/page/../SpecdRoutes.class").statusCode()).isEqualTo(404);
   }
 
   @Test
