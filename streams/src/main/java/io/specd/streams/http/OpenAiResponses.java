@@ -1,9 +1,7 @@
 package io.specd.streams.http;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.actors.Usage;
-import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.FinishReason;
 import java.time.Instant;
 import java.util.UUID;
@@ -95,12 +93,10 @@ final class OpenAiResponses {
   }
 
   /**
-   * OpenAI's usage plus {@code speculative}: drafter, policy, target steps, draft and accepted
-   * tokens, mean tokens per step (counting the bonus token), acceptance rate overall and per draft
-   * depth, and the request's tokens per second.
+   * OpenAI's usage plus {@code speculative}: drafter, policy and the request's statistics ({@link
+   * StatsJson}).
    */
   static ObjectNode usage(Usage usage) {
-    DecodeStats stats = usage.stats();
     ObjectNode node = Json.object();
     node.put("prompt_tokens", usage.promptTokens());
     node.put("completion_tokens", usage.completionTokens());
@@ -108,16 +104,7 @@ final class OpenAiResponses {
     ObjectNode speculative = node.putObject("speculative");
     speculative.put("drafter", usage.drafter());
     speculative.put("policy", usage.policy());
-    speculative.put("steps", stats.steps());
-    speculative.put("drafted_tokens", stats.draftedTokens());
-    speculative.put("accepted_tokens", stats.acceptedTokens());
-    speculative.put("mean_accepted", stats.meanAccepted());
-    speculative.put("acceptance_rate", stats.acceptanceRate());
-    ArrayNode perDepth = speculative.putArray("acceptance_per_depth");
-    for (double rate : stats.acceptanceByDepth()) {
-      perDepth.add(rate);
-    }
-    speculative.put("tokens_per_second", stats.tokensPerSecond());
+    StatsJson.write(usage.stats(), speculative);
     return node;
   }
 
