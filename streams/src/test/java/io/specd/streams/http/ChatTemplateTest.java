@@ -4,14 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.specd.kernels.TestData;
+import io.specd.kernels.cpu.JavaBackend;
 import io.specd.kernels.format.GgufFile;
+import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.tokenizer.GgufTokenizers;
 import io.specd.kernels.tokenizer.TextPiece;
 import io.specd.kernels.tokenizer.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ChatTemplateTest {
   private static final List<ChatTemplate.ChatMessage> CONVERSATION =
@@ -104,6 +109,43 @@ class ChatTemplateTest {
     assertThatThrownBy(() -> mistral.render(CONVERSATION))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("Conversation roles must alternate");
+  }
+
+  @Test
+  void aHuggingFaceDirectoryShouldBringItsTemplate(@TempDir Path dir) throws IOException {
+    Path published = TestData.file("models/TinyStories-656K");
+    for (String file : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+      Files.createSymbolicLink(dir.resolve(file), published.resolve(file));
+    }
+    try (LlamaModel model = LlamaModel.load(dir, new JavaBackend(1))) {
+      assertThat(ChatTemplate.forModel(model).isModelTemplate()).as("no template given").isFalse();
+      Files.writeString(
+          dir.resolve("tokenizer_config.json"),
+          Json.MAPPER
+              .createObjectNode()
+              .set(
+                  "chat_template",
+                  Json.MAPPER
+                      .createArrayNode()
+                      .add(
+                          Json.MAPPER
+                              .createObjectNode()
+                              .put("name", "tool_use")
+                              .put("template", "x"))
+                      .add(
+                          Json.MAPPER
+                              .createObjectNode()
+                              .put("name", "default")
+                              .put("template", CHATML)))
+              .toString());
+      ChatTemplate fromConfig = ChatTemplate.forModel(model);
+      assertThat(fromConfig.isModelTemplate()).isTrue();
+      assertThat(fromConfig.render(CONVERSATION)).startsWith("<|im_start|>system\nBe brief.");
+      Files.writeString(dir.resolve("chat_template.jinja"), LLAMA3);
+      assertThat(ChatTemplate.forModel(model).render(CONVERSATION))
+          .as("chat_template.jinja comes first, as transformers reads it")
+          .startsWith("<|start_header_id|>system");
+    }
   }
 
   @Test
