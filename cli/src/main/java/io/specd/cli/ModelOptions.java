@@ -3,10 +3,12 @@ package io.specd.cli;
 import com.typesafe.config.Config;
 import io.specd.gpu.Backends;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.store.DownloadProgress;
 import io.specd.kernels.store.ModelStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Option;
 
 /** The options every command that loads a model shares. */
@@ -60,8 +62,38 @@ final class ModelOptions {
     return LlamaModel.load(path(), Backends.choose(backendName, threadCount));
   }
 
-  /** The model's file or directory: the one named, else the default model (found or fetched). */
+  /**
+   * The model's file or directory: the one named, else the default model (found, or fetched with a
+   * progress bar on standard error).
+   */
   Path path() throws IOException {
-    return ModelStore.standard().resolve(Optional.ofNullable(model));
+    DownloadBar bar = new DownloadBar();
+    try {
+      return ModelStore.standard().withProgress(bar).resolve(Optional.ofNullable(model));
+    } finally {
+      bar.close();
+    }
+  }
+
+  /** A progress bar that appears with the first bytes of a download. */
+  private static final class DownloadBar implements DownloadProgress, AutoCloseable {
+    private ProgressBar bar;
+
+    @Override
+    public void advanced(long done, long total) {
+      if (bar == null || done < bar.getCurrent()) { // the first bytes, or a new attempt
+        close();
+        bar = ProgressBars.builder("download", Math.max(total, 0)).setUnit("KiB", 1024).build();
+      }
+      bar.stepTo(done);
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+        bar = null;
+      }
+    }
   }
 }

@@ -55,6 +55,7 @@ public final class ModelStore {
   private final URI downloadUrl;
   private final String sha256;
   private final Optional<String> environmentModel;
+  private final DownloadProgress progress;
 
   /**
    * @param workingDirectory where relative lookups start
@@ -77,6 +78,42 @@ public final class ModelStore {
     this.downloadUrl = downloadUrl;
     this.sha256 = sha256;
     this.environmentModel = environmentModel.filter(s -> !s.isBlank());
+    this.progress = new LoggedProgress();
+  }
+
+  private ModelStore(ModelStore store, DownloadProgress progress) {
+    this.workingDirectory = store.workingDirectory;
+    this.checkout = store.checkout;
+    this.cacheDirectory = store.cacheDirectory;
+    this.downloadUrl = store.downloadUrl;
+    this.sha256 = store.sha256;
+    this.environmentModel = store.environmentModel;
+    this.progress = progress;
+  }
+
+  /** This store, telling {@code progress} how a download goes (by default, the log at each 10%). */
+  public ModelStore withProgress(DownloadProgress progress) {
+    return new ModelStore(this, progress);
+  }
+
+  /** The default progress: a log line at every tenth of the download. */
+  private static final class LoggedProgress implements DownloadProgress {
+    private long loggedTenths;
+
+    @Override
+    public void advanced(long done, long total) {
+      if (total <= 0) {
+        return;
+      }
+      long tenths = Math.min(10, done * 10 / total);
+      if (tenths < loggedTenths) { // a new attempt
+        loggedTenths = 0;
+      }
+      if (tenths > loggedTenths) {
+        loggedTenths = tenths;
+        LOG.info("downloaded {}% ({} of {} bytes)", tenths * 10, done, total);
+      }
+    }
   }
 
   /**
@@ -256,7 +293,7 @@ public final class ModelStore {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         try (OutputStream out =
             new ProgressOutputStream(
-                new DigestOutputStream(Files.newOutputStream(partial), sha), length)) {
+                new DigestOutputStream(Files.newOutputStream(partial), sha), length, progress)) {
           body.transferTo(out);
         } catch (IOException e) {
           throw new RetryableDownloadFailure("downloading " + downloadUrl + " failed: " + e, e);

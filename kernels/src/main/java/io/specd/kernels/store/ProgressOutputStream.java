@@ -3,24 +3,21 @@ package io.specd.kernels.store;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-/** Passes bytes through and logs a download's progress at every tenth of its length. */
+/** Passes bytes through and tells a {@link DownloadProgress} how many have gone by. */
 final class ProgressOutputStream extends FilterOutputStream {
-  private static final Logger LOG = LoggerFactory.getLogger(ModelStore.class);
-
+  private final DownloadProgress progress;
   private final long length;
   private long written;
-  private int loggedTenths;
 
   /**
    * @param out where the bytes go
-   * @param length the expected total, or -1 if unknown (then nothing is logged)
+   * @param length the expected total, or -1 if unknown
    */
-  ProgressOutputStream(OutputStream out, long length) {
+  ProgressOutputStream(OutputStream out, long length, DownloadProgress progress) {
     super(out);
     this.length = length;
+    this.progress = progress;
   }
 
   @Override
@@ -37,13 +34,6 @@ final class ProgressOutputStream extends FilterOutputStream {
 
   private void advance(int bytes) {
     written += bytes;
-    if (length <= 0) {
-      return;
-    }
-    int tenths = (int) Math.min(10, written * 10 / length);
-    if (tenths > loggedTenths) {
-      loggedTenths = tenths;
-      LOG.info("downloaded {}% ({} of {} bytes)", tenths * 10, written, length);
-    }
+    progress.advanced(written, length);
   }
 }

@@ -73,7 +73,18 @@ class ModelStoreTest {
   @Test
   void shouldDownloadAndVerifyTheDefaultModel() throws IOException {
     URI redirect = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/redirect");
-    Path downloaded = store(redirect).download();
+    long[] progress = {0, 0};
+    Path downloaded =
+        store(redirect)
+            .withProgress(
+                (done, total) -> {
+                  progress[0] = done;
+                  progress[1] = total;
+                })
+            .download();
+    assertThat(progress)
+        .as("the last progress: all bytes of all")
+        .containsExactly(served.length, served.length);
     assertThat(downloaded).isEqualTo(cache.resolve("stories260K.gguf"));
     assertThat(Files.readAllBytes(downloaded)).isEqualTo(served);
     assertThat(store(url()).findLocal()).isPresent();
