@@ -2,47 +2,26 @@ package io.specd.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import io.specd.actors.Engine;
-import io.specd.actors.EngineLoader;
 import io.specd.gpu.Backends;
 import io.specd.kernels.llama.Backend;
-import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.store.ModelStore;
-import io.specd.streams.http.HttpSettings;
-import io.specd.streams.http.SpecdServer;
+import io.specd.streams.http.LoopbackHarness;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * stories260K with the bundled Clover heads, an engine and the HTTP server on 127.0.0.1 (port 0);
  * one per test class.
  */
-final class LoopbackServer implements AutoCloseable {
+final class LoopbackServer extends LoopbackHarness {
   static final ObjectMapper JSON = new ObjectMapper();
 
-  final Engine engine;
-  final SpecdServer server;
-  final HttpClient client =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(5))
-          .build();
-
-  private LoopbackServer(Engine engine, SpecdServer server) {
-    this.engine = engine;
-    this.server = server;
+  private LoopbackServer(String config, Path model, Backend backend) {
+    super(config, model, backend, "clover");
   }
 
   /** Starts with {@code config} (HOCON) over the defaults, on a free port unless it names one. */
@@ -57,32 +36,7 @@ final class LoopbackServer implements AutoCloseable {
 
   /** Starts with {@code config} (HOCON) over the defaults, the model at {@code path}. */
   static LoopbackServer start(String config, Path path, Backend backend) {
-    Config full =
-        ConfigFactory.parseString("specd.http.port = 0\n" + config)
-            .withFallback(ConfigFactory.load());
-    LlamaModel model = LlamaModel.load(path, backend);
-    Engine engine = EngineLoader.start(full, model, "clover", null, null, false);
-    SpecdServer server =
-        SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();
-    return new LoopbackServer(engine, server);
-  }
-
-  /** The default model file. */
-  static Path stories260K() {
-    return ModelStore.standard()
-        .findLocal()
-        .orElseThrow(
-            () ->
-                new IllegalStateException(
-                    "stories260K.gguf not found: put ../shared/models beside the checkout"));
-  }
-
-  String baseUrl() {
-    return "http://127.0.0.1:" + server.port();
-  }
-
-  URI uri(String path) {
-    return URI.create(baseUrl() + path);
+    return new LoopbackServer(config, path, backend);
   }
 
   HttpRequest post(String path, String body) {
@@ -94,9 +48,7 @@ final class LoopbackServer implements AutoCloseable {
   }
 
   String get(String path) throws IOException, InterruptedException {
-    return client
-        .send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString())
-        .body();
+    return fetch(path).body();
   }
 
   /** The events of a streamed response: the JSON after each {@code data:}, {@code [DONE]} last. */
@@ -128,17 +80,4 @@ final class LoopbackServer implements AutoCloseable {
 
   /** A streamed completion's text and its error event (null when it succeeded). */
   record StreamedText(String text, JsonNode error) {}
-
-  /** A sample's value in the Prometheus text at /metrics, e.g. {@code specd_live_sessions}. */
-  double metric(String sample) throws IOException, InterruptedException {
-    Matcher m =
-        Pattern.compile("(?m)^" + Pattern.quote(sample) + " (\\S+)$").matcher(get("/metrics"));
-    return m.find() ? Double.parseDouble(m.group(1)) : 0.0;
-  }
-
-  @Override
-  public void close() {
-    server.stop().toCompletableFuture().join();
-    engine.close();
-  }
 }
