@@ -87,6 +87,17 @@ public record CompletionRequest(
    * @throws IllegalArgumentException for a token id outside the vocabulary
    */
   public int[] promptIds(TextTokenizer tokenizer) {
+    return promptIds(prompt, promptTokens, tokenizer);
+  }
+
+  /**
+   * A prompt's token ids: {@code promptTokens} as given, or {@code prompt} tokenized as llama.cpp
+   * does (BOS added).
+   *
+   * @throws IllegalArgumentException for a token id outside the vocabulary
+   */
+  public static int[] promptIds(
+      List<TextPiece> prompt, int[] promptTokens, TextTokenizer tokenizer) {
     if (promptTokens == null) {
       return tokenizer.encode(prompt, true);
     }
