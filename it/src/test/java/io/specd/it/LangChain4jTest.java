@@ -90,7 +90,8 @@ class LangChain4jTest {
         .timeout(TIMEOUT)
         .build()
         .chat(
-            // the streaming model.s builder drops logprobs from its default parameters
+            // LangChain4j 1.19's streaming model does not send logprobs from its default
+            // parameters, only from the request's
             ChatRequest.builder().messages(STORY.messages()).parameters(parameters).build(),
             new StreamingChatResponseHandler() {
               @Override
