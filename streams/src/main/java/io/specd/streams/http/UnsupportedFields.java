@@ -20,10 +20,8 @@ final class UnsupportedFields {
           new Field("presence_penalty", v -> v.asDouble() != 0, "presence penalties"),
           new Field("tools", v -> !v.isEmpty(), "tool calls"),
           new Field("functions", v -> !v.isEmpty(), "function calls"),
-          new Field(
-              "tool_choice",
-              v -> !(v.asText().equals("none") || v.asText().equals("auto")),
-              "tool calls"),
+          new Field("tool_choice", UnsupportedFields::choosesSomething, "tool calls"),
+          new Field("function_call", UnsupportedFields::choosesSomething, "function calls"),
           new Field(
               "response_format",
               v -> !v.path("type").asText().equals("text"),
@@ -33,9 +31,15 @@ final class UnsupportedFields {
               v -> !(v.size() == 1 && v.get(0).asText().equals("text")),
               "output other than text"),
           new Field("audio", v -> true, "audio output"),
-          new Field("prediction", v -> true, "predicted outputs"));
+          new Field("prediction", v -> true, "predicted outputs"),
+          new Field("web_search_options", v -> true, "web search"));
 
   private UnsupportedFields() {}
+
+  /** A {@code tool_choice} or {@code function_call} other than {@code "none"} or {@code "auto"}. */
+  private static boolean choosesSomething(JsonNode choice) {
+    return !(choice.asText().equals("none") || choice.asText().equals("auto"));
+  }
 
   /** What specd leaves out: a field and when its value asks for it. */
   private record Field(String name, Predicate<JsonNode> asksForSomething, String feature) {}
