@@ -5,8 +5,9 @@ import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.sse.ServerSentEvent;
-import akka.japi.Pair;
 import akka.japi.pf.PFBuilder;
+import akka.stream.KillSwitches;
+import akka.stream.SharedKillSwitch;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,9 +34,9 @@ import java.util.function.Function;
  * usage chunk, and {@code [DONE]}. Choices interleave, each chunk naming its {@code index}.
  *
  * <p>The response starts once every choice has its first event, so that a refused request (429,
- * 400) still gets its status. A choice that fails mid-stream ends the stream with an error event
- * (and cancels the others); one that fails before a whole response is written makes it a 500.
- * Thread-safe.
+ * 400) still gets its status; the choices that did start are then cancelled, as are the others of a
+ * whole answer. A choice that fails mid-stream ends the stream with an error event (and cancels the
+ * others); one that fails before a whole response is written makes it a 500. Thread-safe.
  */
 final class Completions {
   private final ActorSystem<?> system;
@@ -74,8 +75,20 @@ final class Completions {
       OpenAiResponses responses,
       Function<CompletionRequest, Source<TokenEvent, NotUsed>> events) {
     List<CompletableFuture<List<TokenEvent>>> runs = new ArrayList<>();
+    SharedKillSwitch others = KillSwitches.shared("choices");
     for (ApiRequest.Choice choice : request.choices()) {
-      runs.add(events.apply(choice.completion()).runWith(Sink.seq(), system).toCompletableFuture());
+      runs.add(
+          events
+              .apply(choice.completion())
+              .via(others.flow())
+              .runWith(Sink.seq(), system)
+              .toCompletableFuture()
+              .whenComplete(
+                  (all, refused) -> {
+                    if (refused != null) { // the answer is an error: stop the other choices
+                      others.shutdown();
+                    }
+                  }));
     }
     return CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new))
         .thenApply(
@@ -127,35 +140,42 @@ final class Completions {
       ApiRequest request,
       OpenAiResponses responses,
       Function<CompletionRequest, Source<TokenEvent, NotUsed>> events) {
-    List<
-            CompletableFuture<
-                Pair<List<Pair<Integer, TokenEvent>>, Source<Pair<Integer, TokenEvent>, NotUsed>>>>
-        starts = new ArrayList<>();
+    List<CompletableFuture<Source<Indexed, NotUsed>>> starts = new ArrayList<>();
     for (ApiRequest.Choice choice : request.choices()) {
       starts.add(
           events
               .apply(choice.completion())
-              .map(event -> Pair.create(choice.index(), event))
+              .map(event -> new Indexed(choice.index(), event))
               .prefixAndTail(1)
               .runWith(Sink.head(), system)
+              .thenApply(start -> Source.from(start.first()).concat(start.second()))
               .toCompletableFuture());
     }
     return CompletableFuture.allOf(starts.toArray(CompletableFuture[]::new))
+        .whenComplete((done, refused) -> cancelStarted(refused, starts))
         .thenApply(
             done -> {
-              Source<Pair<Integer, TokenEvent>, NotUsed> merged =
-                  Source.from(starts)
-                      .flatMapMerge(
-                          starts.size(),
-                          start -> Source.from(start.join().first()).concat(start.join().second()));
+              Source<Indexed, NotUsed> merged =
+                  Source.from(starts).flatMapMerge(starts.size(), CompletableFuture::join);
               return EventStream.response(sse(request, responses, merged), keepAlive);
             });
   }
 
+  /** When a choice was refused the answer is an error: the choices that started are cancelled. */
+  private void cancelStarted(
+      Throwable refused, List<CompletableFuture<Source<Indexed, NotUsed>>> starts) {
+    if (refused == null) {
+      return;
+    }
+    for (CompletableFuture<Source<Indexed, NotUsed>> start : starts) {
+      if (!start.isCompletedExceptionally()) {
+        start.join().runWith(Sink.cancelled(), system);
+      }
+    }
+  }
+
   private Source<ServerSentEvent, NotUsed> sse(
-      ApiRequest request,
-      OpenAiResponses responses,
-      Source<Pair<Integer, TokenEvent>, NotUsed> events) {
+      ApiRequest request, OpenAiResponses responses, Source<Indexed, NotUsed> events) {
     List<ServerSentEvent> openings = new ArrayList<>();
     for (ApiRequest.Choice choice : request.choices()) {
       ObjectNode opening =
@@ -189,6 +209,9 @@ final class Completions {
     return Source.from(openings).concat(chunks);
   }
 
+  /** An event of the choice at {@code index}. */
+  private record Indexed(int index, TokenEvent event) {}
+
   /** The chunks of a stream's events, counting the choices that have ended. Not thread-safe. */
   private final class StreamedChoices {
     private final ApiRequest request;
@@ -211,9 +234,9 @@ final class Completions {
       }
     }
 
-    List<ServerSentEvent> chunks(Pair<Integer, TokenEvent> indexed) {
-      int index = indexed.first();
-      TokenEvent event = indexed.second();
+    List<ServerSentEvent> chunks(Indexed indexed) {
+      int index = indexed.index();
+      TokenEvent event = indexed.event();
       if (event instanceof TokenEvent.Tokens tokens) {
         LogprobsWriter writer = logprobs[index];
         boolean scored = writer != null && tokens.tokenIds().length > 0;
