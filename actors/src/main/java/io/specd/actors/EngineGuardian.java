@@ -109,7 +109,7 @@ public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Comman
       wiring.metrics().ended("rejected");
       start.replyTo().tell(StatusReply.error(new EngineOverloaded(active, waiting.size())));
     }
-    wiring.metrics().sessions(active, waiting.size());
+    wiring.metrics().waiting(waiting.size());
     return this;
   }
 
@@ -129,7 +129,7 @@ public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Comman
     if (!waiting.isEmpty()) {
       spawn(waiting.poll());
     }
-    wiring.metrics().sessions(active, waiting.size());
+    wiring.metrics().waiting(waiting.size());
     return this;
   }
 

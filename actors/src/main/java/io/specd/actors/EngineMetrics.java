@@ -1,5 +1,6 @@
 package io.specd.actors;
 
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -7,21 +8,24 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.specd.gpu.DeviceObserver;
 import io.specd.policies.spec.FinishReason;
 import io.specd.policies.spec.Outcome;
-import java.util.Locale;
 
 /**
  * The engine's Prometheus metrics, in their own registry (the HTTP layer exposes it at {@code
- * /metrics}): requests by outcome, generated tokens, drafts, draft and accepted tokens, accepted
- * tokens per draft position, the device's queue depth, batch sizes and live KV caches, and the
- * sessions decoding or waiting. Thread-safe.
+ * /metrics}): requests by {@code finish_reason} (the API's values, plus {@code error} and {@code
+ * rejected}), generated tokens, drafts, draft and accepted tokens, accepted tokens per draft
+ * position, the device's queue depth, batch sizes, step times and live sessions (KV caches), the
+ * requests waiting for a session, and per drafter and policy the histograms of time to first token,
+ * time between tokens, request duration and tokens committed per step. Thread-safe.
  */
 public final class EngineMetrics implements DeviceObserver {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter requests =
       Counter.builder()
           .name("specd_requests")
-          .help("Requests finished, by finish reason (error for failures, rejected for 429s)")
-          .labelNames("reason")
+          .help(
+              "Requests ended, by finish_reason: stop, length, cancelled, error (failures),"
+                  + " rejected (429s)")
+          .labelNames("finish_reason")
           .register(registry);
   private final Counter tokens =
       Counter.builder().name("specd_tokens").help("Tokens generated").register(registry);
@@ -60,10 +64,36 @@ public final class EngineMetrics implements DeviceObserver {
           .name("specd_live_sessions")
           .help("Sessions holding a KV cache on the device")
           .register(registry);
-  private final Gauge activeSessions =
-      Gauge.builder()
-          .name("specd_active_sessions")
-          .help("Session actors decoding")
+  private final Histogram stepSeconds =
+      Histogram.builder()
+          .name("specd_step_seconds")
+          .help("Device batch time, by kind (prefill, verify)")
+          .labelNames("kind")
+          .register(registry);
+  private final Histogram timeToFirstToken =
+      Histogram.builder()
+          .name("specd_time_to_first_token_seconds")
+          .help("From a session's start (after admission) to its first token")
+          .labelNames("drafter", "policy")
+          .register(registry);
+  private final Histogram timeBetweenTokens =
+      Histogram.builder()
+          .name("specd_time_between_tokens_seconds")
+          .help("Between a session's emitted tokens (a step's tokens share its time)")
+          .labelNames("drafter", "policy")
+          .register(registry);
+  private final Histogram requestSeconds =
+      Histogram.builder()
+          .name("specd_request_duration_seconds")
+          .help("From a session's start to its end, whatever the outcome")
+          .labelNames("drafter", "policy")
+          .register(registry);
+  private final Histogram acceptedLength =
+      Histogram.builder()
+          .name("specd_accepted_length")
+          .help("Tokens committed per speculative step, counting the target's own")
+          .labelNames("drafter", "policy")
+          .classicUpperBounds(1, 2, 3, 4, 5, 6, 8, 12, 16)
           .register(registry);
   private final Gauge waitingRequests =
       Gauge.builder()
@@ -78,7 +108,7 @@ public final class EngineMetrics implements DeviceObserver {
 
   /** A request ended. */
   public void finished(FinishReason reason) {
-    requests.labelValues(reason.name().toLowerCase(Locale.ROOT)).inc();
+    requests.labelValues(reason.openAiName()).inc();
   }
 
   /** A request failed or was refused ({@code error}, {@code rejected}). */
@@ -86,32 +116,74 @@ public final class EngineMetrics implements DeviceObserver {
     requests.labelValues(reason).inc();
   }
 
-  /** Tokens were emitted. */
-  public void emitted(int count) {
-    tokens.inc(count);
+  /** The metrics of one session, labelled by its drafter and policy. */
+  SessionMetrics session(String drafter, String policy) {
+    return new SessionMetrics(drafter, policy);
   }
 
-  /** A speculative step was verified. */
-  public void stepped(Outcome outcome) {
-    if (outcome.draftedNodes() > 0) {
-      drafts.inc();
-      draftTokens.inc(outcome.draftedNodes());
-      acceptedTokens.inc(outcome.accepted());
-      for (int p = 1; p <= outcome.accepted(); p++) {
-        acceptedPerPosition.labelValues(Integer.toString(p)).inc();
+  /** What a session records: its latencies and its steps (not thread-safe: one actor's). */
+  final class SessionMetrics {
+    private final DistributionDataPoint firstToken;
+    private final DistributionDataPoint betweenTokens;
+    private final DistributionDataPoint duration;
+    private final DistributionDataPoint committedPerStep;
+    private boolean emittedBefore; // a session's metrics are used by its actor only
+
+    private SessionMetrics(String drafter, String policy) {
+      firstToken = timeToFirstToken.labelValues(drafter, policy);
+      betweenTokens = timeBetweenTokens.labelValues(drafter, policy);
+      duration = requestSeconds.labelValues(drafter, policy);
+      committedPerStep = acceptedLength.labelValues(drafter, policy);
+    }
+
+    /** The first token came {@code nanos} after the session started. */
+    void firstToken(long nanos) {
+      firstToken.observe(nanos / 1e9);
+    }
+
+    /**
+     * {@code count} tokens came {@code nanos} after the previous ones (the first emission, the
+     * prefill's token, is timed as the first token instead).
+     */
+    void emitted(int count, long nanos) {
+      tokens.inc(count);
+      if (!emittedBefore) {
+        emittedBefore = true;
+        return;
       }
+      for (int i = 0; i < count; i++) {
+        betweenTokens.observe(nanos / 1e9 / count);
+      }
+    }
+
+    /** A speculative step was verified. */
+    void stepped(Outcome outcome) {
+      committedPerStep.observe(outcome.accepted() + 1);
+      if (outcome.draftedNodes() > 0) {
+        drafts.inc();
+        draftTokens.inc(outcome.draftedNodes());
+        acceptedTokens.inc(outcome.accepted());
+        for (int p = 1; p <= outcome.accepted(); p++) {
+          acceptedPerPosition.labelValues(Integer.toString(p)).inc();
+        }
+      }
+    }
+
+    /** The session ended {@code nanos} after it started. */
+    void ended(long nanos) {
+      duration.observe(nanos / 1e9);
     }
   }
 
-  /** Session actors running and requests waiting for one. */
-  public void sessions(int active, int waiting) {
-    activeSessions.set(active);
-    waitingRequests.set(waiting);
+  /** Requests waiting for a session. */
+  public void waiting(int count) {
+    waitingRequests.set(count);
   }
 
   @Override
   public void batchRan(String kind, int size, long nanos) {
     batchSizes.labelValues(kind).observe(size);
+    stepSeconds.labelValues(kind).observe(nanos / 1e9);
   }
 
   @Override

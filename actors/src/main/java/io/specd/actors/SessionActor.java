@@ -99,6 +99,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private int batchOccupancy = 1;
   private final long start = System.nanoTime();
   private long firstToken;
+  private long lastEmitted;
+  private EngineMetrics.SessionMetrics metrics;
 
   static Behavior<Command> create(
       String id, int[] prompt, CompletionRequest request, Wiring wiring) {
@@ -187,6 +189,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       return fail(wrapped.created().error());
     }
     policy = wrapped.created().policy();
+    metrics = wiring.metrics().session(wiring.drafter(), policy.name());
     awaitingDevice = true;
     wiring
         .device()
@@ -210,11 +213,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     DeviceActor.Reply reply = wrapped.reply();
     if (reply instanceof DeviceActor.Prefilled p) {
       firstToken = System.nanoTime();
+      lastEmitted = firstToken;
+      metrics.firstToken(firstToken - start);
       take(new int[] {p.firstToken()}, 0, p.logprobs());
     } else if (reply instanceof DeviceActor.Verified v) {
       recorder.record(v.stepped().outcome(), v.stepped().times());
       policy.reward(v.stepped().outcome());
-      wiring.metrics().stepped(v.stepped().outcome());
+      metrics.stepped(v.stepped().outcome());
       batchOccupancy = v.stepped().outcome().batchSize();
       take(v.stepped().tokens(), v.stepped().outcome().accepted(), v.stepped().logprobs());
     } else if (reply instanceof DeviceActor.Failed f) {
@@ -268,7 +273,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         break;
       }
     }
-    wiring.metrics().emitted(taken);
+    long now = System.nanoTime();
+    metrics.emitted(taken, now - lastEmitted);
+    lastEmitted = now;
     if (reason != null && reason != FinishReason.STOP_STRING) {
       String tail = decoder.flush();
       provenance.decodedTail(tail);
@@ -331,6 +338,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   }
 
   private Behavior<Command> onPostStop() {
+    if (metrics != null) { // sessions that never got their policy are counted as requests only
+      metrics.ended(System.nanoTime() - start);
+    }
     wiring.device().tell(new DeviceActor.Release(id));
     if (consumer != null && !terminalSent && !cancelled) { // never leave a subscriber waiting
       consumer.tell(new TokenEvent.Failed("the session stopped"));

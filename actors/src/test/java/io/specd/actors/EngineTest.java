@@ -184,7 +184,7 @@ class EngineTest {
       Thread.sleep(50);
       live =
           engine.metrics().registry().scrape().stream()
-              .filter(m -> m.getMetadata().getName().equals("specd_active_sessions"))
+              .filter(m -> m.getMetadata().getName().equals("specd_live_sessions"))
               .map(m -> ((GaugeSnapshot) m).getDataPoints().get(0).getValue())
               .findFirst()
               .orElseThrow();

@@ -1,8 +1,5 @@
 package io.specd.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.actors.EngineLoader;
 import io.specd.kernels.generate.Decoder;
 import io.specd.kernels.generate.GenerationRequest;
@@ -17,10 +14,8 @@ import io.specd.kernels.torch.OpProfile;
 import io.specd.kernels.torch.TorchBackend;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.SamplingParams;
-import io.specd.policies.spec.StageTimes;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,7 +47,6 @@ import picocli.CommandLine.Spec;
         "Measure plain decoding and every drafter and policy on the same prompts, greedy and"
             + " sampled.")
 final class BenchCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
   @Mixin ModelOptions modelOptions;
@@ -166,69 +160,13 @@ final class BenchCommand implements Callable<Integer> {
       KvCachePool pool,
       List<LoadedDecoder> decoders,
       double[] opsPerStep,
-      Memory memory)
+      BenchReport.BackendMemory memory)
       implements AutoCloseable {
     @Override
     public void close() {
       decoders.forEach(LoadedDecoder::close);
       pool.close();
       model.close();
-    }
-  }
-
-  /**
-   * Memory after a backend's warm-up.
-   *
-   * @param mappedBytes resident pages of the model file's memory mappings (the java backend reads
-   *     weights in place)
-   * @param heapBytes Java heap in use after a full collection (the whole process's)
-   * @param processBytes the process's resident set
-   */
-  private record Memory(long mappedBytes, long heapBytes, long processBytes) {}
-
-  /** One measured configuration, summed over the prompts. */
-  record Run(
-      String backend,
-      String drafter,
-      String policy,
-      double temperature,
-      long tokens,
-      long nanos,
-      long steps,
-      long committedBySteps,
-      long drafted,
-      long accepted,
-      long[] acceptedPerDepth,
-      long[] draftedPerDepth,
-      StageTimes stages,
-      double opsPerStep) {
-    double tokensPerSecond() {
-      return tokens * 1e9 / nanos;
-    }
-
-    /** Tokens committed per target forward after the prefill, counting the bonus token. */
-    double meanAccepted() {
-      return steps == 0 ? 1.0 : (double) committedBySteps / steps;
-    }
-
-    /** Microseconds per step in each stage: propose, verify, accept, commit. */
-    double[] stageMicros() {
-      double per = Math.max(1, steps) * 1e3;
-      return new double[] {
-        stages.propose() / per, stages.verify() / per, stages.accept() / per, stages.commit() / per
-      };
-    }
-
-    double acceptanceRate() {
-      return drafted == 0 ? 0.0 : (double) accepted / drafted;
-    }
-
-    double[] acceptanceByDepth() {
-      double[] rates = new double[draftedPerDepth.length];
-      for (int d = 0; d < rates.length; d++) {
-        rates[d] = draftedPerDepth[d] == 0 ? 0 : (double) acceptedPerDepth[d] / draftedPerDepth[d];
-      }
-      return rates;
     }
   }
 
@@ -261,7 +199,7 @@ final class BenchCommand implements Callable<Integer> {
       }
       // every round measures every configuration once, interleaved, so that a slow spell of
       // the machine hits all of them; each keeps its fastest round
-      Run[][] best = new Run[decoders.size()][temperatures.size()];
+      BenchRun[][] best = new BenchRun[decoders.size()][temperatures.size()];
       long generations =
           (long) rounds * decoders.size() * temperatures.size() * promptTokens.size();
       try (ProgressBar bar = ProgressBars.of("bench", generations)) {
@@ -278,7 +216,7 @@ final class BenchCommand implements Callable<Integer> {
                       decoders.get(d).decoder().name(),
                       decoders.get(d).policy(),
                       temperatures.get(t));
-              Run run =
+              BenchRun run =
                   measure(
                       decoderBackends.get(d),
                       decoders.get(d),
@@ -297,9 +235,14 @@ final class BenchCommand implements Callable<Integer> {
           }
         }
       }
-      List<Run> runs = new ArrayList<>();
+      List<BenchRun> runs = new ArrayList<>();
       Arrays.stream(best).forEach(row -> runs.addAll(List.of(row)));
-      report(setups, promptTexts.size(), runs);
+      report()
+          .sweep(
+              setups.get(0).model(),
+              setups.stream().map(Setup::memory).toList(),
+              promptTexts.size(),
+              runs);
       if (plot != null) {
         BenchPlot.write(
             runs.stream()
@@ -344,8 +287,9 @@ final class BenchCommand implements Callable<Integer> {
         }
       }
       // after the warm-up every weight page has been read: what the model (and its drafters) hold
-      Memory memory =
-          new Memory(
+      BenchReport.BackendMemory memory =
+          new BenchReport.BackendMemory(
+              model.backend().name(),
               Machine.mappedResidentBytes(model.source()),
               Machine.heapInUseBytes(),
               Machine.residentBytes());
@@ -376,98 +320,25 @@ final class BenchCommand implements Callable<Integer> {
             promptTexts,
             rounds);
     List<ConcurrencyBench.Load> loads = bench.measure(concurrency);
-    PrintWriter out = spec.commandLine().getOut();
-    if (json) {
-      ObjectNode root = JSON.createObjectNode();
-      root.put("max_tokens", maxTokens);
-      root.set("machine", Machine.describe(JSON));
-      ArrayNode rows = root.putArray("concurrency");
-      for (ConcurrencyBench.Load load : loads) {
-        ObjectNode row = rows.addObject();
-        row.put("drafter", load.drafter());
-        row.put("batching", load.batching());
-        row.put("concurrency", load.concurrency());
-        row.put("requests", load.requests());
-        row.put("tokens", load.tokens());
-        row.put("tokens_per_second", load.tokensPerSecond());
-        row.put("vs_single_session", load.tokensPerSecond() / single(load, loads));
-        row.put("p50_ms_between_tokens", load.p50Millis());
-        row.put("p99_ms_between_tokens", load.p99Millis());
-      }
-      out.println(root.toPrettyString());
-    } else {
-      out.printf(
-          "%-13s %-9s %11s %9s %10s %8s %8s%n",
-          "drafter", "batching", "concurrency", "tokens/s", "vs 1", "p50 ms", "p99 ms");
-      for (ConcurrencyBench.Load load : loads) {
-        out.printf(
-            "%-13s %-9s %11d %9.0f %9.2fx %8.2f %8.2f%n",
-            load.drafter(),
-            load.batching() ? "on" : "off",
-            load.concurrency(),
-            load.tokensPerSecond(),
-            load.tokensPerSecond() / single(load, loads),
-            load.p50Millis(),
-            load.p99Millis());
-      }
-    }
-    out.flush();
+    report().concurrency(loads);
     return 0;
   }
 
   private int forwardCostBench(List<String> backendNames, String prompt) throws IOException {
-    PrintWriter out = spec.commandLine().getOut();
-    ObjectNode root = JSON.createObjectNode();
-    root.set("machine", Machine.describe(JSON));
-    ArrayNode rows = root.putArray("forward_costs");
+    List<BenchReport.ForwardCostsOn> measured = new ArrayList<>();
     for (String backend : backendNames) {
       try (LlamaModel model = modelOptions.load(backend)) {
         int[] tokens = model.tokenizer().encodePrompt(prompt);
-        List<ForwardCosts.Cost> costs = ForwardCosts.measure(model, tokens, forwardCosts);
-        root.put("model", model.source().getFileName().toString());
-        double decode = costs.get(0).nanos();
-        if (!json) {
-          out.printf(
-              "%s backend, %s after a %d-token prompt:%n%6s %12s %12s %14s%n",
-              model.backend().name(),
-              model.source().getFileName(),
-              tokens.length,
-              "tokens",
-              "ms/forward",
-              "x decode",
-              "ms per token");
-        }
-        for (ForwardCosts.Cost cost : costs) {
-          ObjectNode row = rows.addObject();
-          row.put("backend", model.backend().name());
-          row.put("tokens", cost.tokens());
-          row.put("millis", cost.nanos() / 1e6);
-          row.put("vs_decode_step", cost.nanos() / decode);
-          if (!json) {
-            out.printf(
-                "%6d %12.3f %11.2fx %14.3f%n",
-                cost.tokens(),
-                cost.nanos() / 1e6,
-                cost.nanos() / decode,
-                cost.nanos() / 1e6 / cost.tokens());
-          }
-        }
+        measured.add(
+            new BenchReport.ForwardCostsOn(
+                model.backend().name(),
+                model.source().getFileName().toString(),
+                tokens.length,
+                ForwardCosts.measure(model, tokens, forwardCosts)));
       }
     }
-    if (json) {
-      out.println(root.toPrettyString());
-    }
-    out.flush();
+    report().forwardCosts(measured);
     return 0;
-  }
-
-  /** The single-session tokens/s of a load's batching mode (the load's own when not measured). */
-  private static double single(ConcurrencyBench.Load load, List<ConcurrencyBench.Load> loads) {
-    return loads.stream()
-        .filter(l -> l.batching() == load.batching() && l.concurrency() == 1)
-        .mapToDouble(ConcurrencyBench.Load::tokensPerSecond)
-        .findFirst()
-        .orElse(load.tokensPerSecond());
   }
 
   /** The drafters to measure: as asked, else plain decoding and every drafter with heads. */
@@ -515,64 +386,26 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  private Run measure(
+  private BenchRun measure(
       String backend,
       LoadedDecoder loaded,
       List<int[]> prompts,
       double temperature,
       double opsPerStep,
       IntConsumer promptDone) {
-    long tokens = 0;
-    long nanos = 0;
-    long steps = 0;
-    long committedBySteps = 0;
-    long drafted = 0;
-    long accepted = 0;
-    long[] acceptedPerDepth = new long[0];
-    long[] draftedPerDepth = new long[0];
-    StageTimes stages = StageTimes.ZERO;
+    List<DecodeStats> perPrompt = new ArrayList<>();
     for (int i = 0; i < prompts.size(); i++) {
       SamplingParams sampling = new SamplingParams(temperature, 0, 1.0, i);
-      DecodeStats s =
+      perPrompt.add(
           loaded
               .decoder()
               .generate(
                   new GenerationRequest(prompts.get(i), maxTokens, sampling), TokenSink.IGNORE)
-              .stats();
-      tokens += s.generatedTokens();
-      nanos += s.prefillNanos() + s.decodeNanos();
-      steps += s.steps();
-      committedBySteps += s.generatedTokens() - 1; // the first comes from the prefill
-      drafted += s.draftedTokens();
-      accepted += s.acceptedTokens();
-      acceptedPerDepth = add(acceptedPerDepth, s.acceptedPerDepth());
-      draftedPerDepth = add(draftedPerDepth, s.draftedPerDepth());
-      stages = stages.plus(s.stages());
+              .stats());
       promptDone.accept(i);
     }
-    return new Run(
-        backend,
-        loaded.decoder().name(),
-        loaded.policy(),
-        temperature,
-        tokens,
-        nanos,
-        steps,
-        committedBySteps,
-        drafted,
-        accepted,
-        acceptedPerDepth,
-        draftedPerDepth,
-        stages,
-        opsPerStep);
-  }
-
-  private static long[] add(long[] sum, long[] more) {
-    long[] out = Arrays.copyOf(sum, Math.max(sum.length, more.length));
-    for (int i = 0; i < more.length; i++) {
-      out[i] += more[i];
-    }
-    return out;
+    return BenchRun.sum(
+        backend, loaded.decoder().name(), loaded.policy(), temperature, opsPerStep, perPrompt);
   }
 
   /**
@@ -594,119 +427,8 @@ final class BenchCommand implements Callable<Integer> {
     return (double) ops / (steps[0] + 1);
   }
 
-  private void report(List<Setup> setups, int promptCount, List<Run> runs) throws IOException {
-    PrintWriter out = spec.commandLine().getOut();
-    LlamaModel model = setups.get(0).model();
-    if (json) {
-      ObjectNode root = JSON.createObjectNode();
-      root.put("model", model.source().getFileName().toString());
-      root.put("model_file_bytes", Machine.sizeOf(model.source()));
-      root.put("prompts", promptCount);
-      root.put("max_tokens", maxTokens);
-      root.put("rounds", rounds);
-      root.set("machine", Machine.describe(JSON));
-      ObjectNode memory = root.putObject("memory_after_warm_up");
-      for (Setup setup : setups) {
-        ObjectNode m = memory.putObject(setup.backend());
-        m.put("model_file_pages_resident_bytes", setup.memory().mappedBytes());
-        m.put("heap_in_use_bytes", setup.memory().heapBytes());
-        m.put("process_resident_bytes", setup.memory().processBytes());
-      }
-      ArrayNode array = root.putArray("runs");
-      for (Run run : runs) {
-        ObjectNode r = array.addObject();
-        r.put("backend", run.backend());
-        r.put("drafter", run.drafter());
-        r.put("policy", run.policy());
-        r.put("temperature", run.temperature());
-        r.put("tokens_per_second", run.tokensPerSecond());
-        r.put("mean_accepted", run.meanAccepted());
-        r.put("acceptance_rate", run.acceptanceRate());
-        r.put("speedup_vs_baseline", speedup(run, runs));
-        ArrayNode depths = r.putArray("acceptance_per_depth");
-        Arrays.stream(run.acceptanceByDepth()).forEach(depths::add);
-        r.put("ops_per_step", run.opsPerStep());
-        double[] micros = run.stageMicros();
-        ObjectNode stageTimes = r.putObject("step_micros");
-        stageTimes.put("propose", micros[0]);
-        stageTimes.put("verify", micros[1]);
-        stageTimes.put("accept", micros[2]);
-        stageTimes.put("commit", micros[3]);
-        r.put("generated_tokens", run.tokens());
-        r.put("steps", run.steps());
-        r.put("seconds", run.nanos() / 1e9);
-      }
-      out.println(JSON.writeValueAsString(root));
-    } else {
-      out.printf(
-          "model %s (dim %d, %d layers, %.1f MiB), %d prompts x %d tokens%n",
-          model.source().getFileName(),
-          model.config().dim(),
-          model.config().layerCount(),
-          Machine.sizeOf(model.source()) / 1048576.0,
-          promptCount,
-          maxTokens);
-      for (Setup setup : setups) {
-        out.printf(
-            "%s backend after warm-up: model file pages resident %.1f MiB, Java heap in use %.1f"
-                + " MiB, process resident %.1f MiB%n",
-            setup.backend(),
-            setup.memory().mappedBytes() / 1048576.0,
-            setup.memory().heapBytes() / 1048576.0,
-            setup.memory().processBytes() / 1048576.0);
-      }
-      out.printf(
-          "%-6s %-13s %-11s %5s %10s %9s %8s %6s %6s  %-24s %s%n",
-          "backend",
-          "drafter",
-          "policy",
-          "temp",
-          "tokens/s",
-          "speedup",
-          "accepted",
-          "rate",
-          "ops",
-          "us/step: prop ver acc com",
-          "acceptance per depth");
-      for (Run run : runs) {
-        StringBuilder depths = new StringBuilder();
-        for (double rate : run.acceptanceByDepth()) {
-          depths.append(String.format("%.2f ", rate));
-        }
-        double[] micros = run.stageMicros();
-        out.printf(
-            "%-6s %-13s %-11s %5.2f %10.1f %8.2fx %8.2f %6.2f %6.0f  %5.0f %5.0f %5.0f %5.0f   %s%n",
-            run.backend(),
-            run.drafter(),
-            run.policy(),
-            run.temperature(),
-            run.tokensPerSecond(),
-            speedup(run, runs),
-            run.meanAccepted(),
-            run.acceptanceRate(),
-            run.opsPerStep(),
-            micros[0],
-            micros[1],
-            micros[2],
-            micros[3],
-            depths.toString().trim());
-      }
-    }
-    out.flush();
-  }
-
-  /**
-   * A run's tokens/s over plain decoding's on the same backend at the same temperature (NaN if that
-   * was not run).
-   */
-  private static double speedup(Run run, List<Run> runs) {
-    return runs.stream()
-        .filter(r -> r.backend().equals(run.backend()))
-        .filter(r -> r.drafter().equals(DecodingOptions.NONE))
-        .filter(r -> r.temperature() == run.temperature())
-        .findFirst()
-        .map(baseline -> run.tokensPerSecond() / baseline.tokensPerSecond())
-        .orElse(Double.NaN);
+  private BenchReport report() {
+    return new BenchReport(spec.commandLine().getOut(), json, maxTokens, rounds);
   }
 
   private List<String> readPrompts() throws IOException {

@@ -10,6 +10,7 @@ import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.tokenizer.IncrementalDecoder;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.SamplingParams;
+import io.specd.streams.http.StatsJson;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -104,17 +105,7 @@ final class GenerateCommand implements Callable<Integer> {
     ObjectNode stats = root.putObject("stats");
     stats.put("prompt_tokens", s.promptTokens());
     stats.put("generated_tokens", s.generatedTokens());
-    stats.put("steps", s.steps());
-    stats.put("mean_accepted", s.meanAccepted());
-    stats.put("acceptance_rate", s.acceptanceRate());
-    stats.put("tokens_per_second", s.tokensPerSecond());
-    stats.put("time_to_first_token_ms", s.prefillNanos() / 1e6);
-    stats.put("drafted_tokens", s.draftedTokens());
-    stats.put("accepted_tokens", s.acceptedTokens());
-    var perDepth = stats.putArray("acceptance_per_depth");
-    for (double rate : s.acceptanceByDepth()) {
-      perDepth.add(rate);
-    }
+    StatsJson.write(s, stats);
     stats.put("drafter", loaded.decoder().name());
     stats.put("policy", loaded.policy());
     stats.put("backend", model.backend().name());

@@ -42,7 +42,7 @@ import org.openqa.selenium.support.ui.Select;
  */
 class ChatPageTest {
   private static final String PROMPT = "Once upon a time";
-  private static final String CANCELLED = "specd_requests_total{reason=\"cancelled\"}";
+  private static final String CANCELLED = "specd_requests_total{finish_reason=\"cancelled\"}";
   private static LoopbackServer server;
   private static Browser browser;
 

@@ -297,7 +297,7 @@ class OpenAiServerTest {
 
   @Test
   void shouldFreeTheSessionOfAClientThatHangsUpMidStream() throws Exception {
-    double cancelledBefore = server.metric("specd_requests_total{reason=\"cancelled\"}");
+    double cancelledBefore = server.metric("specd_requests_total{finish_reason=\"cancelled\"}");
     String body =
         "{\"prompt\": \"Once upon a time\", \"temperature\": 0, \"stream\": true, \"max_tokens\": "
             + (server.engine.contextLength() - 16)
@@ -334,13 +334,13 @@ class OpenAiServerTest {
     assertThat(freed(metrics))
         .as("session and KV cache freed within a second:%n%s", metrics)
         .isTrue();
-    assertThat(server.metric("specd_requests_total{reason=\"cancelled\"}"))
+    assertThat(server.metric("specd_requests_total{finish_reason=\"cancelled\"}"))
         .isEqualTo(cancelledBefore + 1);
   }
 
   private static boolean freed(String metrics) {
     return metrics.contains("specd_live_sessions 0.0")
-        && metrics.contains("specd_active_sessions 0.0");
+        && metrics.contains("specd_waiting_requests 0.0");
   }
 
   private CompletableFuture<String> streamedText(String prompt) {

@@ -1,5 +1,6 @@
 package io.specd.streams.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.interpret.RenderResult;
@@ -9,6 +10,7 @@ import io.specd.kernels.format.GgufFile;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.tokenizer.TextPiece;
 import io.specd.kernels.tokenizer.TextTokenizer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -101,7 +103,10 @@ public final class ChatTemplate {
    * renders, else the plain one (a broken template is logged and replaced by the plain one).
    */
   public static ChatTemplate forModel(LlamaModel model) {
-    Optional<String> template = ggufTemplate(model.source());
+    Optional<String> template =
+        Files.isDirectory(model.source())
+            ? huggingFaceTemplate(model.source())
+            : ggufTemplate(model.source());
     if (template.isEmpty()) {
       return plain();
     }
@@ -116,10 +121,42 @@ public final class ChatTemplate {
   }
 
   private static Optional<String> ggufTemplate(Path source) {
-    if (!Files.isRegularFile(source)) {
-      return Optional.empty(); // a Hugging Face directory: no GGUF metadata
-    }
     return GgufFile.open(source).optionalString(GGUF_KEY).filter(t -> !t.isBlank());
+  }
+
+  /**
+   * A Hugging Face directory's template: {@code chat_template.jinja} (as transformers saves it
+   * today), else {@code chat_template} of {@code tokenizer_config.json}, a string or a list of
+   * named templates of which the one named {@code default} (or the first) is taken.
+   */
+  static Optional<String> huggingFaceTemplate(Path directory) {
+    try {
+      Path jinja = directory.resolve("chat_template.jinja");
+      if (Files.isRegularFile(jinja)) {
+        return Optional.of(Files.readString(jinja)).filter(t -> !t.isBlank());
+      }
+      Path config = directory.resolve("tokenizer_config.json");
+      if (!Files.isRegularFile(config)) {
+        return Optional.empty();
+      }
+      JsonNode template = Json.MAPPER.readTree(config.toFile()).path("chat_template");
+      if (template.isArray()) {
+        JsonNode chosen = template.get(0);
+        for (JsonNode named : template) {
+          if ("default".equals(named.path("name").asText())) {
+            chosen = named;
+          }
+        }
+        template = chosen == null ? template : chosen.path("template");
+      }
+      return template.isTextual() && !template.asText().isBlank()
+          ? Optional.of(template.asText())
+          : Optional.empty();
+    } catch (IOException e) {
+      LOG.warn(
+          "cannot read the chat template of {} ({}); using plain lines", directory, e.getMessage());
+      return Optional.empty();
+    }
   }
 
   /** True when the model's own template is used. */

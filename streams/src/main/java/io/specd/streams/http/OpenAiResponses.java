@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.actors.TokenEvent;
 import io.specd.actors.Usage;
-import io.specd.policies.spec.DecodeStats;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -155,26 +154,12 @@ final class OpenAiResponses {
     return node;
   }
 
-  /**
-   * specd's speculative statistics of one generation: drafter, policy, target steps, draft and
-   * accepted tokens, mean tokens per step (counting the bonus token), acceptance rate overall and
-   * per draft depth, and the generation's tokens per second.
-   */
+  /** specd's speculative statistics of one generation: drafter, policy and {@link StatsJson}. */
   static ObjectNode speculative(Usage usage) {
-    DecodeStats stats = usage.stats();
     ObjectNode speculative = Json.object();
     speculative.put("drafter", usage.drafter());
     speculative.put("policy", usage.policy());
-    speculative.put("steps", stats.steps());
-    speculative.put("drafted_tokens", stats.draftedTokens());
-    speculative.put("accepted_tokens", stats.acceptedTokens());
-    speculative.put("mean_accepted", stats.meanAccepted());
-    speculative.put("acceptance_rate", stats.acceptanceRate());
-    ArrayNode perDepth = speculative.putArray("acceptance_per_depth");
-    for (double rate : stats.acceptanceByDepth()) {
-      perDepth.add(rate);
-    }
-    speculative.put("tokens_per_second", stats.tokensPerSecond());
+    StatsJson.write(usage.stats(), speculative);
     return speculative;
   }
 

@@ -4,14 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.specd.kernels.TestData;
+import io.specd.kernels.cpu.JavaBackend;
 import io.specd.kernels.format.GgufFile;
+import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.tokenizer.GgufTokenizers;
 import io.specd.kernels.tokenizer.TextPiece;
 import io.specd.kernels.tokenizer.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ChatTemplateTest {
   private static final List<ChatTemplate.ChatMessage> CONVERSATION =
@@ -47,6 +52,100 @@ class ChatTemplateTest {
                 + "<|im_start|>user\nA story?<|im_end|>\n"
                 + "<|im_start|>assistant\n");
     assertThat(chatMl.stopStrings()).isEmpty();
+  }
+
+  /**
+   * Llama 3's instruct template (Meta's published prompt format: header tokens around each role,
+   * contents trimmed, {@code <|eot_id|>} after each turn). No fixture here ships it, so it is
+   * written out; the Llama 3 vocabulary of llama.cpp's tokenizer tests checks the tokens.
+   */
+  private static final String LLAMA3 =
+      "{% set loop_messages = messages %}{% for message in loop_messages %}"
+          + "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'"
+          + " + message['content'] | trim + '<|eot_id|>' %}"
+          + "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}"
+          + "{{ content }}{% endfor %}"
+          + "{% if add_generation_prompt %}"
+          + "{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+
+  /** Mistral Instruct's template: [INST] turns, alternating roles, no system role. */
+  private static final String MISTRAL =
+      "{{ bos_token }}{% for message in messages %}"
+          + "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+          + "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+          + "{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+          + "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}"
+          + "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}"
+          + "{% endif %}{% endfor %}";
+
+  @Test
+  void llama3sTemplateShouldRenderAndTokenizeAsItsTokenizerDoes() {
+    ChatTemplate llama3 = ChatTemplate.jinja(LLAMA3, "<|begin_of_text|>", "<|eot_id|>");
+    assertThat(llama3.render(CONVERSATION))
+        .isEqualTo(
+            "<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\nHello.<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\nA story?<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n");
+    TextTokenizer tokenizer =
+        GgufTokenizers.read(GgufFile.open(vocabulary("ggml-vocab-llama-bpe.gguf")));
+    int[] ids = tokenizer.encode(llama3.renderPieces(CONVERSATION), true);
+    int[] header = tokenizer.encode("<|start_header_id|>", false, true);
+    int[] endOfTurn = tokenizer.encode("<|eot_id|>", false, true);
+    assertThat(header).as("a control token of the vocabulary").hasSize(1);
+    assertThat(ids[0]).as("<|begin_of_text|>, added once").isEqualTo(tokenizer.bosId());
+    assertThat(Arrays.stream(ids).filter(id -> id == header[0]).count()).isEqualTo(5);
+    assertThat(Arrays.stream(ids).filter(id -> id == endOfTurn[0]).count()).isEqualTo(4);
+    assertThat(tokenizer.decode(ids, true))
+        .isEqualTo("<|begin_of_text|>" + llama3.render(CONVERSATION));
+  }
+
+  @Test
+  void mistralsTemplateShouldRenderAlternatingTurnsAndRefuseASystemRole() {
+    ChatTemplate mistral = ChatTemplate.jinja(MISTRAL, "<s>", "</s>");
+    assertThat(mistral.render(CONVERSATION.subList(1, 4)))
+        .isEqualTo("[INST] Hi [/INST]Hello.</s>[INST] A story? [/INST]");
+    assertThatThrownBy(() -> mistral.render(CONVERSATION))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Conversation roles must alternate");
+  }
+
+  @Test
+  void aHuggingFaceDirectoryShouldBringItsTemplate(@TempDir Path dir) throws IOException {
+    Path published = TestData.file("models/TinyStories-656K");
+    for (String file : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+      Files.createSymbolicLink(dir.resolve(file), published.resolve(file));
+    }
+    try (LlamaModel model = LlamaModel.load(dir, new JavaBackend(1))) {
+      assertThat(ChatTemplate.forModel(model).isModelTemplate()).as("no template given").isFalse();
+      Files.writeString(
+          dir.resolve("tokenizer_config.json"),
+          Json.MAPPER
+              .createObjectNode()
+              .set(
+                  "chat_template",
+                  Json.MAPPER
+                      .createArrayNode()
+                      .add(
+                          Json.MAPPER
+                              .createObjectNode()
+                              .put("name", "tool_use")
+                              .put("template", "x"))
+                      .add(
+                          Json.MAPPER
+                              .createObjectNode()
+                              .put("name", "default")
+                              .put("template", CHATML)))
+              .toString());
+      ChatTemplate fromConfig = ChatTemplate.forModel(model);
+      assertThat(fromConfig.isModelTemplate()).isTrue();
+      assertThat(fromConfig.render(CONVERSATION)).startsWith("<|im_start|>system\nBe brief.");
+      Files.writeString(dir.resolve("chat_template.jinja"), LLAMA3);
+      assertThat(ChatTemplate.forModel(model).render(CONVERSATION))
+          .as("chat_template.jinja comes first, as transformers reads it")
+          .startsWith("<|start_header_id|>system");
+    }
   }
 
   @Test

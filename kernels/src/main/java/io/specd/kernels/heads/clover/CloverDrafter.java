@@ -22,6 +22,7 @@ import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,9 @@ import java.util.random.RandomGenerator;
  * on the backend and row look-ups on the host.
  */
 public final class CloverDrafter implements Drafter {
+  /** Committed positions a session lets wait before running them through the drafter anyway. */
+  private static final int MAX_PENDING = 256;
+
   private final LlamaModel model;
   private final int dim;
   private final int vocab;
@@ -151,12 +155,22 @@ public final class CloverDrafter implements Drafter {
     stateProjection.close();
   }
 
-  /** One request: the augmenting layers' cache and the recurrent state at the last position. */
+  /**
+   * One request: the augmenting layers' cache and the recurrent state at the last position.
+   *
+   * <p>Committed positions are not run through block A and the augmenting layers at once: they wait
+   * in {@code pending} until the next step that drafts (or until {@link #MAX_PENDING} of them have
+   * gathered), then go through in one batched pass, so that steps that do not speculate cost the
+   * drafter nothing but a copy of the target's states.
+   */
   private final class Session implements DraftSession {
     private final KvCache target;
     private final KvCache own;
     private final float[] state = new float[dim]; // s0 at the last committed position
-    private float[] rows = new float[0]; // [n, D] scratch: states, head outputs
+    private float[] pending = new float[0]; // [p, D] target states of positions not yet passed
+    private int[] pendingNext = new int[0]; // [p] the token that followed each
+    private int pendingCount;
+    private float[] rows = new float[0]; // [n, D] scratch: head outputs
     private float[] fused = new float[0]; // [n, D] scratch
     private float[] logits = new float[0]; // [n, V] scratch
 
@@ -167,23 +181,46 @@ public final class CloverDrafter implements Drafter {
 
     @Override
     public void prefilled(int[] prompt, ForwardResult result, int root) {
-      int[] next = new int[prompt.length];
-      System.arraycopy(prompt, 1, next, 0, prompt.length - 1);
-      next[prompt.length - 1] = root;
-      prefixPass(result.preNormHidden(), result.hiddenOffset(result.row(0, 0)), next);
+      int first = result.hiddenOffset(result.row(0, 0));
+      for (int i = 0; i < prompt.length; i++) {
+        defer(
+            result.preNormHidden(), first + i * dim, i + 1 < prompt.length ? prompt[i + 1] : root);
+      }
     }
 
     @Override
     public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
       int[] path = acceptance.path();
-      int[] next = new int[path.length];
-      float[] states = rows(path.length * dim);
       for (int j = 0; j < path.length; j++) {
-        next[j] = j + 1 < path.length ? proposal.tree().token(path[j + 1]) : acceptance.nextToken();
+        int next =
+            j + 1 < path.length ? proposal.tree().token(path[j + 1]) : acceptance.nextToken();
         int row = verification.hiddenOffset(verification.row(0, path[j]));
-        System.arraycopy(verification.preNormHidden(), row, states, j * dim, dim);
+        defer(verification.preNormHidden(), row, next);
       }
-      prefixPass(states, 0, next);
+    }
+
+    /**
+     * Queues one committed position: its target state at {@code hidden[offset…]} and next token.
+     */
+    private void defer(float[] hidden, int offset, int next) {
+      if (pendingCount == MAX_PENDING) {
+        catchUp();
+      }
+      if (pendingNext.length == pendingCount) {
+        int grown = Math.min(MAX_PENDING, Math.max(16, 2 * pendingCount));
+        pendingNext = Arrays.copyOf(pendingNext, grown);
+        pending = Arrays.copyOf(pending, grown * dim);
+      }
+      System.arraycopy(hidden, offset, pending, pendingCount * dim, dim);
+      pendingNext[pendingCount++] = next;
+    }
+
+    /** Runs the pending positions through the drafter in one pass (nothing if none wait). */
+    private void catchUp() {
+      if (pendingCount > 0) {
+        prefixPass(pending, 0, Arrays.copyOf(pendingNext, pendingCount));
+        pendingCount = 0;
+      }
     }
 
     /**
@@ -220,6 +257,7 @@ public final class CloverDrafter implements Drafter {
       if (!plan.speculate()) {
         return Proposal.fullForward(DraftTree.rootOnly(root), target);
       }
+      catchUp();
       TreeSearch search = new TreeSearch(plan);
       // head 0 from s0
       float[] out = rows(dim);
