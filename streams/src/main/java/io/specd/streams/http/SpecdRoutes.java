@@ -42,8 +42,9 @@ import scala.jdk.javaapi.DurationConverters;
  * ?api_key=<key>}, since browsers cannot set headers on a WebSocket).
  *
  * <p>Each generation is one {@link SpecDecoding#source}: demand-driven, so a slow client slows its
- * session, and a client that goes away cancels it. A streamed response starts once the first event
- * is decoded, so that a refused request still gets its 429 or 400 status. Thread-safe.
+ * session, and a client that goes away cancels it; {@link Completions} runs a request's choices and
+ * writes its answer. A streamed response starts once the first event is decoded, so that a refused
+ * request still gets its 429 or 400 status. Thread-safe.
  */
 public final class SpecdRoutes {
   /** The chat page's files: the page, its script, style and icon (served under {@code /page/}). */

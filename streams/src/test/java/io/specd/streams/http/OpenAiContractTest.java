@@ -176,6 +176,21 @@ class OpenAiContractTest {
   }
 
   @Test
+  void shouldSampleNChatChoices() throws Exception {
+    JsonNode body =
+        TestServer.json(
+            server.post(
+                CHAT,
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Tell me a story\"}],"
+                    + " \"max_tokens\": 6, \"n\": 2, \"seed\": 7}"));
+    List<JsonNode> choices = list(body.path("choices"));
+    assertThat(choices).extracting(c -> c.path("index").asInt()).containsExactly(0, 1);
+    assertThat(choices).allMatch(c -> c.path("message").path("role").asText().equals("assistant"));
+    assertThat(choices).allMatch(c -> c.path("speculative").path("policy").isTextual());
+    assertThat(body.path("usage").has("speculative")).as("only for one choice").isFalse();
+  }
+
+  @Test
   void shouldEchoThePromptBeforeTheCompletion() throws Exception {
     String plain = whole("{" + STORY + ", \"max_tokens\": 6}").get(0).path("text").asText();
     String echoed =
