@@ -141,28 +141,37 @@ public final class MedusaDrafter implements Drafter {
     heads.close();
   }
 
-  /** One request: the candidates the heads ranked at the last committed position. */
+  /**
+   * One request: the target's state at the last committed position, and the candidates the heads
+   * ranked from it, computed only when a step drafts (a step without a draft costs the heads
+   * nothing).
+   */
   private final class Session implements DraftSession {
     private final KvCache cache;
     private final float[] headLogits; // [K, V]
-    private DraftDistribution[] candidates;
+    private final float[] lastHidden; // [D] post-norm state at the last committed position
+    private DraftDistribution[] candidates; // null until the heads ran on lastHidden
     private int lastCommitted; // the token before the root, for the n-gram context
 
     Session(KvCache cache) {
       this.cache = cache;
       this.headLogits = new float[heads.count() * model.config().vocabularySize()];
+      this.lastHidden = new float[model.config().dim()];
     }
 
     @Override
     public void prefilled(int[] prompt, ForwardResult result, int root) {
       lastCommitted = prompt[prompt.length - 1];
-      rank(result, result.row(0, 0));
+      keep(result, result.row(0, 0));
     }
 
     @Override
     public Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
       if (!plan.speculate()) {
         return Proposal.fullForward(DraftTree.rootOnly(root), cache);
+      }
+      if (candidates == null) {
+        rank();
       }
       int depthLimit = Math.min(plan.maxDepth(), heads.count());
       for (int d = 1; d <= depthLimit; d++) { // the stop rule cuts the tree at the first weak head
@@ -215,12 +224,19 @@ public final class MedusaDrafter implements Drafter {
     public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
       int node = acceptance.lastNode();
       lastCommitted = proposal.tree().token(node);
-      rank(verification, verification.row(0, node));
+      keep(verification, verification.row(0, node));
     }
 
-    /** Runs the heads on one post-norm hidden row and keeps each head's top candidates. */
-    private void rank(ForwardResult result, int row) {
-      heads.logits(result.postNormHidden(), result.hiddenOffset(row), 1, headLogits);
+    /** Keeps the post-norm hidden state of a result's row for the next draft. */
+    private void keep(ForwardResult result, int row) {
+      System.arraycopy(
+          result.postNormHidden(), result.hiddenOffset(row), lastHidden, 0, lastHidden.length);
+      candidates = null;
+    }
+
+    /** Runs the heads on the kept state and keeps each head's top candidates. */
+    private void rank() {
+      heads.logits(lastHidden, 0, 1, headLogits);
       candidates =
           DraftDistribution.ofRows(
               headLogits, 0, heads.count(), model.config().vocabularySize(), ranks);
