@@ -13,8 +13,9 @@ import java.util.List;
  * "text_offset"}}, the offsets counted from the start of the choice's text (after any echoed
  * prompt) and continued from call to call. Chat: {@code {"content": [{"token", "logprob", "bytes",
  * "top_logprobs": [{"token", "logprob", "bytes"}]}], "refusal": null}}. A token is written as the
- * text it decodes to alone, control tokens written out (a character split across tokens shows as
- * U+FFFD in each part). Not shared between choices.
+ * text of its bytes, control tokens written out; a character split across tokens shows as U+FFFD in
+ * each part's text, while chat's {@code bytes} keep each part's own bytes (as OpenAI's do), so a
+ * client can join them. Not shared between choices.
  */
 final class LogprobsWriter {
   private final ApiRequest.Kind kind;
@@ -76,17 +77,16 @@ final class LogprobsWriter {
   }
 
   private ObjectNode entry(ObjectNode entry, int token, float logprob) {
-    String text = text(token);
-    entry.put("token", text);
+    entry.put("token", text(token));
     entry.put("logprob", logprob);
     ArrayNode bytes = entry.putArray("bytes");
-    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+    for (byte b : tokenizer.tokenBytes(token)) {
       bytes.add(b & 0xff);
     }
     return entry;
   }
 
   private String text(int token) {
-    return tokenizer.decode(new int[] {token}, true);
+    return new String(tokenizer.tokenBytes(token), StandardCharsets.UTF_8);
   }
 }
