@@ -1,15 +1,16 @@
 package io.specd.streams.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -52,7 +53,9 @@ class ShutdownDrainTest {
       assertThat(events.readLine()).startsWith("data: ");
       CompletionStage<?> stopped = server.server.stop();
 
-      assertThatThrownBy(() -> server.get("/health")).isInstanceOf(IOException.class);
+      assertThat(refusesNewConnectionsWithin(Duration.ofSeconds(10)))
+          .as("new connections refused once the server unbinds")
+          .isTrue();
       String last = null;
       String usage = null;
       for (String line = events.readLine(); line != null; line = events.readLine()) {
@@ -66,5 +69,18 @@ class ShutdownDrainTest {
       assertThat(usageChunk.path("usage").path("completion_tokens").asInt()).isEqualTo(maxTokens);
       stopped.toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** Whether a new connection is refused before {@code limit} (unbinding is asynchronous). */
+  private static boolean refusesNewConnectionsWithin(Duration limit) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      try (Socket probe = new Socket("127.0.0.1", server.server.port())) {
+        Thread.sleep(20);
+      } catch (IOException refused) {
+        return true;
+      }
+    }
+    return false;
   }
 }
