@@ -83,22 +83,9 @@ public final class RequestReader {
    * @throws ApiError for any bad field
    */
   public ApiRequest read(JsonNode root, ApiRequest.Kind kind) {
-    String model = optionalString(root, "model");
-    if (model != null && !model.equals(modelId)) {
-      throw new ApiError(
-          StatusCodes.NOT_FOUND,
-          "invalid_request_error",
-          "the model '" + model + "' does not exist; this server serves '" + modelId + "'",
-          "model",
-          "model_not_found");
-    }
+    checkModel(root);
     UnsupportedFields.check(root);
-    Integer n = optionalInt(root, "n");
-    if (n != null && (n < 1 || n > MAX_CHOICES)) {
-      throw ApiError.invalid(
-          "n", "invalid_value", "n must be in [1, " + MAX_CHOICES + "], got " + n);
-    }
-    int samples = n == null ? 1 : n;
+    int samples = samplesPerPrompt(root);
     List<PromptList.Prompt> prompts;
     List<String> stop = new ArrayList<>(stopStrings(root));
     Integer maxTokens;
@@ -143,13 +130,7 @@ public final class RequestReader {
     boolean stream = optionalBoolean(root, "stream");
     boolean includeUsage = includeUsage(root, stream);
     int topLogprobs = topLogprobs(root, kind);
-    boolean echo = kind == ApiRequest.Kind.COMPLETION && optionalBoolean(root, "echo");
-    if (echo && topLogprobs != SessionState.NO_LOGPROBS) {
-      throw ApiError.invalid(
-          "echo",
-          "unsupported_value",
-          "echo with logprobs is not supported: the prompt's tokens are not scored");
-    }
+    boolean echo = echo(root, kind, topLogprobs);
     List<ApiRequest.Choice> choices = new ArrayList<>();
     for (PromptList.Prompt prompt : prompts) {
       int promptTokens = promptTokens(prompt, kind);
@@ -175,6 +156,41 @@ public final class RequestReader {
       }
     }
     return new ApiRequest(kind, choices, samples, stream, includeUsage);
+  }
+
+  /** Refuses a model other than the one served: 404 {@code model_not_found}, as OpenAI answers. */
+  private void checkModel(JsonNode root) {
+    String model = optionalString(root, "model");
+    if (model != null && !model.equals(modelId)) {
+      throw new ApiError(
+          StatusCodes.NOT_FOUND,
+          "invalid_request_error",
+          "the model '" + model + "' does not exist; this server serves '" + modelId + "'",
+          "model",
+          "model_not_found");
+    }
+  }
+
+  /** {@code n}: how many choices sample each prompt. */
+  private static int samplesPerPrompt(JsonNode root) {
+    Integer n = optionalInt(root, "n");
+    if (n != null && (n < 1 || n > MAX_CHOICES)) {
+      throw ApiError.invalid(
+          "n", "invalid_value", "n must be in [1, " + MAX_CHOICES + "], got " + n);
+    }
+    return n == null ? 1 : n;
+  }
+
+  /** {@code echo} (completions only): without logprobs, since prompt tokens are not scored. */
+  private static boolean echo(JsonNode root, ApiRequest.Kind kind, int topLogprobs) {
+    boolean echo = kind == ApiRequest.Kind.COMPLETION && optionalBoolean(root, "echo");
+    if (echo && topLogprobs != SessionState.NO_LOGPROBS) {
+      throw ApiError.invalid(
+          "echo",
+          "unsupported_value",
+          "echo with logprobs is not supported: the prompt's tokens are not scored");
+    }
+    return echo;
   }
 
   /** A choice's generation; choice {@code index} samples with {@code seed + index}. */
