@@ -152,7 +152,7 @@ public final class Engine implements AutoCloseable {
     if (request.policy() != null) {
       PolicyFactory.check(request.policy());
     }
-    int[] prompt = model.tokenizer().encode(request.prompt(), true);
+    int[] prompt = request.promptIds(model.tokenizer());
     checkFits(prompt.length, request.maxTokens());
     return AskPattern.<EngineGuardian.Command, StatusReply<ActorRef<SessionActor.Command>>>ask(
             system,

@@ -1,5 +1,6 @@
 package io.specd.actors;
 
+import io.specd.kernels.sample.TokenLogprobs;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ final class Provenance {
   private final StringBuilder text = new StringBuilder();
   private final List<Integer> ids = new ArrayList<>();
   private final List<Integer> depths = new ArrayList<>();
+  private final List<TokenLogprobs> logprobs = new ArrayList<>();
   private int lastDepth = TokenEvent.TARGET;
 
   /** A committed token, its depth and the text it decoded to (perhaps none yet). */
@@ -24,6 +26,11 @@ final class Provenance {
     depths.add(depth);
     lastDepth = depth;
     decodedTail(decoded);
+  }
+
+  /** The target's log-probabilities of the token last {@link #decoded}. */
+  void scored(TokenLogprobs scored) {
+    logprobs.add(scored);
   }
 
   /** Text decoded after the last token (the end of an unfinished character). */
@@ -68,8 +75,10 @@ final class Provenance {
             text.toString(),
             ids.stream().mapToInt(Integer::intValue).toArray(),
             depths.stream().mapToInt(Integer::intValue).toArray(),
-            spans);
+            spans,
+            logprobs);
     text.setLength(0);
+    logprobs.clear();
     ids.clear();
     depths.clear();
     spans.clear();

@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.specd.gpu.DeviceActor;
+import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.kernels.tokenizer.IncrementalDecoder;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import io.specd.policies.spec.DraftContext;
@@ -17,6 +18,7 @@ import io.specd.policies.spec.FinishReason;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.StatsRecorder;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -197,6 +199,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
                 prompt,
                 request.maxTokens(),
                 request.sampling(),
+                request.topLogprobs(),
                 getContext().getSelf(),
                 deviceReplies));
     return this;
@@ -212,13 +215,13 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       firstToken = System.nanoTime();
       lastEmitted = firstToken;
       metrics.firstToken(firstToken - start);
-      take(new int[] {p.firstToken()}, 0);
+      take(new int[] {p.firstToken()}, 0, p.logprobs());
     } else if (reply instanceof DeviceActor.Verified v) {
       recorder.record(v.stepped().outcome(), v.stepped().times());
       policy.reward(v.stepped().outcome());
       metrics.stepped(v.stepped().outcome());
       batchOccupancy = v.stepped().outcome().batchSize();
-      take(v.stepped().tokens(), v.stepped().outcome().accepted());
+      take(v.stepped().tokens(), v.stepped().outcome().accepted(), v.stepped().logprobs());
     } else if (reply instanceof DeviceActor.Failed f) {
       return fail(f.message());
     }
@@ -243,8 +246,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    * Turns committed tokens into text, watching for EOS, the token limit and stop strings.
    *
    * @param accepted how many of the tokens were accepted from the draft (the rest is the target's)
+   * @param logprobs the tokens' log-probabilities (empty unless the request asked for them)
    */
-  private void take(int[] tokens, int accepted) {
+  private void take(int[] tokens, int accepted, List<TokenLogprobs> logprobs) {
     FinishReason reason = null;
     int taken = 0;
     for (int token : tokens) {
@@ -255,6 +259,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       generated++;
       String decoded = decoder.accept(token);
       provenance.decoded(token, taken < accepted ? taken + 1 : TokenEvent.TARGET, decoded);
+      if (!logprobs.isEmpty()) {
+        provenance.scored(logprobs.get(taken));
+      }
       taken++;
       provenance.visible(stops.accept(decoded));
       if (stops.stopped()) { // the tokens after the one completing a stop string are dropped

@@ -1,5 +1,6 @@
 package io.specd.actors;
 
+import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.policies.spec.FinishReason;
 import java.util.List;
 
@@ -24,16 +25,30 @@ public sealed interface TokenEvent {
    *     {@code k}, {@link #TARGET} the target's own token; each step's tokens are {@code 1..k, 0}
    * @param spans {@code text} split by the token each part came from (text held back while a stop
    *     string might be starting keeps the depth of the token that decoded it)
+   * @param logprobs per token id, the target's log-probabilities at its position (empty unless the
+   *     request asked for them)
    */
-  record Tokens(String text, int[] tokenIds, int[] depths, List<Span> spans) implements TokenEvent {
+  record Tokens(
+      String text, int[] tokenIds, int[] depths, List<Span> spans, List<TokenLogprobs> logprobs)
+      implements TokenEvent {
     public Tokens {
       tokenIds = tokenIds.clone();
       depths = depths.clone();
       spans = List.copyOf(spans);
+      logprobs = List.copyOf(logprobs);
       if (depths.length != tokenIds.length) {
         throw new IllegalArgumentException(
             depths.length + " depths for " + tokenIds.length + " tokens");
       }
+      if (!logprobs.isEmpty() && logprobs.size() != tokenIds.length) {
+        throw new IllegalArgumentException(
+            logprobs.size() + " log-probabilities for " + tokenIds.length + " tokens");
+      }
+    }
+
+    /** Tokens without log-probabilities. */
+    public Tokens(String text, int[] tokenIds, int[] depths, List<Span> spans) {
+      this(text, tokenIds, depths, spans, List.of());
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.specd.actors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import akka.actor.testkit.typed.FishingOutcome;
 import akka.actor.testkit.typed.javadsl.FishingOutcomes;
@@ -16,9 +17,11 @@ import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.store.ModelStore;
+import io.specd.kernels.tokenizer.TextPiece;
 import io.specd.kernels.torch.TorchBackend;
 import io.specd.policies.DraftShape;
 import io.specd.policies.PolicyFactory;
@@ -92,6 +95,34 @@ class EngineTest {
     assertThat(run.finished.usage().stats().generatedTokens()).isEqualTo(64);
     assertThat(run.finished.usage().stats().meanAccepted()).isGreaterThan(1.0);
     assertThat(run.finished.usage().drafter()).isEqualTo("clover");
+  }
+
+  @Test
+  void shouldReportTheTargetsLogprobsWhetherOrNotItSpeculates() {
+    String prompt = "Once upon a time";
+    Run speculative = Run.open(withLogprobs(prompt, "static-3")).collect();
+    Run plain = Run.open(withLogprobs(prompt, "none")).collect();
+    assertThat(speculative.depths).as("some tokens came from the draft").contains(1, 2);
+    assertThat(speculative.tokens()).containsExactly(plain.tokens());
+    assertThat(speculative.logprobs).hasSize(48);
+    for (int i = 0; i < 48; i++) {
+      TokenLogprobs drafted = speculative.logprobs.get(i);
+      TokenLogprobs own = plain.logprobs.get(i);
+      assertThat(drafted.token()).isEqualTo(speculative.tokens()[i]);
+      assertThat(drafted.logprob()).isCloseTo(own.logprob(), within(1e-4f));
+      assertThat(drafted.topTokens()).containsExactly(own.topTokens());
+      for (int r = 0; r < 5; r++) {
+        assertThat(drafted.topLogprobs()[r]).isCloseTo(own.topLogprobs()[r], within(1e-4f));
+      }
+      // greedy: the chosen token is the most likely one
+      assertThat(drafted.topTokens()[0]).isEqualTo(drafted.token());
+      assertThat(drafted.topLogprobs()[0]).isEqualTo(drafted.logprob());
+    }
+  }
+
+  private static CompletionRequest withLogprobs(String prompt, String policy) {
+    return new CompletionRequest(
+        List.of(TextPiece.parsed(prompt)), null, 48, SamplingParams.GREEDY, List.of(), policy, 5);
   }
 
   @Test
@@ -248,6 +279,7 @@ class EngineTest {
     final List<Integer> ids = new ArrayList<>();
     final List<Integer> depths = new ArrayList<>();
     final StringBuilder spans = new StringBuilder();
+    final List<TokenLogprobs> logprobs = new ArrayList<>();
     TokenEvent.Finished finished;
 
     Run(Engine.Session session) {
@@ -271,6 +303,7 @@ class EngineTest {
             depths.add(depth);
           }
           t.spans().forEach(span -> spans.append(span.text()));
+          logprobs.addAll(t.logprobs());
           session.ack();
         } else if (event instanceof TokenEvent.Finished f) {
           finished = f;

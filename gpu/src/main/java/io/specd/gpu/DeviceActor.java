@@ -11,6 +11,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.spec.SessionState;
@@ -49,6 +50,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
    * @param prompt prompt token ids
    * @param maxTokens the most tokens the session generates
    * @param sampling the session's sampling (its seed seeds the device-side generator)
+   * @param topLogprobs how many top tokens to list with each committed token's log-probability, or
+   *     {@link SessionState#NO_LOGPROBS}
    * @param session the session actor, watched: its cache is freed when it stops
    */
   public record Prefill(
@@ -56,6 +59,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       int[] prompt,
       int maxTokens,
       SamplingParams sampling,
+      int topLogprobs,
       ActorRef<?> session,
       ActorRef<Reply> replyTo)
       implements Command {}
@@ -81,8 +85,12 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   /** The device's answers to a session. */
   public sealed interface Reply permits Prefilled, Verified, Failed {}
 
-  /** The prompt is in the cache; {@code firstToken} is the first generated token. */
-  public record Prefilled(String sessionId, int firstToken) implements Reply {}
+  /**
+   * The prompt is in the cache; {@code firstToken} is the first generated token, {@code logprobs}
+   * its log-probabilities (empty unless asked for).
+   */
+  public record Prefilled(String sessionId, int firstToken, List<TokenLogprobs> logprobs)
+      implements Reply {}
 
   /** A step's result: the tokens it commits and what the policy learns from. */
   public record Verified(String sessionId, SpeculativeStep.Stepped stepped) implements Reply {}
@@ -264,7 +272,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         unanswered.remove(p);
         continue;
       }
-      SessionState state = SessionState.open(pool, drafter, p.sampling(), p.maxTokens());
+      SessionState state =
+          SessionState.open(pool, drafter, p.sampling(), p.maxTokens(), p.topLogprobs());
       sessions.put(p.sessionId(), state);
       getContext().watchWith(p.session(), new SessionEnded(p.sessionId()));
       opened.add(p);
@@ -279,7 +288,12 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     observer.batchRan("prefill", opened.size(), System.nanoTime() - start);
     observer.liveSessions(sessions.size());
     for (int i = 0; i < opened.size(); i++) {
-      opened.get(i).replyTo().tell(new Prefilled(opened.get(i).sessionId(), roots[i]));
+      opened
+          .get(i)
+          .replyTo()
+          .tell(
+              new Prefilled(
+                  opened.get(i).sessionId(), roots[i], states.get(i).committedLogprobs()));
       unanswered.remove(opened.get(i));
     }
   }

@@ -10,6 +10,8 @@ import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionChoice;
 import com.openai.models.completions.CompletionCreateParams;
@@ -26,6 +28,7 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -37,7 +40,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The server end to end on loopback with real clients: the official OpenAI Java SDK, a WebSocket
+ * The server end to end on loopback with real clients: the official OpenAI Java SDK (completions
+ * and chat, whole and streamed, with logprobs, prompt arrays and the usage chunk), a WebSocket
  * client, 16 concurrent streams, and a client that hangs up mid-stream. Clover heads, so every
  * request speculates.
  */
@@ -116,6 +120,115 @@ class OpenAiServerTest {
           .forEach(c -> c.delta().content().ifPresent(streamed::append));
     }
     assertThat(streamed.toString()).isEqualTo(content);
+  }
+
+  @Test
+  void shouldReportLogprobsThroughTheOpenAiSdkWholeAndStreamed() {
+    CompletionCreateParams completion =
+        CompletionCreateParams.builder()
+            .model(MODEL)
+            .prompt("Once upon a time")
+            .maxTokens(8)
+            .temperature(0.0)
+            .logprobs(2)
+            .build();
+    CompletionChoice.Logprobs whole =
+        openAi.completions().create(completion).choices().get(0).logprobs().orElseThrow();
+    assertThat(whole.tokens().orElseThrow()).hasSize(8);
+    assertThat(whole.tokenLogprobs().orElseThrow()).allMatch(logprob -> logprob <= 0);
+    assertThat(whole.topLogprobs().orElseThrow()).hasSize(8);
+    List<String> streamed = new ArrayList<>();
+    try (StreamResponse<Completion> chunks = openAi.completions().createStreaming(completion)) {
+      chunks.stream()
+          .flatMap(chunk -> chunk.choices().stream())
+          .forEach(c -> c.logprobs().flatMap(l -> l.tokens()).ifPresent(streamed::addAll));
+    }
+    assertThat(streamed).isEqualTo(whole.tokens().orElseThrow());
+
+    ChatCompletionCreateParams chat =
+        ChatCompletionCreateParams.builder()
+            .model(MODEL)
+            .addUserMessage("Tell me a story about a cat.")
+            .maxCompletionTokens(8)
+            .temperature(0.0)
+            .logprobs(true)
+            .topLogprobs(3)
+            .build();
+    List<ChatCompletionTokenLogprob> content =
+        openAi
+            .chat()
+            .completions()
+            .create(chat)
+            .choices()
+            .get(0)
+            .logprobs()
+            .orElseThrow()
+            .content()
+            .orElseThrow();
+    assertThat(content).isNotEmpty();
+    for (ChatCompletionTokenLogprob token : content) {
+      assertThat(token.topLogprobs()).hasSize(3);
+      assertThat(token.topLogprobs().get(0).logprob()).isEqualTo(token.logprob());
+    }
+    List<String> chatTokens = new ArrayList<>();
+    try (StreamResponse<ChatCompletionChunk> chunks =
+        openAi.chat().completions().createStreaming(chat)) {
+      chunks.stream()
+          .flatMap(chunk -> chunk.choices().stream())
+          .forEach(
+              c ->
+                  c.logprobs()
+                      .flatMap(l -> l.content())
+                      .ifPresent(l -> l.forEach(t -> chatTokens.add(t.token()))));
+    }
+    assertThat(chatTokens).isEqualTo(content.stream().map(t -> t.token()).toList());
+  }
+
+  @Test
+  void shouldAnswerPromptArraysThroughTheOpenAiSdkWholeAndStreamed() {
+    CompletionCreateParams strings =
+        CompletionCreateParams.builder()
+            .model(MODEL)
+            .promptOfArrayOfStrings(List.of("Once upon a time", "The dog"))
+            .maxTokens(8)
+            .temperature(0.0)
+            .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+            .build();
+    List<CompletionChoice> choices =
+        openAi
+            .completions()
+            .create(strings.toBuilder().streamOptions(Optional.empty()).build())
+            .choices();
+    assertThat(choices).extracting(CompletionChoice::index).containsExactly(0L, 1L);
+    StringBuilder[] streamed = {new StringBuilder(), new StringBuilder()};
+    List<CompletionUsage> usages = new ArrayList<>();
+    try (StreamResponse<Completion> chunks = openAi.completions().createStreaming(strings)) {
+      chunks.stream()
+          .forEach(
+              chunk -> {
+                chunk.usage().ifPresent(usages::add);
+                chunk.choices().forEach(c -> streamed[(int) c.index()].append(c.text()));
+              });
+    }
+    assertThat(streamed[0].toString()).isEqualTo(choices.get(0).text());
+    assertThat(streamed[1].toString()).isEqualTo(choices.get(1).text());
+    assertThat(usages).hasSize(1);
+    assertThat(usages.get(0).completionTokens()).isEqualTo(16);
+
+    List<Long> ids = new ArrayList<>();
+    for (int id : server.engine.model().tokenizer().encodePrompt("Once upon a time")) {
+      ids.add((long) id);
+    }
+    CompletionCreateParams tokens =
+        CompletionCreateParams.builder()
+            .model(MODEL)
+            .promptOfArrayOfTokenArrays(List.of(ids, ids))
+            .maxTokens(8)
+            .temperature(0.0)
+            .build();
+    assertThat(openAi.completions().create(tokens).choices())
+        .extracting(CompletionChoice::text)
+        .containsExactly(choices.get(0).text(), choices.get(0).text());
   }
 
   @Test

@@ -5,8 +5,11 @@ import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
@@ -14,25 +17,37 @@ import java.util.random.RandomGenerator;
  * The device-side state of one request between steps: its target KV cache, its drafting state and
  * its seeded random generator, and the root of the next draft (the last token the target chose, not
  * yet in the cache). Whoever owns the model owns these (the device actor, or {@link
- * SpeculativeDecoder}'s loop) and drives them through {@link SpeculativeStep}. Not thread-safe.
+ * SpeculativeDecoder}'s loop) and drives them through {@link SpeculativeStep}. When asked, it keeps
+ * the target's log-probabilities of the tokens the last prefill or step committed, read from the
+ * logits that chose them. Not thread-safe.
  */
 public final class SessionState implements AutoCloseable {
+  /** {@code topLogprobs} of a request that does not want log-probabilities. */
+  public static final int NO_LOGPROBS = -1;
+
   private final KvCache cache;
   private final DraftSession drafting;
   private final SamplingParams sampling;
   private final RandomGenerator random;
   private final int maxTokens;
+  private final int topLogprobs;
+  private List<TokenLogprobs> committedLogprobs = List.of();
   private int promptLength;
   private int root = -1;
   private boolean closed;
 
   private SessionState(
-      KvCache cache, DraftSession drafting, SamplingParams sampling, int maxTokens) {
+      KvCache cache,
+      DraftSession drafting,
+      SamplingParams sampling,
+      int maxTokens,
+      int topLogprobs) {
     this.cache = cache;
     this.drafting = drafting;
     this.sampling = sampling;
     this.random = new SplittableRandom(sampling.seed());
     this.maxTokens = maxTokens;
+    this.topLogprobs = topLogprobs;
   }
 
   /**
@@ -43,9 +58,21 @@ public final class SessionState implements AutoCloseable {
    */
   public static SessionState open(
       KvCachePool pool, Drafter drafter, SamplingParams sampling, int maxTokens) {
+    return open(pool, drafter, sampling, maxTokens, NO_LOGPROBS);
+  }
+
+  /**
+   * Takes a cache from the pool and opens the drafter's state for a new request that wants the
+   * log-probabilities of its tokens.
+   *
+   * @param topLogprobs how many of the most likely tokens to list per position (0 to {@link
+   *     TokenLogprobs#MAX_TOP}), or {@link #NO_LOGPROBS}
+   */
+  public static SessionState open(
+      KvCachePool pool, Drafter drafter, SamplingParams sampling, int maxTokens, int topLogprobs) {
     KvCache cache = pool.allocate();
     try {
-      return new SessionState(cache, drafter.open(cache), sampling, maxTokens);
+      return new SessionState(cache, drafter.open(cache), sampling, maxTokens, topLogprobs);
     } catch (RuntimeException e) {
       cache.release();
       throw e;
@@ -69,6 +96,12 @@ public final class SessionState implements AutoCloseable {
     cache.commitNext(prompt.length);
     int last = result.logitsOffset(result.row(0, prompt.length - 1));
     root = Sampler.sample(result.logits(), last, result.vocabularySize(), sampling, random);
+    committedLogprobs =
+        topLogprobs == NO_LOGPROBS
+            ? List.of()
+            : List.of(
+                TokenLogprobs.of(
+                    result.logits(), last, result.vocabularySize(), root, topLogprobs));
     drafting.prefilled(prompt, result, root);
     return root;
   }
@@ -94,9 +127,36 @@ public final class SessionState implements AutoCloseable {
 
   /** Keeps the accepted path in every cache and moves the root to the target's next token. */
   void commit(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
+    committedLogprobs = logprobs(proposal.tree(), acceptance, verification);
     cache.commit(acceptance.path());
     drafting.accepted(proposal, acceptance, verification);
     root = acceptance.nextToken();
+  }
+
+  /**
+   * The target's log-probabilities of the tokens the last prefill or step committed, in order
+   * (empty unless the request asked for them).
+   */
+  public List<TokenLogprobs> committedLogprobs() {
+    return committedLogprobs;
+  }
+
+  /** Each committed token is scored by the logits of the node before it on the accepted path. */
+  private List<TokenLogprobs> logprobs(
+      DraftTree tree, Acceptance acceptance, ForwardResult verification) {
+    if (topLogprobs == NO_LOGPROBS) {
+      return List.of();
+    }
+    int[] path = acceptance.path();
+    List<TokenLogprobs> scored = new ArrayList<>(path.length);
+    for (int k = 0; k < path.length; k++) {
+      int token = k + 1 < path.length ? tree.token(path[k + 1]) : acceptance.nextToken();
+      int row = verification.logitsOffset(verification.row(0, path[k]));
+      scored.add(
+          TokenLogprobs.of(
+              verification.logits(), row, verification.vocabularySize(), token, topLogprobs));
+    }
+    return List.copyOf(scored);
   }
 
   /** Frees the drafting state and returns the cache to its pool. Idempotent. */

@@ -3,6 +3,7 @@ package io.specd.kernels.spec;
 import io.specd.kernels.llama.ForwardResult;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
+import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.policies.spec.Outcome;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.StageTimes;
@@ -27,8 +28,11 @@ public final class SpeculativeStep {
    * @param tokens the accepted draft tokens, then the target's next token (at least one token)
    * @param outcome what the policy learns from
    * @param times this session's share of the step's stages (the forward is the whole batch's)
+   * @param logprobs the target's log-probabilities of {@code tokens}, one each (empty unless the
+   *     session asked for them)
    */
-  public record Stepped(int[] tokens, Outcome outcome, StageTimes times) {}
+  public record Stepped(
+      int[] tokens, Outcome outcome, StageTimes times, List<TokenLogprobs> logprobs) {}
 
   /**
    * Prefills new sessions in one forward.
@@ -128,7 +132,8 @@ public final class SpeculativeStep {
           new Stepped(
               tokens(proposals[i].tree(), acceptance),
               outcome(plans.get(i), proposals[i].tree(), acceptance, times, states.size()),
-              times);
+              times,
+              states.get(i).committedLogprobs());
     }
   }
 

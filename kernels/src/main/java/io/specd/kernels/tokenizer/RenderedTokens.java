@@ -33,6 +33,12 @@ final class RenderedTokens {
     return out.toString(StandardCharsets.UTF_8);
   }
 
+  /** The bytes of one token (a copy). */
+  byte[] bytes(int token) {
+    checkId(token);
+    return bytes[token].clone();
+  }
+
   /** Throws unless the id is in the vocabulary. */
   void checkId(int token) {
     if (token < 0 || token >= bytes.length) {

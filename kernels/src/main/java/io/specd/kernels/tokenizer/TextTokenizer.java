@@ -55,6 +55,12 @@ public interface TextTokenizer {
    */
   String decode(int[] tokens, boolean renderSpecial);
 
+  /**
+   * The bytes one token stands for, control tokens as their text: a character split across tokens
+   * has part of its UTF-8 bytes in each.
+   */
+  byte[] tokenBytes(int token);
+
   /** The piece of one token as stored in the vocabulary (for diagnostics). */
   String piece(int token);
 

@@ -123,6 +123,11 @@ abstract class VocabularyTokenizer implements TextTokenizer {
   }
 
   @Override
+  public final byte[] tokenBytes(int token) {
+    return rendered.bytes(token);
+  }
+
+  @Override
   public final String piece(int token) {
     rendered.checkId(token);
     return tokens.get(token);

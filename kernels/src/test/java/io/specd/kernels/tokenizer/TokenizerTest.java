@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.specd.kernels.TestModels;
 import io.specd.kernels.format.GgufFile;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +32,9 @@ class TokenizerTest {
     assertThat(tokenizer.piece(ids[1])).isEqualTo("<0xF0>");
     assertThat(tokenizer.piece(ids[4])).isEqualTo("<0x82>");
     assertThat(tokenizer.decode(ids)).isEqualTo(" \uD83D\uDE42");
+    assertThat(tokenizer.tokenBytes(ids[1])).containsExactly(0xF0);
+    assertThat(tokenizer.tokenBytes(ids[0])).containsExactly(' ');
+    assertThat(tokenizer.tokenBytes(2)).isEqualTo("</s>".getBytes(StandardCharsets.UTF_8));
   }
 
   @Test

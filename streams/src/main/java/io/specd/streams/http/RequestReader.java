@@ -1,9 +1,12 @@
 package io.specd.streams.http;
 
+import akka.http.javadsl.model.StatusCodes;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
+import io.specd.kernels.sample.TokenLogprobs;
+import io.specd.kernels.spec.SessionState;
 import io.specd.kernels.tokenizer.TextPiece;
 import io.specd.policies.PolicyFactory;
 import io.specd.policies.spec.SamplingParams;
@@ -14,14 +17,18 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads an OpenAI-shaped request body into an {@link ApiRequest}, checking every field: a problem
- * ends in an {@link ApiError} (HTTP 400) that names the field and the allowed values. Defaults are
- * OpenAI's: {@code max_tokens} 16 for completions and the rest of the context for chat, {@code
- * temperature} 1, {@code top_p} 1; {@code top_k} 0 (off) and a random {@code seed}. Unknown fields
- * are ignored. Thread-safe.
+ * ends in an {@link ApiError} (HTTP 400, 404 for an unknown model) that names the field and the
+ * allowed values. Defaults are OpenAI's: {@code max_tokens} 16 for completions and the rest of the
+ * context for chat, {@code temperature} 1, {@code top_p} 1, {@code n} 1; {@code top_k} 0 (off) and
+ * a random {@code seed}. Fields specd does not implement are refused when they ask for something
+ * ({@link UnsupportedFields}); unknown fields are ignored. Thread-safe.
  */
 public final class RequestReader {
   /** OpenAI's default {@code max_tokens} for text completions. */
   static final int DEFAULT_COMPLETION_TOKENS = 16;
+
+  /** The most choices (prompts times {@code n}) one request may ask for. */
+  static final int MAX_CHOICES = 16;
 
   private static final double MAX_TEMPERATURE = 2.0;
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
@@ -76,35 +83,34 @@ public final class RequestReader {
    * @throws ApiError for any bad field
    */
   public ApiRequest read(JsonNode root, ApiRequest.Kind kind) {
-    String model = optionalString(root, "model");
-    if (model != null && !model.equals(modelId)) {
-      throw ApiError.invalid(
-          "model",
-          "model_not_found",
-          "model '" + model + "' is not served here; this server serves '" + modelId + "'");
-    }
-    Integer n = optionalInt(root, "n");
-    if (n != null && n != 1) {
-      throw ApiError.invalid(
-          "n", "invalid_value", "n must be 1 (one choice per request), got " + n);
-    }
-    List<TextPiece> prompt;
+    checkModel(root);
+    UnsupportedFields.check(root);
+    int samples = samplesPerPrompt(root);
+    List<PromptList.Prompt> prompts;
     List<String> stop = new ArrayList<>(stopStrings(root));
     Integer maxTokens;
     String maxTokensField = "max_tokens";
     if (kind == ApiRequest.Kind.CHAT) {
-      prompt = renderChat(root);
+      prompts = List.of(PromptList.Prompt.text(renderChat(root)));
       stop.addAll(chatTemplate.stopStrings());
       if (root.hasNonNull("max_completion_tokens")) { // the newer name wins
         maxTokensField = "max_completion_tokens";
       }
       maxTokens = optionalInt(root, maxTokensField);
     } else {
-      if (!root.hasNonNull("prompt")) {
-        throw ApiError.invalid("prompt", "missing_field", "prompt is required (a string)");
-      }
-      prompt = List.of(TextPiece.parsed(optionalString(root, "prompt")));
+      prompts = PromptList.read(root.get("prompt"));
       maxTokens = optionalInt(root, "max_tokens");
+    }
+    if (prompts.size() * samples > MAX_CHOICES) {
+      throw ApiError.invalid(
+          "n",
+          "invalid_value",
+          prompts.size()
+              + " prompts times n = "
+              + samples
+              + " asks for more than "
+              + MAX_CHOICES
+              + " choices");
     }
     if (maxTokens != null && maxTokens < 1) {
       throw ApiError.invalid(
@@ -122,27 +128,150 @@ public final class RequestReader {
       }
     }
     boolean stream = optionalBoolean(root, "stream");
-    int promptTokens = engine.model().tokenizer().encode(prompt, true).length;
-    int tokens =
-        maxTokens != null
-            ? maxTokens
-            : kind == ApiRequest.Kind.CHAT
-                ? Math.max(1, engine.contextLength() - promptTokens)
-                : DEFAULT_COMPLETION_TOKENS;
-    try {
-      engine.checkFits(promptTokens, tokens);
-    } catch (IllegalArgumentException e) {
-      throw ApiError.invalid(maxTokensField, "context_length_exceeded", e.getMessage());
+    boolean includeUsage = includeUsage(root, stream);
+    int topLogprobs = topLogprobs(root, kind);
+    boolean echo = echo(root, kind, topLogprobs);
+    List<ApiRequest.Choice> choices = new ArrayList<>();
+    for (PromptList.Prompt prompt : prompts) {
+      int promptTokens = promptTokens(prompt, kind);
+      int tokens =
+          maxTokens != null
+              ? maxTokens
+              : kind == ApiRequest.Kind.CHAT
+                  ? Math.max(1, engine.contextLength() - promptTokens)
+                  : DEFAULT_COMPLETION_TOKENS;
+      try {
+        engine.checkFits(promptTokens, tokens);
+      } catch (IllegalArgumentException e) {
+        throw ApiError.invalid(maxTokensField, "context_length_exceeded", e.getMessage());
+      }
+      String echoed = echo ? prompt.text(engine.model().tokenizer()) : "";
+      for (int sample = 0; sample < samples; sample++) {
+        int index = choices.size();
+        choices.add(
+            new ApiRequest.Choice(
+                index,
+                completion(prompt, tokens, sampling, stop, policy, topLogprobs, index),
+                echoed));
+      }
     }
+    return new ApiRequest(kind, choices, samples, stream, includeUsage);
+  }
+
+  /** Refuses a model other than the one served: 404 {@code model_not_found}, as OpenAI answers. */
+  private void checkModel(JsonNode root) {
+    String model = optionalString(root, "model");
+    if (model != null && !model.equals(modelId)) {
+      throw new ApiError(
+          StatusCodes.NOT_FOUND,
+          "invalid_request_error",
+          "the model '" + model + "' does not exist; this server serves '" + modelId + "'",
+          "model",
+          "model_not_found");
+    }
+  }
+
+  /** {@code n}: how many choices sample each prompt. */
+  private static int samplesPerPrompt(JsonNode root) {
+    Integer n = optionalInt(root, "n");
+    if (n != null && (n < 1 || n > MAX_CHOICES)) {
+      throw ApiError.invalid(
+          "n", "invalid_value", "n must be in [1, " + MAX_CHOICES + "], got " + n);
+    }
+    return n == null ? 1 : n;
+  }
+
+  /** {@code echo} (completions only): without logprobs, since prompt tokens are not scored. */
+  private static boolean echo(JsonNode root, ApiRequest.Kind kind, int topLogprobs) {
+    boolean echo = kind == ApiRequest.Kind.COMPLETION && optionalBoolean(root, "echo");
+    if (echo && topLogprobs != SessionState.NO_LOGPROBS) {
+      throw ApiError.invalid(
+          "echo",
+          "unsupported_value",
+          "echo with logprobs is not supported: the prompt's tokens are not scored");
+    }
+    return echo;
+  }
+
+  /** A choice's generation; choice {@code index} samples with {@code seed + index}. */
+  private static CompletionRequest completion(
+      PromptList.Prompt prompt,
+      int maxTokens,
+      SamplingParams sampling,
+      List<String> stop,
+      String policy,
+      int topLogprobs,
+      int index) {
+    SamplingParams own =
+        new SamplingParams(
+            sampling.temperature(), sampling.topK(), sampling.topP(), sampling.seed() + index);
     try {
-      return new ApiRequest(
-          kind,
-          new CompletionRequest(prompt, tokens, sampling, stop, policy),
-          promptTokens,
-          stream);
+      return new CompletionRequest(
+          prompt.pieces(), prompt.tokens(), maxTokens, own, stop, policy, topLogprobs);
     } catch (IllegalArgumentException e) {
       throw ApiError.invalid(null, "invalid_value", e.getMessage());
     }
+  }
+
+  /** The prompt's length in tokens; its token ids must be in the vocabulary. */
+  private int promptTokens(PromptList.Prompt prompt, ApiRequest.Kind kind) {
+    try {
+      return CompletionRequest.promptIds(
+              prompt.pieces(), prompt.tokens(), engine.model().tokenizer())
+          .length;
+    } catch (IllegalArgumentException e) {
+      throw ApiError.invalid(
+          kind == ApiRequest.Kind.CHAT ? "messages" : "prompt", "invalid_value", e.getMessage());
+    }
+  }
+
+  /**
+   * {@code stream_options.include_usage}: whether a stream ends with a usage chunk. Stream options
+   * without {@code stream} are refused, as OpenAI and vLLM do.
+   */
+  private static boolean includeUsage(JsonNode root, boolean stream) {
+    JsonNode options = root.get("stream_options");
+    if (options == null || options.isNull()) {
+      return false;
+    }
+    if (!options.isObject()) {
+      throw ApiError.invalid(
+          "stream_options", "invalid_type", "stream_options must be an object {include_usage}");
+    }
+    if (!stream) {
+      throw ApiError.invalid(
+          "stream_options", "invalid_value", "stream_options is only allowed with stream: true");
+    }
+    return optionalBoolean(options, "include_usage");
+  }
+
+  /**
+   * How many top tokens to list with each token's log-probability: completions' {@code logprobs}
+   * (an integer), chat's {@code top_logprobs} once {@code logprobs} is true.
+   */
+  private static int topLogprobs(JsonNode root, ApiRequest.Kind kind) {
+    String field = kind == ApiRequest.Kind.CHAT ? "top_logprobs" : "logprobs";
+    Integer top = optionalInt(root, field);
+    if (kind == ApiRequest.Kind.CHAT) {
+      boolean wanted = optionalBoolean(root, "logprobs");
+      if (!wanted && top != null) {
+        throw ApiError.invalid(
+            "top_logprobs", "invalid_value", "top_logprobs needs logprobs: true");
+      }
+      if (!wanted) {
+        return SessionState.NO_LOGPROBS;
+      }
+    } else if (top == null) {
+      return SessionState.NO_LOGPROBS;
+    }
+    int count = top == null ? 0 : top;
+    if (count < 0 || count > TokenLogprobs.MAX_TOP) {
+      throw ApiError.invalid(
+          field,
+          "invalid_value",
+          field + " must be in [0, " + TokenLogprobs.MAX_TOP + "], got " + count);
+    }
+    return count;
   }
 
   private List<TextPiece> renderChat(JsonNode root) {

@@ -5,7 +5,6 @@ import static akka.http.javadsl.server.PathMatchers.segment;
 
 import akka.Done;
 import akka.NotUsed;
-import akka.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntities;
@@ -13,16 +12,12 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.HttpChallenge;
 import akka.http.javadsl.model.headers.WWWAuthenticate;
-import akka.http.javadsl.model.sse.ServerSentEvent;
 import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
-import akka.japi.Pair;
-import akka.japi.pf.PFBuilder;
-import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
 import io.specd.actors.TokenEvent;
 import io.specd.streams.SpecDecoding;
@@ -33,7 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -48,8 +42,9 @@ import scala.jdk.javaapi.DurationConverters;
  * ?api_key=<key>}, since browsers cannot set headers on a WebSocket).
  *
  * <p>Each generation is one {@link SpecDecoding#source}: demand-driven, so a slow client slows its
- * session, and a client that goes away cancels it. A streamed response starts once the first event
- * is decoded, so that a refused request still gets its 429 or 400 status. Thread-safe.
+ * session, and a client that goes away cancels it; {@link Completions} runs a request's choices and
+ * writes its answer. A streamed response starts once the first event is decoded, so that a refused
+ * request still gets its 429 or 400 status. Thread-safe.
  */
 public final class SpecdRoutes {
   /** The chat page's files: the page, its script, style and icon (served under {@code /page/}). */
@@ -58,7 +53,6 @@ public final class SpecdRoutes {
   private static final String CHAT_PAGE = PAGE + "/chat.html";
   private static final ContentType METRICS_TYPE =
       ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
-  private static final ServerSentEvent DONE = ServerSentEvent.create(" [DONE]");
 
   private final Engine engine;
   private final HttpSettings settings;
@@ -67,6 +61,7 @@ public final class SpecdRoutes {
   private final ChatTemplate chatTemplate;
   private final RequestReader reader;
   private final ChatSocket socket;
+  private final Completions completions;
   private final InFlight inFlight = new InFlight();
   private final PrometheusTextFormatWriter metricsWriter = PrometheusTextFormatWriter.create();
 
@@ -81,6 +76,8 @@ public final class SpecdRoutes {
     this.chatTemplate = ChatTemplate.forModel(engine.model());
     this.reader = new RequestReader(engine, modelId, chatTemplate);
     this.socket = new ChatSocket(engine, reader, this::events);
+    this.completions =
+        new Completions(engine.system(), modelId, engine.model().tokenizer(), settings.keepAlive());
   }
 
   /** The id clients use for the model: its file (or directory) name. */
@@ -166,17 +163,25 @@ public final class SpecdRoutes {
         () ->
             entity(
                 Unmarshaller.entityToString(),
-                body -> {
-                  ApiRequest request = reader.read(body, kind);
-                  OpenAiResponses responses = new OpenAiResponses(kind, modelId);
-                  Source<TokenEvent, NotUsed> events = events(request);
-                  return request.stream() ? streamed(events, responses) : whole(events, responses);
-                }));
+                body ->
+                    completeWithFuture(completions.answer(reader.read(body, kind), this::events))));
   }
 
-  /** A request's events, tracked while they run so that shutdown can wait for them. */
+  /** A WebSocket request's events: one generation per request. */
   private Source<TokenEvent, NotUsed> events(ApiRequest request) {
-    return SpecDecoding.source(engine, request.completion())
+    if (request.choices().size() > 1) {
+      return Source.failed(
+          ApiError.invalid(
+              "n",
+              "unsupported_value",
+              "the WebSocket runs one generation per request: one prompt, n = 1"));
+    }
+    return events(request.choices().get(0).completion());
+  }
+
+  /** A generation's events, tracked while they run so that shutdown can wait for them. */
+  private Source<TokenEvent, NotUsed> events(CompletionRequest completion) {
+    return SpecDecoding.source(engine, completion)
         .mapMaterializedValue(
             control -> {
               inFlight.track(control.done());
@@ -190,93 +195,6 @@ public final class SpecdRoutes {
    */
   public CompletionStage<Done> drained(Duration deadline) {
     return inFlight.drained(deadline);
-  }
-
-  private Route whole(Source<TokenEvent, NotUsed> events, OpenAiResponses responses) {
-    CompletionStage<HttpResponse> response =
-        events.runWith(Sink.seq(), engine.system()).thenApply(all -> whole(all, responses));
-    return completeWithFuture(response);
-  }
-
-  private static HttpResponse whole(List<TokenEvent> events, OpenAiResponses responses) {
-    StringBuilder text = new StringBuilder();
-    for (TokenEvent event : events) {
-      if (event instanceof TokenEvent.Tokens tokens) {
-        text.append(tokens.text());
-      } else if (event instanceof TokenEvent.Finished finished) {
-        return Json.response(
-            StatusCodes.OK,
-            responses.completion(text.toString(), finished.reason(), finished.usage()));
-      } else if (event instanceof TokenEvent.Failed failed) {
-        return Json.response(StatusCodes.INTERNAL_SERVER_ERROR, failedError(failed));
-      }
-    }
-    throw new IllegalStateException("the generation ended without a finish event");
-  }
-
-  /**
-   * Server-sent events: OpenAI chunks, a finish chunk, a usage chunk, {@code [DONE]}. The response
-   * starts with the first decoded event, so a refusal still gets an error status.
-   */
-  private Route streamed(Source<TokenEvent, NotUsed> events, OpenAiResponses responses) {
-    CompletionStage<Pair<List<TokenEvent>, Source<TokenEvent, NotUsed>>> started =
-        events.prefixAndTail(1).runWith(Sink.head(), engine.system());
-    return onSuccess(
-        started,
-        first ->
-            completeOK(
-                sse(Source.from(first.first()).concat(first.second()), responses),
-                EventStreamMarshalling.toEventStream()));
-  }
-
-  private Source<ServerSentEvent, NotUsed> sse(
-      Source<TokenEvent, NotUsed> events, OpenAiResponses responses) {
-    ObjectNode opening = responses.opening();
-    Source<ServerSentEvent, NotUsed> chunks =
-        events
-            .mapConcat(event -> chunks(event, responses))
-            .recoverWithRetries(
-                1,
-                new PFBuilder<Throwable, Source<ServerSentEvent, NotUsed>>()
-                    .matchAny(
-                        e ->
-                            Source.from(
-                                List.of(data(OpenAiResponses.error(Errors.toApiError(e))), DONE)))
-                    .build());
-    if (opening != null) {
-      chunks = Source.single(data(opening)).concat(chunks);
-    }
-    return chunks.keepAlive(settings.keepAlive(), ServerSentEvent::heartbeat);
-  }
-
-  private static List<ServerSentEvent> chunks(TokenEvent event, OpenAiResponses responses) {
-    if (event instanceof TokenEvent.Tokens tokens) {
-      return tokens.text().isEmpty()
-          ? List.of()
-          : List.of(data(TokenProvenance.attach(responses.text(tokens.text()), tokens)));
-    }
-    if (event instanceof TokenEvent.Finished finished) {
-      return List.of(
-          data(responses.finish(finished.reason())),
-          data(responses.usageChunk(finished.usage())),
-          DONE);
-    }
-    return List.of(data(failedError((TokenEvent.Failed) event)), DONE);
-  }
-
-  private static ObjectNode failedError(TokenEvent.Failed failed) {
-    return OpenAiResponses.error(
-        new ApiError(
-            StatusCodes.INTERNAL_SERVER_ERROR,
-            "server_error",
-            "the generation failed: " + failed.message(),
-            null,
-            "generation_failed"));
-  }
-
-  /** An event written {@code data: <json>}, with OpenAI's space (SSE readers drop it). */
-  private static ServerSentEvent data(JsonNode json) {
-    return ServerSentEvent.create(" " + Json.write(json));
   }
 
   private Route models() {

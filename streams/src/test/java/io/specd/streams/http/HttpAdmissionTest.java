@@ -9,9 +9,12 @@ import java.io.InputStreamReader;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Admission (429) and the API key (401), on a server with one session and no queue. */
 class HttpAdmissionTest {
@@ -70,6 +73,37 @@ class HttpAdmissionTest {
       assertThat(error.path("type").asText()).isEqualTo("rate_limit_exceeded");
       assertThat(error.path("message").asText()).contains("capacity");
     }
+  }
+
+  @ParameterizedTest(name = "stream: {0}")
+  @ValueSource(booleans = {false, true})
+  void shouldRefuseAllChoicesWhenOneDoesNotFitAndFreeTheOneThatStarted(boolean stream)
+      throws Exception {
+    HttpResponse<String> refused =
+        server.client.send(
+            server
+                .postRequest(
+                    "/v1/completions",
+                    "{\"prompt\": \"Once upon a time\", \"n\": 2, \"stream\": "
+                        + stream
+                        + ", \"max_tokens\": "
+                        + (server.engine.contextLength() - 16)
+                        + "}")
+                .header("Authorization", KEY)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).isEqualTo(429);
+    HttpRequest next =
+        server
+            .postRequest("/v1/completions", "{\"prompt\": \"Hello\", \"max_tokens\": 4}")
+            .header("Authorization", KEY)
+            .build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    int status;
+    do {
+      status = server.client.send(next, HttpResponse.BodyHandlers.discarding()).statusCode();
+    } while (status == 429 && System.nanoTime() < deadline);
+    assertThat(status).as("the session is free again").isEqualTo(200);
   }
 
   @Test

@@ -42,6 +42,7 @@ class ShutdownDrainTest {
                 .postRequest(
                     "/v1/completions",
                     "{\"prompt\": \"Once upon a time\", \"temperature\": 0, \"stream\": true,"
+                        + " \"stream_options\": {\"include_usage\": true},"
                         + " \"max_tokens\": "
                         + maxTokens
                         + "}")
