@@ -1,5 +1,6 @@
 package io.specd.it;
 
+import io.specd.kernels.SystemTools;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,10 +44,7 @@ final class Browser implements AutoCloseable {
   /** Starts the browser with a desktop window. */
   static Browser start() {
     for (Path needed : List.of(CHROMIUM, CHROMEDRIVER)) {
-      if (!Files.isExecutable(needed)) {
-        throw new IllegalStateException(
-            needed + " is missing: install the Debian packages chromium and chromium-driver");
-      }
+      SystemTools.installed(needed, "install the Debian packages chromium and chromium-driver");
     }
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());

@@ -2,6 +2,7 @@ package io.specd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.specd.kernels.SystemTools;
 import io.specd.streams.http.SpecdRoutes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +28,10 @@ class OpenAiNodeSdkTest {
 
   @BeforeAll
   static void startServer() {
-    assertThat(SCRIPTS.resolve("node_modules/openai"))
-        .as("the OpenAI Node SDK: run `npm ci` in it/src/test/node (.ci/run does)")
-        .isDirectory();
+    SystemTools.onPath("node", "install Node.js (Debian package nodejs)");
+    SystemTools.installed(
+        SCRIPTS.resolve("node_modules/openai"),
+        "install the OpenAI Node SDK with `npm ci` in it/src/test/node (.ci/run does)");
     server = LoopbackServer.start("specd.gpu.kv-slots = 4\nspecd.session.max-sessions = 4");
   }
 

@@ -3,6 +3,7 @@ package io.specd.streams.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.specd.kernels.SystemTools;
 import io.specd.kernels.store.ModelStore;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,9 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -71,15 +70,7 @@ class MetricsTest {
 
   @Test
   void promtoolShouldFindNothingToLint() throws IOException, InterruptedException {
-    Path promtool =
-        Stream.of(System.getenv("PATH").split(":"))
-            .map(dir -> Path.of(dir, "promtool"))
-            .filter(Files::isExecutable)
-            .findFirst()
-            .orElse(null);
-    Assumptions.assumeTrue(
-        promtool != null,
-        "promtool is not installed (Debian package prometheus; .ci/run installs it)");
+    Path promtool = promtool();
     Process check = new ProcessBuilder(promtool.toString(), "check", "metrics").start();
     try (OutputStream in = check.getOutputStream()) {
       in.write(metrics.getBytes(StandardCharsets.UTF_8));
@@ -107,7 +98,6 @@ class MetricsTest {
       assertThat(metrics).as("a sample of " + names.group()).contains("\n" + names.group());
     }
     Path promtool = promtool();
-    Assumptions.assumeTrue(promtool != null, NO_PROMTOOL);
     StringBuilder rules = new StringBuilder("groups:\n- name: dashboard\n  rules:\n");
     for (int i = 0; i < queries.size(); i++) {
       rules
@@ -127,14 +117,7 @@ class MetricsTest {
     assertThat(check.exitValue()).as(report).isZero();
   }
 
-  private static final String NO_PROMTOOL =
-      "promtool is not installed (Debian package prometheus; .ci/run installs it)";
-
   private static Path promtool() {
-    return Stream.of(System.getenv("PATH").split(":"))
-        .map(dir -> Path.of(dir, "promtool"))
-        .filter(Files::isExecutable)
-        .findFirst()
-        .orElse(null);
+    return SystemTools.onPath("promtool", "install the Debian package prometheus (.ci/run does)");
   }
 }
