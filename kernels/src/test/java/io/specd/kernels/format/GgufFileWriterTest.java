@@ -42,7 +42,7 @@ class GgufFileWriterTest {
 
   @Test
   void shouldQuantizeQ8LikeLlamaCppsQuantizer() throws IOException {
-    Path synthetic = TestModels.stories260K().resolveSibling("synthetic/synth-256-Q8_0.gguf");
+    Path synthetic = TestModels.synthetic("synth-256-Q8_0.gguf");
     GgufFile file = GgufFile.open(synthetic);
     int checked = 0;
     for (GgufTensorInfo info : file.tensors().values()) {
