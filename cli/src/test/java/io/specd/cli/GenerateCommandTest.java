@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.specd.kernels.TestModels;
 import io.specd.kernels.store.ModelStore;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -129,12 +130,7 @@ class GenerateCommandTest {
     Outcome outcome = run(args.toArray(String[]::new));
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     JsonNode result = JSON.readTree(outcome.out());
-    String reference =
-        Files.readString(
-            model()
-                .getParent()
-                .resolveSibling("reference")
-                .resolve("once-upon-a-time.greedy256.txt"));
+    String reference = Files.readString(TestModels.referenceOutput());
     String expected = reference.substring("<s> Once upon a time".length(), reference.length() - 1);
     assertThat(result.path("text").asText()).isEqualTo(expected);
     assertThat(result.path("tokens")).hasSize(256);
