@@ -169,14 +169,15 @@ public final class Engine implements AutoCloseable {
    */
   public void checkFits(int promptTokens, int maxTokens) {
     int context = contextLength();
-    if (promptTokens + maxTokens > context) {
+    long total = (long) promptTokens + maxTokens; // client numbers: an int sum could wrap
+    if (total > context) {
       throw new IllegalArgumentException(
           "the prompt has "
               + promptTokens
               + " tokens and max_tokens is "
               + maxTokens
               + ": together "
-              + (promptTokens + maxTokens)
+              + total
               + ", beyond the context length of "
               + context);
     }

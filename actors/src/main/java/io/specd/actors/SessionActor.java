@@ -216,6 +216,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       wiring.metrics().stepped(v.stepped().outcome());
       batchOccupancy = v.stepped().outcome().batchSize();
       take(v.stepped().tokens());
+    } else if (reply instanceof DeviceActor.Exhausted) {
+      end(new StringBuilder(), FinishReason.MAX_TOKENS);
     } else if (reply instanceof DeviceActor.Failed f) {
       return fail(f.message());
     }
@@ -260,19 +262,32 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       }
     }
     wiring.metrics().emitted(taken);
-    if (reason != null && reason != FinishReason.STOP_STRING) {
+    if (reason == null) {
+      queueText(visible, false);
+    } else {
+      end(visible, reason);
+    }
+  }
+
+  /** Ends the generation: flushes the decoder and the held-back text, then queues the finish. */
+  private void end(StringBuilder visible, FinishReason reason) {
+    FinishReason ending = reason;
+    if (reason != FinishReason.STOP_STRING) {
       visible.append(stops.accept(decoder.flush()));
-      reason = stops.stopped() ? FinishReason.STOP_STRING : reason;
+      ending = stops.stopped() ? FinishReason.STOP_STRING : reason;
       visible.append(stops.flush());
     }
-    if (visible.length() > 0 || (reason != null && !unsentIds.isEmpty())) {
+    queueText(visible, true);
+    finish(ending);
+  }
+
+  /** Queues the text decoded so far; at the end, also the ids of tokens that made no text yet. */
+  private void queueText(StringBuilder visible, boolean last) {
+    if (visible.length() > 0 || (last && !unsentIds.isEmpty())) {
       pending.add(
           new TokenEvent.Tokens(
               visible.toString(), unsentIds.stream().mapToInt(Integer::intValue).toArray()));
       unsentIds.clear();
-    }
-    if (reason != null) {
-      finish(reason);
     }
   }
 
