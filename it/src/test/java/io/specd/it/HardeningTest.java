@@ -3,11 +3,17 @@ package io.specd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +31,13 @@ class HardeningTest {
 
   @BeforeAll
   static void startServer() {
-    server = LoopbackServer.start("specd.gpu.kv-slots = 20\nspecd.session.max-sessions = 20");
+    server =
+        LoopbackServer.start(
+            """
+            specd.gpu.kv-slots = 20
+            specd.session.max-sessions = 20
+            specd.http.limits.body-bytes = 4m
+            """);
   }
 
   @AfterAll
@@ -56,6 +68,68 @@ class HardeningTest {
     for (CompletableFuture<HttpResponse<Stream<String>>> stream : innocent) {
       assertThat(streamedText(stream.get(60, TimeUnit.SECONDS))).isEqualTo(alone);
     }
+  }
+
+  @Test
+  void shouldServeASmallRequestWhileHugePromptsArriveAndRefuseThemWithoutTokenizing()
+      throws Exception {
+    byte[] body =
+        ("{\"prompt\": \"" + "Once upon a time ".repeat(2 * 1024 * 1024 / 17) + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    List<Socket> huge = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      Socket socket = new Socket("127.0.0.1", server.server.port());
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  + "Connection: close\r\nContent-Type: application/json\r\nContent-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(body, 0, body.length / 2);
+      out.flush();
+      huge.add(socket);
+    }
+
+    // the huge prompts are half sent: the small request is answered before any of them
+    HttpResponse<String> small =
+        server.client.send(
+            server.post("/v1/completions", GREEDY + "}"), HttpResponse.BodyHandlers.ofString());
+    assertThat(small.statusCode()).isEqualTo(200);
+
+    for (Socket socket : huge) {
+      try (socket) {
+        socket.getOutputStream().write(body, body.length / 2, body.length - body.length / 2);
+        socket.getOutputStream().flush();
+        socket.setSoTimeout(10_000);
+        String response =
+            new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(response).startsWith("HTTP/1.1 400 Bad Request").contains("prompt_too_large");
+      }
+    }
+  }
+
+  @Test
+  void shouldRefuseAWebSocketMessageOverTheLimitAndServeTheNextOne() throws Exception {
+    BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+    WebSocket socket =
+        server
+            .client
+            .newWebSocketBuilder()
+            .buildAsync(server.webSocketUri("/v1/ws"), new WebSocketFrames(frames))
+            .get(10, TimeUnit.SECONDS);
+    String chunk = "x".repeat(1024 * 1024);
+    for (int i = 0; i < 5; i++) { // 5 MiB over a 4 MiB limit, in fragments
+      socket.sendText(i == 0 ? "{\"prompt\": \"" + chunk : chunk, false).get(10, TimeUnit.SECONDS);
+    }
+    socket.sendText("\"}", true).get(10, TimeUnit.SECONDS);
+    JsonNode refused = frames.poll(30, TimeUnit.SECONDS);
+    assertThat(refused.path("code").asText()).isEqualTo("payload_too_large");
+
+    socket.sendText(GREEDY + "}", true).get(10, TimeUnit.SECONDS);
+    JsonNode first = frames.poll(30, TimeUnit.SECONDS);
+    assertThat(first.path("type").asText()).isEqualTo("token");
+    socket.abort();
   }
 
   private static HttpRequest streamed() {

@@ -71,6 +71,10 @@ final class LoopbackServer implements AutoCloseable {
     return URI.create(baseUrl() + path);
   }
 
+  URI webSocketUri(String path) {
+    return URI.create("ws://127.0.0.1:" + server.port() + path);
+  }
+
   HttpRequest post(String path, String body) {
     return HttpRequest.newBuilder(uri(path))
         .timeout(Duration.ofSeconds(60))

@@ -20,7 +20,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -125,8 +123,7 @@ class OpenAiServerTest {
         server
             .client
             .newWebSocketBuilder()
-            .buildAsync(
-                URI.create("ws://127.0.0.1:" + server.server.port() + "/v1/ws"), new Frames(frames))
+            .buildAsync(server.webSocketUri("/v1/ws"), new WebSocketFrames(frames))
             .get(10, TimeUnit.SECONDS);
 
     socket
@@ -267,29 +264,6 @@ class OpenAiServerTest {
         }
         default -> throw new AssertionError("unexpected frame " + frame);
       }
-    }
-  }
-
-  /** Collects whole text frames (joining fragments) as JSON. */
-  private record Frames(BlockingQueue<JsonNode> frames, StringBuilder partial)
-      implements WebSocket.Listener {
-    Frames(BlockingQueue<JsonNode> frames) {
-      this(frames, new StringBuilder());
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        try {
-          frames.add(LoopbackServer.JSON.readTree(partial.toString()));
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        partial.setLength(0);
-      }
-      webSocket.request(1);
-      return null;
     }
   }
 }

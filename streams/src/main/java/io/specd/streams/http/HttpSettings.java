@@ -13,9 +13,15 @@ import java.util.Optional;
  * @param shutdownDeadline how long requests in flight may run on after the server stops accepting
  *     connections
  * @param keepAlive quiet time after which SSE streams get a heartbeat and WebSockets a ping
+ * @param limits what one request may ask for
  */
 public record HttpSettings(
-    String host, int port, String apiKey, Duration shutdownDeadline, Duration keepAlive) {
+    String host,
+    int port,
+    String apiKey,
+    Duration shutdownDeadline,
+    Duration keepAlive,
+    RequestLimits limits) {
 
   public HttpSettings {
     if (host == null || host.isBlank()) {
@@ -43,7 +49,8 @@ public record HttpSettings(
         c.getInt("port"),
         c.getString("api-key"),
         c.getDuration("shutdown-deadline"),
-        c.getDuration("keep-alive"));
+        c.getDuration("keep-alive"),
+        RequestLimits.fromConfig(c));
   }
 
   /** The API key, if one is required. */
@@ -53,6 +60,6 @@ public record HttpSettings(
 
   /** The same settings on another port (tests bind port 0). */
   public HttpSettings withPort(int newPort) {
-    return new HttpSettings(host, newPort, apiKey, shutdownDeadline, keepAlive);
+    return new HttpSettings(host, newPort, apiKey, shutdownDeadline, keepAlive, limits);
   }
 }

@@ -13,10 +13,12 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads an OpenAI-shaped request body into an {@link ApiRequest}, checking every field: a problem
- * ends in an {@link ApiError} (HTTP 400) that names the field and the allowed values. Defaults are
- * OpenAI's: {@code max_tokens} 16 for completions and the rest of the context for chat, {@code
- * temperature} 1, {@code top_p} 1; {@code top_k} 0 (off) and a random {@code seed}. Unknown fields
- * are ignored. Thread-safe.
+ * ends in an {@link ApiError} (HTTP 400) that names the field and the allowed values. A prompt is
+ * checked by size ({@link PromptBudget}) before it is tokenized; tokenizing costs up to about a
+ * second per megabyte, so callers run {@link #read} off the HTTP dispatcher. Defaults are OpenAI's:
+ * {@code max_tokens} 16 for completions and the rest of the context for chat, {@code temperature}
+ * 1, {@code top_p} 1; {@code top_k} 0 (off) and a random {@code seed}. Unknown fields are ignored.
+ * Thread-safe.
  */
 public final class RequestReader {
   /** OpenAI's default {@code max_tokens} for text completions. */
@@ -28,16 +30,21 @@ public final class RequestReader {
   private final Engine engine;
   private final String modelId;
   private final ChatTemplate chatTemplate;
+  private final PromptBudget promptBudget;
 
   /**
    * @param engine checks policies and context fit, and tokenizes prompts
    * @param modelId the one model a request may name
    * @param chatTemplate renders chat messages
+   * @param limits what one request may ask for
    */
-  public RequestReader(Engine engine, String modelId, ChatTemplate chatTemplate) {
+  public RequestReader(
+      Engine engine, String modelId, ChatTemplate chatTemplate, RequestLimits limits) {
     this.engine = engine;
     this.modelId = modelId;
     this.chatTemplate = chatTemplate;
+    this.promptBudget =
+        new PromptBudget(limits.promptBytes(), engine.contextLength(), engine.model().tokenizer());
   }
 
   /**
@@ -121,6 +128,7 @@ public final class RequestReader {
       }
     }
     boolean stream = optionalBoolean(root, "stream");
+    promptBudget.check(prompt, kind == ApiRequest.Kind.CHAT ? "messages" : "prompt");
     int promptTokens = engine.model().tokenizer().encodePrompt(prompt).length;
     int tokens =
         maxTokens != null

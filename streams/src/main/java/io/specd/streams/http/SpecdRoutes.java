@@ -5,6 +5,7 @@ import static akka.http.javadsl.server.PathMatchers.segment;
 
 import akka.Done;
 import akka.NotUsed;
+import akka.actor.typed.DispatcherSelector;
 import akka.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
@@ -35,7 +36,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import scala.jdk.javaapi.DurationConverters;
 
@@ -56,12 +59,14 @@ public final class SpecdRoutes {
   private static final ContentType METRICS_TYPE =
       ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
   private static final ServerSentEvent DONE = ServerSentEvent.create(" [DONE]");
+  private static final String READING_DISPATCHER = "specd.http.tokenizer-dispatcher";
 
   private final Engine engine;
   private final HttpSettings settings;
   private final String modelId;
   private final long created = Instant.now().getEpochSecond();
   private final RequestReader reader;
+  private final Executor reading;
   private final ChatSocket socket;
   private final InFlight inFlight = new InFlight();
   private final PrometheusTextFormatWriter metricsWriter = PrometheusTextFormatWriter.create();
@@ -74,8 +79,12 @@ public final class SpecdRoutes {
     this.engine = engine;
     this.settings = settings;
     this.modelId = modelId(engine);
-    this.reader = new RequestReader(engine, modelId, ChatTemplate.forModel(engine.model()));
-    this.socket = new ChatSocket(engine, reader, this::events);
+    this.reader =
+        new RequestReader(
+            engine, modelId, ChatTemplate.forModel(engine.model()), settings.limits());
+    this.reading =
+        engine.system().dispatchers().lookup(DispatcherSelector.fromConfig(READING_DISPATCHER));
+    this.socket = new ChatSocket(engine, this::read, this::events, settings.limits().bodyBytes());
   }
 
   /** The id clients use for the model: its file (or directory) name. */
@@ -160,12 +169,21 @@ public final class SpecdRoutes {
         () ->
             entity(
                 Unmarshaller.entityToString(),
-                body -> {
-                  ApiRequest request = reader.read(body, kind);
-                  OpenAiResponses responses = new OpenAiResponses(kind, modelId);
-                  Source<TokenEvent, NotUsed> events = events(request);
-                  return request.stream() ? streamed(events, responses) : whole(events, responses);
-                }));
+                body ->
+                    onSuccess(
+                        read(RequestReader.parse(body), kind),
+                        request -> {
+                          OpenAiResponses responses = new OpenAiResponses(kind, modelId);
+                          Source<TokenEvent, NotUsed> events = events(request);
+                          return request.stream()
+                              ? streamed(events, responses)
+                              : whole(events, responses);
+                        })));
+  }
+
+  /** Checks and tokenizes a parsed request on the reading dispatcher, off the HTTP threads. */
+  private CompletionStage<ApiRequest> read(JsonNode root, ApiRequest.Kind kind) {
+    return CompletableFuture.supplyAsync(() -> reader.read(root, kind), reading);
   }
 
   /** A request's events, tracked while they run so that shutdown can wait for them. */

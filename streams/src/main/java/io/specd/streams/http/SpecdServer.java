@@ -79,9 +79,10 @@ public final class SpecdServer {
   }
 
   /**
-   * Akka HTTP's settings with two changes: a connection may stay quiet while a whole (not streamed)
-   * response is computed for as long as the engine lets a request run, and WebSockets are pinged
-   * when quiet, as SSE streams get heartbeats.
+   * Akka HTTP's settings with three changes: a connection may stay quiet while a whole (not
+   * streamed) response is computed for as long as the engine lets a request run, request bodies are
+   * capped at {@code specd.http.limits.body-bytes}, and WebSockets are pinged when quiet, as SSE
+   * streams get heartbeats.
    */
   private static ServerSettings serverSettings(
       Config config, Engine engine, HttpSettings settings) {
@@ -99,6 +100,9 @@ public final class SpecdServer {
             // must free its session and KV cache at once.
             .withValue(
                 "akka.http.server.stream-cancellation-delay", ConfigValueFactory.fromAnyRef("0s"))
+            .withValue(
+                "akka.http.server.parsing.max-content-length",
+                ConfigValueFactory.fromAnyRef(settings.limits().bodyBytes()))
             .withValue(
                 "akka.http.server.websocket.periodic-keep-alive-max-idle",
                 ConfigValueFactory.fromAnyRef(settings.keepAlive().toMillis() + "ms"))

@@ -1,0 +1,28 @@
+package io.specd.streams.http;
+
+import com.typesafe.config.Config;
+
+/**
+ * What one request may ask of the server, checked before any work is done for it ({@code
+ * specd.http.limits} in {@code reference.conf}).
+ *
+ * @param bodyBytes the largest request body, and the largest WebSocket message (413 beyond it)
+ * @param promptBytes the largest prompt in UTF-8 bytes, checked before it is tokenized (400)
+ */
+public record RequestLimits(long bodyBytes, int promptBytes) {
+
+  public RequestLimits {
+    if (bodyBytes < 1) {
+      throw new IllegalArgumentException("specd.http.limits.body-bytes must be positive");
+    }
+    if (promptBytes < 1) {
+      throw new IllegalArgumentException("specd.http.limits.prompt-bytes must be positive");
+    }
+  }
+
+  /** Reads {@code specd.http.limits}. */
+  public static RequestLimits fromConfig(Config http) {
+    Config c = http.getConfig("limits");
+    return new RequestLimits(c.getBytes("body-bytes"), Math.toIntExact(c.getBytes("prompt-bytes")));
+  }
+}
