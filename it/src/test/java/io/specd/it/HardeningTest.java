@@ -112,12 +112,7 @@ class HardeningTest {
   @Test
   void shouldRefuseAWebSocketMessageOverTheLimitAndServeTheNextOne() throws Exception {
     BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
-    WebSocket socket =
-        server
-            .client
-            .newWebSocketBuilder()
-            .buildAsync(server.webSocketUri("/v1/ws"), new WebSocketFrames(frames))
-            .get(10, TimeUnit.SECONDS);
+    WebSocket socket = WebSocketFrames.connect(server, frames);
     String chunk = "x".repeat(1024 * 1024);
     for (int i = 0; i < 5; i++) { // 5 MiB over a 4 MiB limit, in fragments
       socket.sendText(i == 0 ? "{\"prompt\": \"" + chunk : chunk, false).get(10, TimeUnit.SECONDS);

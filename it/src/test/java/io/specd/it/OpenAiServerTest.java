@@ -119,12 +119,7 @@ class OpenAiServerTest {
   @Test
   void shouldAnswerSeveralRequestsInSequenceOverOneWebSocket() throws Exception {
     BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
-    WebSocket socket =
-        server
-            .client
-            .newWebSocketBuilder()
-            .buildAsync(server.webSocketUri("/v1/ws"), new WebSocketFrames(frames))
-            .get(10, TimeUnit.SECONDS);
+    WebSocket socket = WebSocketFrames.connect(server, frames);
 
     socket
         .sendText("{\"prompt\": \"Once upon a time\", \"max_tokens\": 8, \"temperature\": 0}", true)

@@ -6,12 +6,22 @@ import java.io.UncheckedIOException;
 import java.net.http.WebSocket;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 /** A WebSocket listener that collects whole text frames (joining fragments) as JSON. */
 record WebSocketFrames(BlockingQueue<JsonNode> frames, StringBuilder partial)
     implements WebSocket.Listener {
   WebSocketFrames(BlockingQueue<JsonNode> frames) {
     this(frames, new StringBuilder());
+  }
+
+  /** Opens {@code /v1/ws} on the server; its frames go to {@code frames}. */
+  static WebSocket connect(LoopbackServer server, BlockingQueue<JsonNode> frames) throws Exception {
+    return server
+        .client
+        .newWebSocketBuilder()
+        .buildAsync(server.webSocketUri("/v1/ws"), new WebSocketFrames(frames))
+        .get(10, TimeUnit.SECONDS);
   }
 
   @Override
