@@ -14,10 +14,12 @@ import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.policies.PolicyFactory;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -42,6 +44,7 @@ public final class Engine implements AutoCloseable {
   private final DeviceSettings deviceSettings;
   private final SessionSettings sessionSettings;
   private final String defaultPolicy;
+  private final AtomicLong tickets = new AtomicLong();
 
   private Engine(
       ActorSystem<EngineGuardian.Command> system,
@@ -149,17 +152,36 @@ public final class Engine implements AutoCloseable {
    *     max_tokens} beyond the context
    */
   public CompletionStage<Session> open(CompletionRequest request) {
+    return open(request, new CompletableFuture<>());
+  }
+
+  /**
+   * Submits a request on behalf of a caller who may go away: when {@code abandoned} completes, a
+   * request still waiting for a session leaves the admission queue (its stage fails with {@link
+   * Withdrawn}), and a session already started is cancelled.
+   *
+   * @see #open(CompletionRequest)
+   */
+  public CompletionStage<Session> open(CompletionRequest request, CompletionStage<?> abandoned) {
     if (request.policy() != null) {
       PolicyFactory.check(request.policy());
     }
     int[] prompt = model.tokenizer().encodePrompt(request.prompt());
     checkFits(prompt.length, request.maxTokens());
-    return AskPattern.<EngineGuardian.Command, StatusReply<ActorRef<SessionActor.Command>>>ask(
-            system,
-            replyTo -> new EngineGuardian.StartSession(request, prompt, replyTo),
-            sessionSettings.requestTimeout(),
-            system.scheduler())
-        .thenApply(reply -> new Session(reply.getValue()));
+    long ticket = tickets.incrementAndGet();
+    CompletionStage<Session> opened =
+        AskPattern.<EngineGuardian.Command, StatusReply<ActorRef<SessionActor.Command>>>ask(
+                system,
+                replyTo -> new EngineGuardian.StartSession(request, prompt, ticket, replyTo),
+                sessionSettings.requestTimeout(),
+                system.scheduler())
+            .thenApply(reply -> new Session(reply.getValue()));
+    abandoned.whenComplete(
+        (gone, error) -> {
+          system.tell(new EngineGuardian.Withdraw(ticket));
+          opened.thenAccept(Session::cancel);
+        });
+    return opened;
   }
 
   /**

@@ -12,6 +12,7 @@ import akka.pattern.StatusReply;
 import io.specd.gpu.DeviceActor;
 import io.specd.gpu.DeviceSettings;
 import io.specd.kernels.tokenizer.TextTokenizer;
+import io.specd.policies.spec.FinishReason;
 import java.time.Duration;
 import java.util.ArrayDeque;
 
@@ -26,19 +27,25 @@ public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Comman
   private static final Duration MINUTE = Duration.ofMinutes(1);
 
   /** What the guardian does. */
-  public sealed interface Command permits StartSession, InjectDeviceFault, SessionStopped {}
+  public sealed interface Command
+      permits StartSession, Withdraw, InjectDeviceFault, SessionStopped {}
 
   /**
    * Starts a session when one is free; answers with the session, or an {@link EngineOverloaded}
    * error.
    *
    * @param prompt the request's prompt tokens
+   * @param ticket names the request for {@link Withdraw}
    */
   public record StartSession(
       CompletionRequest request,
       int[] prompt,
+      long ticket,
       ActorRef<StatusReply<ActorRef<SessionActor.Command>>> replyTo)
       implements Command {}
+
+  /** The caller of a request went away: if it still waits for a session, it leaves the queue. */
+  public record Withdraw(long ticket) implements Command {}
 
   /** Test hook: makes the device's next batch fail (with {@code specd.gpu.fault-injection}). */
   public record InjectDeviceFault(String message) implements Command {}
@@ -95,6 +102,7 @@ public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Comman
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(StartSession.class, this::onStartSession)
+        .onMessage(Withdraw.class, this::onWithdraw)
         .onMessage(SessionStopped.class, this::onSessionStopped)
         .onMessage(InjectDeviceFault.class, this::onInjectDeviceFault)
         .build();
@@ -130,6 +138,19 @@ public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Comman
       spawn(waiting.poll());
     }
     wiring.metrics().sessions(active, waiting.size());
+    return this;
+  }
+
+  private Behavior<Command> onWithdraw(Withdraw withdraw) {
+    for (StartSession start : waiting) {
+      if (start.ticket() == withdraw.ticket()) {
+        waiting.remove(start);
+        wiring.metrics().finished(FinishReason.CANCELLED);
+        start.replyTo().tell(StatusReply.error(new Withdrawn()));
+        wiring.metrics().sessions(active, waiting.size());
+        break;
+      }
+    }
     return this;
   }
 

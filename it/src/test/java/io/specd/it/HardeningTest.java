@@ -3,12 +3,10 @@ package io.specd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -73,22 +71,15 @@ class HardeningTest {
   @Test
   void shouldServeASmallRequestWhileHugePromptsArriveAndRefuseThemWithoutTokenizing()
       throws Exception {
-    byte[] body =
-        ("{\"prompt\": \"" + "Once upon a time ".repeat(2 * 1024 * 1024 / 17) + "\"}")
-            .getBytes(StandardCharsets.UTF_8);
+    byte[] request =
+        RawHttp.post(
+            "/v1/completions",
+            "{\"prompt\": \"" + "Once upon a time ".repeat(2 * 1024 * 1024 / 17) + "\"}",
+            "Connection: close",
+            "Content-Type: application/json");
     List<Socket> huge = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      Socket socket = new Socket("127.0.0.1", server.server.port());
-      OutputStream out = socket.getOutputStream();
-      out.write(
-          ("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  + "Connection: close\r\nContent-Type: application/json\r\nContent-Length: "
-                  + body.length
-                  + "\r\n\r\n")
-              .getBytes(StandardCharsets.US_ASCII));
-      out.write(body, 0, body.length / 2);
-      out.flush();
-      huge.add(socket);
+      huge.add(RawHttp.send(server, request, request.length / 2));
     }
 
     // the huge prompts are half sent: the small request is answered before any of them
@@ -99,12 +90,12 @@ class HardeningTest {
 
     for (Socket socket : huge) {
       try (socket) {
-        socket.getOutputStream().write(body, body.length / 2, body.length - body.length / 2);
-        socket.getOutputStream().flush();
-        socket.setSoTimeout(10_000);
-        String response =
-            new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(response).startsWith("HTTP/1.1 400 Bad Request").contains("prompt_too_large");
+        socket
+            .getOutputStream()
+            .write(request, request.length / 2, request.length - request.length / 2);
+        assertThat(RawHttp.response(socket))
+            .startsWith("HTTP/1.1 400 Bad Request")
+            .contains("prompt_too_large");
       }
     }
   }
@@ -125,6 +116,56 @@ class HardeningTest {
     JsonNode first = frames.poll(30, TimeUnit.SECONDS);
     assertThat(first.path("type").asText()).isEqualTo("token");
     socket.abort();
+  }
+
+  @Test
+  void shouldCancelWholeRequestsWhoseClientsHungUp() throws Exception {
+    double tokensBefore = server.metric("specd_tokens_total");
+    int maxTokens = server.engine.contextLength() - 16;
+    List<Socket> clients = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      clients.add(
+          RawHttp.send(
+              server,
+              RawHttp.post(
+                  "/v1/completions",
+                  "{\"prompt\": \"Once upon a time\", \"max_tokens\": " + maxTokens + "}",
+                  "Content-Type: application/json")));
+    }
+    server.awaitMetric("specd_active_sessions", 16);
+    for (Socket client : clients) {
+      client.close();
+    }
+
+    server.awaitMetric("specd_active_sessions", 0);
+    server.awaitMetric("specd_live_sessions", 0);
+    assertThat(server.metric("specd_tokens_total") - tokensBefore)
+        .as("tokens generated for clients that had gone")
+        .isLessThan(16.0 * maxTokens / 2);
+  }
+
+  @Test
+  void shouldTakeRequestsWhoseClientsHungUpOutOfTheAdmissionQueue() throws Exception {
+    try (LoopbackServer small =
+        LoopbackServer.start("specd.session.max-sessions = 1\nspecd.session.admission-queue = 4")) {
+      String slow = "{\"prompt\": \"Once upon a time\", \"max_tokens\": 400, \"stream\": true}";
+      HttpResponse<Stream<String>> running =
+          small.client.send(
+              small.post("/v1/completions", slow), HttpResponse.BodyHandlers.ofLines());
+      List<Socket> queued = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        queued.add(
+            RawHttp.send(
+                small, RawHttp.post("/v1/completions", slow, "Content-Type: application/json")));
+      }
+      small.awaitMetric("specd_waiting_requests", 4);
+      for (Socket client : queued) {
+        client.close();
+      }
+      small.awaitMetric("specd_waiting_requests", 0);
+      assertThat(small.metric("specd_active_sessions")).isEqualTo(1);
+      running.body().close();
+    }
   }
 
   private static HttpRequest streamed() {

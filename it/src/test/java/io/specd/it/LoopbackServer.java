@@ -126,6 +126,19 @@ final class LoopbackServer implements AutoCloseable {
     return m.find() ? Double.parseDouble(m.group(1)) : 0.0;
   }
 
+  /** Waits up to 30 s for a sample at /metrics to read {@code value}. */
+  void awaitMetric(String sample, double value) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    double now = metric(sample);
+    while (now != value && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      now = metric(sample);
+    }
+    if (now != value) {
+      throw new AssertionError(sample + " is " + now + " after 30 s, not " + value);
+    }
+  }
+
   @Override
   public void close() {
     server.stop().toCompletableFuture().join();

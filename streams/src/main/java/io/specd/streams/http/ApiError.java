@@ -35,6 +35,16 @@ public final class ApiError extends RuntimeException {
     return new ApiError(StatusCodes.BAD_REQUEST, "invalid_request_error", message, param, code);
   }
 
+  /** A generation cancelled because its client went away (an answer nobody reads). */
+  static ApiError cancelled() {
+    return new ApiError(
+        StatusCodes.SERVICE_UNAVAILABLE,
+        "server_error",
+        "the generation was cancelled: the client went away",
+        null,
+        "cancelled");
+  }
+
   public StatusCode status() {
     return status;
   }

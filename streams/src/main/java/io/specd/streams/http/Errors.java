@@ -13,6 +13,7 @@ import akka.http.javadsl.server.MethodRejection;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.scaladsl.model.EntityStreamSizeException;
 import io.specd.actors.EngineOverloaded;
+import io.specd.actors.Withdrawn;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -43,6 +44,9 @@ final class Errors {
           cause.getMessage(),
           null,
           "rate_limit_exceeded");
+    }
+    if (cause instanceof Withdrawn) {
+      return ApiError.cancelled();
     }
     if (cause instanceof IllegalArgumentException) {
       return ApiError.invalid(null, "invalid_request", cause.getMessage());

@@ -39,6 +39,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import scala.jdk.javaapi.DurationConverters;
 
@@ -167,18 +168,22 @@ public final class SpecdRoutes {
         DurationConverters.toScala(engine.requestTimeout().plusSeconds(5)),
         request -> Errors.response(new IllegalStateException("the request timed out")),
         () ->
-            entity(
-                Unmarshaller.entityToString(),
-                body ->
-                    onSuccess(
-                        read(RequestReader.parse(body), kind),
-                        request -> {
-                          OpenAiResponses responses = new OpenAiResponses(kind, modelId);
-                          Source<TokenEvent, NotUsed> events = events(request);
-                          return request.stream()
-                              ? streamed(events, responses)
-                              : whole(events, responses);
-                        })));
+            attribute(
+                ConnectionScope.KEY,
+                connection ->
+                    entity(
+                        Unmarshaller.entityToString(),
+                        body ->
+                            onSuccess(
+                                read(RequestReader.parse(body), kind),
+                                request -> {
+                                  OpenAiResponses responses = new OpenAiResponses(kind, modelId);
+                                  Source<TokenEvent, NotUsed> events =
+                                      events(request, connection::track);
+                                  return request.stream()
+                                      ? streamed(events, responses)
+                                      : whole(events, responses);
+                                }))));
   }
 
   /** Checks and tokenizes a parsed request on the reading dispatcher, off the HTTP threads. */
@@ -186,12 +191,23 @@ public final class SpecdRoutes {
     return CompletableFuture.supplyAsync(() -> reader.read(root, kind), reading);
   }
 
-  /** A request's events, tracked while they run so that shutdown can wait for them. */
+  /** A WebSocket request's events (the socket's stream cancels them when it closes). */
   private Source<TokenEvent, NotUsed> events(ApiRequest request) {
+    return events(request, control -> {});
+  }
+
+  /**
+   * A request's events, tracked while they run so that shutdown can wait for them.
+   *
+   * @param owner also tracks them (the request's connection)
+   */
+  private Source<TokenEvent, NotUsed> events(
+      ApiRequest request, Consumer<SpecDecoding.Control> owner) {
     return SpecDecoding.source(engine, request.completion())
         .mapMaterializedValue(
             control -> {
               inFlight.track(control.done());
+              owner.accept(control);
               return NotUsed.getInstance();
             });
   }
@@ -223,7 +239,8 @@ public final class SpecdRoutes {
         return Json.response(StatusCodes.INTERNAL_SERVER_ERROR, failedError(failed));
       }
     }
-    throw new IllegalStateException("the generation ended without a finish event");
+    // cancelled: the connection is gone, so this answer is never read
+    throw ApiError.cancelled();
   }
 
   /**

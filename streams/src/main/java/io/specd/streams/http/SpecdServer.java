@@ -55,7 +55,7 @@ public final class SpecdServer {
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
         .withSettings(serverSettings(system.settings().config(), engine, settings))
-        .bind(routes.route())
+        .bindFlow(ConnectionScope.around(routes.route().flow(system)))
         .thenApply(
             binding -> {
               SpecdServer server = new SpecdServer(binding, routes, settings);
