@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -165,6 +166,31 @@ class HardeningTest {
       small.awaitMetric("specd_waiting_requests", 0);
       assertThat(small.metric("specd_active_sessions")).isEqualTo(1);
       running.body().close();
+    }
+  }
+
+  @Test
+  void shouldCloseHalfSentRequestsSoThatNormalOnesAreServed() throws Exception {
+    try (LoopbackServer small =
+        LoopbackServer.start("specd.http.max-connections = 100\nspecd.http.header-timeout = 1s")) {
+      List<Socket> slow = new ArrayList<>();
+      byte[] half =
+          "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applic"
+              .getBytes(StandardCharsets.US_ASCII);
+      for (int i = 0; i < 100; i++) { // every connection the server takes
+        slow.add(RawHttp.send(small, half));
+      }
+
+      HttpResponse<String> normal =
+          small.client.send(
+              small.post("/v1/completions", GREEDY + "}"), HttpResponse.BodyHandlers.ofString());
+
+      assertThat(normal.statusCode()).isEqualTo(200);
+      for (Socket socket : slow) {
+        try (socket) {
+          assertThat(RawHttp.response(socket)).as("closed without a response").isEmpty();
+        }
+      }
     }
   }
 

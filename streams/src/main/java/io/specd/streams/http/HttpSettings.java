@@ -13,6 +13,9 @@ import java.util.Optional;
  * @param shutdownDeadline how long requests in flight may run on after the server stops accepting
  *     connections
  * @param keepAlive quiet time after which SSE streams get a heartbeat and WebSockets a ping
+ * @param headerTimeout how long a connection may take to send a request head, from its opening or
+ *     the end of its last response, before it is closed
+ * @param maxConnections connections open at once; more wait to be accepted
  * @param limits what one request may ask for
  */
 public record HttpSettings(
@@ -21,6 +24,8 @@ public record HttpSettings(
     String apiKey,
     Duration shutdownDeadline,
     Duration keepAlive,
+    Duration headerTimeout,
+    int maxConnections,
     RequestLimits limits) {
 
   public HttpSettings {
@@ -39,6 +44,12 @@ public record HttpSettings(
     if (keepAlive.isNegative() || keepAlive.isZero()) {
       throw new IllegalArgumentException("specd.http.keep-alive must be positive");
     }
+    if (headerTimeout.isNegative() || headerTimeout.isZero()) {
+      throw new IllegalArgumentException("specd.http.header-timeout must be positive");
+    }
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("specd.http.max-connections must be >= 1");
+    }
   }
 
   /** Reads {@code specd.http}. */
@@ -50,6 +61,8 @@ public record HttpSettings(
         c.getString("api-key"),
         c.getDuration("shutdown-deadline"),
         c.getDuration("keep-alive"),
+        c.getDuration("header-timeout"),
+        c.getInt("max-connections"),
         RequestLimits.fromConfig(c));
   }
 
@@ -60,6 +73,7 @@ public record HttpSettings(
 
   /** The same settings on another port (tests bind port 0). */
   public HttpSettings withPort(int newPort) {
-    return new HttpSettings(host, newPort, apiKey, shutdownDeadline, keepAlive, limits);
+    return new HttpSettings(
+        host, newPort, apiKey, shutdownDeadline, keepAlive, headerTimeout, maxConnections, limits);
   }
 }

@@ -55,7 +55,9 @@ public final class SpecdServer {
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
         .withSettings(serverSettings(system.settings().config(), engine, settings))
-        .bindFlow(ConnectionScope.around(routes.route().flow(system)))
+        .bindFlow(
+            HeaderTimeout.around(
+                ConnectionScope.around(routes.route().flow(system)), settings.headerTimeout()))
         .thenApply(
             binding -> {
               SpecdServer server = new SpecdServer(binding, routes, settings);
@@ -100,6 +102,9 @@ public final class SpecdServer {
             // must free its session and KV cache at once.
             .withValue(
                 "akka.http.server.stream-cancellation-delay", ConfigValueFactory.fromAnyRef("0s"))
+            .withValue(
+                "akka.http.server.max-connections",
+                ConfigValueFactory.fromAnyRef(settings.maxConnections()))
             .withValue(
                 "akka.http.server.parsing.max-content-length",
                 ConfigValueFactory.fromAnyRef(settings.limits().bodyBytes()))
