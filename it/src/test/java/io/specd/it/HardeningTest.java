@@ -74,10 +74,11 @@ class HardeningTest {
       throws Exception {
     byte[] request =
         RawHttp.post(
-            "/v1/completions",
-            "{\"prompt\": \"" + "Once upon a time ".repeat(2 * 1024 * 1024 / 17) + "\"}",
-            "Connection: close",
-            "Content-Type: application/json");
+                "/v1/completions",
+                "{\"prompt\": \"" + "Once upon a time ".repeat(2 * 1024 * 1024 / 17) + "\"}",
+                "Connection: close",
+                "Content-Type: application/json")
+            .getBytes(StandardCharsets.UTF_8);
     List<Socket> huge = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       huge.add(RawHttp.send(server, request, request.length / 2));
@@ -174,9 +175,7 @@ class HardeningTest {
     try (LoopbackServer small =
         LoopbackServer.start("specd.http.max-connections = 100\nspecd.http.header-timeout = 1s")) {
       List<Socket> slow = new ArrayList<>();
-      byte[] half =
-          "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applic"
-              .getBytes(StandardCharsets.US_ASCII);
+      String half = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applic";
       for (int i = 0; i < 100; i++) { // every connection the server takes
         slow.add(RawHttp.send(small, half));
       }
@@ -192,6 +191,50 @@ class HardeningTest {
         }
       }
     }
+  }
+
+  @Test
+  void shouldRefuseForeignOriginsAndHostsAndPlainTextBodies() throws Exception {
+    String body = GREEDY + "}";
+    assertThat(
+            exchange(RawHttp.post("/v1/completions", body, json(), "Origin: http://evil.example")))
+        .startsWith("HTTP/1.1 403")
+        .contains("origin_not_allowed");
+    assertThat(exchange(webSocketHandshake("Origin: http://evil.example")))
+        .startsWith("HTTP/1.1 403")
+        .contains("origin_not_allowed");
+    assertThat(exchange(withHost(RawHttp.post("/v1/completions", body, json()), "evil.example")))
+        .startsWith("HTTP/1.1 403")
+        .contains("host_not_allowed");
+    assertThat(exchange(RawHttp.post("/v1/completions", body, "Content-Type: text/plain")))
+        .startsWith("HTTP/1.1 415")
+        .contains("unsupported_media_type");
+
+    // the server's own page, as a browser sends it
+    String self = "127.0.0.1:" + server.server.port();
+    String own = "Origin: http://" + self;
+    assertThat(exchange(withHost(RawHttp.post("/v1/completions", body, json(), own), self)))
+        .startsWith("HTTP/1.1 200");
+    assertThat(exchange(withHost(webSocketHandshake(own), self))).startsWith("HTTP/1.1 101");
+  }
+
+  private static String withHost(String request, String host) {
+    return request.replaceFirst("Host: 127.0.0.1", "Host: " + host);
+  }
+
+  private static String json() {
+    return "Content-Type: application/json";
+  }
+
+  private static String webSocketHandshake(String origin) {
+    return "GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        + origin
+        + "\r\n\r\n";
+  }
+
+  private static String exchange(String request) throws Exception {
+    return RawHttp.exchange(server, request);
   }
 
   private static HttpRequest streamed() {

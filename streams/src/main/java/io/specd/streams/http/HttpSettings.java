@@ -17,6 +17,7 @@ import java.util.Optional;
  *     the end of its last response, before it is closed
  * @param maxConnections connections open at once; more wait to be accepted
  * @param limits what one request may ask for
+ * @param browser who may address the server from a browser
  */
 public record HttpSettings(
     String host,
@@ -26,7 +27,8 @@ public record HttpSettings(
     Duration keepAlive,
     Duration headerTimeout,
     int maxConnections,
-    RequestLimits limits) {
+    RequestLimits limits,
+    BrowserSettings browser) {
 
   public HttpSettings {
     if (host == null || host.isBlank()) {
@@ -63,7 +65,8 @@ public record HttpSettings(
         c.getDuration("keep-alive"),
         c.getDuration("header-timeout"),
         c.getInt("max-connections"),
-        RequestLimits.fromConfig(c));
+        RequestLimits.fromConfig(c),
+        BrowserSettings.fromConfig(c));
   }
 
   /** The API key, if one is required. */
@@ -74,6 +77,14 @@ public record HttpSettings(
   /** The same settings on another port (tests bind port 0). */
   public HttpSettings withPort(int newPort) {
     return new HttpSettings(
-        host, newPort, apiKey, shutdownDeadline, keepAlive, headerTimeout, maxConnections, limits);
+        host,
+        newPort,
+        apiKey,
+        shutdownDeadline,
+        keepAlive,
+        headerTimeout,
+        maxConnections,
+        limits,
+        browser);
   }
 }

@@ -11,6 +11,7 @@ import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntities;
 import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.HttpChallenge;
 import akka.http.javadsl.model.headers.WWWAuthenticate;
@@ -69,12 +70,13 @@ public final class SpecdRoutes {
   private final RequestReader reader;
   private final Executor reading;
   private final ChatSocket socket;
+  private final BrowserGuard browserGuard;
   private final InFlight inFlight = new InFlight();
   private final PrometheusTextFormatWriter metricsWriter = PrometheusTextFormatWriter.create();
 
   /**
    * @param engine runs the requests
-   * @param settings the API key and keep-alive interval
+   * @param settings the API key, keep-alive interval, limits and browser rules
    */
   public SpecdRoutes(Engine engine, HttpSettings settings) {
     this.engine = engine;
@@ -86,6 +88,7 @@ public final class SpecdRoutes {
     this.reading =
         engine.system().dispatchers().lookup(DispatcherSelector.fromConfig(READING_DISPATCHER));
     this.socket = new ChatSocket(engine, this::read, this::events, settings.limits().bodyBytes());
+    this.browserGuard = new BrowserGuard(settings.host(), settings.browser());
   }
 
   /** The id clients use for the model: its file (or directory) name. */
@@ -95,19 +98,16 @@ public final class SpecdRoutes {
 
   /** The whole API, with its error handling. */
   public Route route() {
+    Route api =
+        concat(
+            pathEndOrSingleSlash(
+                () -> get(() -> getFromResource(CHAT_PAGE, ContentTypes.TEXT_HTML_UTF8))),
+            path("health", () -> get(this::health)),
+            path("metrics", () -> get(this::metrics)),
+            pathPrefix("v1", this::v1));
     return handleExceptions(
         Errors.exceptionHandler(),
-        () ->
-            handleRejections(
-                Errors.rejectionHandler(),
-                () ->
-                    concat(
-                        pathEndOrSingleSlash(
-                            () ->
-                                get(() -> getFromResource(CHAT_PAGE, ContentTypes.TEXT_HTML_UTF8))),
-                        path("health", () -> get(this::health)),
-                        path("metrics", () -> get(this::metrics)),
-                        pathPrefix("v1", this::v1))));
+        () -> handleRejections(Errors.rejectionHandler(), () -> browserGuard.around(api)));
   }
 
   private Route v1() {
@@ -169,21 +169,40 @@ public final class SpecdRoutes {
         request -> Errors.response(new IllegalStateException("the request timed out")),
         () ->
             attribute(
-                ConnectionScope.KEY,
-                connection ->
-                    entity(
-                        Unmarshaller.entityToString(),
-                        body ->
-                            onSuccess(
-                                read(RequestReader.parse(body), kind),
-                                request -> {
-                                  OpenAiResponses responses = new OpenAiResponses(kind, modelId);
-                                  Source<TokenEvent, NotUsed> events =
-                                      events(request, connection::track);
-                                  return request.stream()
-                                      ? streamed(events, responses)
-                                      : whole(events, responses);
-                                }))));
+                ConnectionScope.KEY, connection -> jsonBody(() -> generate(kind, connection))));
+  }
+
+  /** Reads the body off the HTTP threads, then runs the request for its connection. */
+  private Route generate(ApiRequest.Kind kind, ConnectionScope connection) {
+    return entity(
+        Unmarshaller.entityToString(),
+        body ->
+            onSuccess(
+                read(RequestReader.parse(body), kind),
+                request -> {
+                  OpenAiResponses responses = new OpenAiResponses(kind, modelId);
+                  Source<TokenEvent, NotUsed> events = events(request, connection::track);
+                  return request.stream() ? streamed(events, responses) : whole(events, responses);
+                }));
+  }
+
+  /**
+   * Requires a JSON body: a browser may send {@code text/plain} to any site without asking (no CORS
+   * preflight), so a body of any other type is refused with 415.
+   */
+  private static Route jsonBody(Supplier<Route> inner) {
+    return extractRequestEntity(
+        entity ->
+            entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)
+                ? inner.get()
+                : complete(
+                    Errors.response(
+                        new ApiError(
+                            StatusCodes.UNSUPPORTED_MEDIA_TYPE,
+                            "invalid_request_error",
+                            "send the request body as Content-Type: application/json",
+                            null,
+                            "unsupported_media_type"))));
   }
 
   /** Checks and tokenizes a parsed request on the reading dispatcher, off the HTTP threads. */
