@@ -27,6 +27,7 @@ import java.util.Set;
  */
 final class BrowserGuard {
   private static final List<String> LOOPBACK = List.of("localhost", "127.0.0.1", "[::1]", "::1");
+  private static final List<String> WILDCARDS = List.of("0.0.0.0", "::", "[::]");
   private static final List<HttpHeader> PREFLIGHT =
       List.of(
           RawHeader.create("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
@@ -43,8 +44,11 @@ final class BrowserGuard {
   BrowserGuard(String boundHost, BrowserSettings settings) {
     this.settings = settings;
     hosts.addAll(LOOPBACK);
-    hosts.add(boundHost.toLowerCase(Locale.ROOT));
+    hosts.add(lower(boundHost));
     hosts.addAll(settings.allowedHosts());
+    if (WILDCARDS.contains(boundHost) && settings.allowedHosts().isEmpty()) {
+      hosts.add(BrowserSettings.ANY); // every interface: the names clients use are not known
+    }
   }
 
   /** {@code inner} behind the checks, with CORS headers for the configured origins. */

@@ -8,7 +8,8 @@ import java.util.Locale;
  * Who may address the server from a browser ({@code specd.http} in {@code reference.conf}).
  *
  * @param allowedHosts host names a request's {@code Host} may carry besides the loopback names and
- *     the bound address ({@code *}: any), against DNS rebinding
+ *     the bound address ({@code *}: any), against DNS rebinding; empty on a server bound to every
+ *     interface (0.0.0.0) means any
  * @param allowedOrigins origins whose pages may call the API besides the server's own ({@code *}:
  *     any), against cross-site requests and WebSocket hijacking
  * @param corsOrigins origins answered with CORS headers (and preflights); empty turns CORS off.
