@@ -40,6 +40,7 @@ public final class Engine implements AutoCloseable {
   private final ActorSystem<EngineGuardian.Command> system;
   private final LlamaModel model;
   private final Drafter drafter;
+  private final PolicyFactory policies;
   private final EngineMetrics metrics;
   private final DeviceSettings deviceSettings;
   private final SessionSettings sessionSettings;
@@ -50,6 +51,7 @@ public final class Engine implements AutoCloseable {
       ActorSystem<EngineGuardian.Command> system,
       LlamaModel model,
       Drafter drafter,
+      PolicyFactory policies,
       EngineMetrics metrics,
       DeviceSettings deviceSettings,
       SessionSettings sessionSettings,
@@ -57,6 +59,7 @@ public final class Engine implements AutoCloseable {
     this.system = system;
     this.model = model;
     this.drafter = drafter;
+    this.policies = policies;
     this.metrics = metrics;
     this.deviceSettings = deviceSettings;
     this.sessionSettings = sessionSettings;
@@ -81,7 +84,7 @@ public final class Engine implements AutoCloseable {
       PolicyFactory policies,
       String defaultPolicy,
       AcceptanceMode mode) {
-    PolicyFactory.check(defaultPolicy);
+    policies.check(defaultPolicy);
     DeviceSettings configured = DeviceSettings.fromConfig(config);
     int capacity = DeviceActor.contextLength(model, configured);
     DeviceSettings device =
@@ -120,7 +123,7 @@ public final class Engine implements AutoCloseable {
             metrics);
     ActorSystem<EngineGuardian.Command> system =
         ActorSystem.create(EngineGuardian.create(parts), "specd", config);
-    return new Engine(system, model, drafter, metrics, device, sessions, defaultPolicy);
+    return new Engine(system, model, drafter, policies, metrics, device, sessions, defaultPolicy);
   }
 
   /** A running request: subscribe to its events, acknowledge each, or cancel it. */
@@ -164,7 +167,7 @@ public final class Engine implements AutoCloseable {
    */
   public CompletionStage<Session> open(CompletionRequest request, CompletionStage<?> abandoned) {
     if (request.policy() != null) {
-      PolicyFactory.check(request.policy());
+      checkPolicy(request.policy());
     }
     int[] prompt = model.tokenizer().encodePrompt(request.prompt());
     checkFits(prompt.length, request.maxTokens());
@@ -182,6 +185,15 @@ public final class Engine implements AutoCloseable {
           opened.thenAccept(Session::cancel);
         });
     return opened;
+  }
+
+  /**
+   * Checks a request's policy name: known, and {@code static-N} within the drafter's depth.
+   *
+   * @throws IllegalArgumentException naming the problem and the allowed values
+   */
+  public void checkPolicy(String name) {
+    policies.check(name);
   }
 
   /**

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
-import io.specd.policies.PolicyFactory;
 import io.specd.policies.spec.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,7 +121,7 @@ public final class RequestReader {
     String policy = optionalString(root, "policy");
     if (policy != null) {
       try {
-        PolicyFactory.check(policy);
+        engine.checkPolicy(policy);
       } catch (IllegalArgumentException e) {
         throw ApiError.invalid("policy", "unknown_policy", e.getMessage());
       }
