@@ -8,6 +8,7 @@ import com.typesafe.config.Config;
 import io.specd.gpu.DeviceActor;
 import io.specd.gpu.DeviceDiscovery;
 import io.specd.gpu.DeviceSettings;
+import io.specd.gpu.RestartSettings;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
@@ -42,6 +43,7 @@ public final class Engine implements AutoCloseable {
   private final Drafter drafter;
   private final PolicyFactory policies;
   private final EngineMetrics metrics;
+  private final EngineHealth health;
   private final DeviceSettings deviceSettings;
   private final SessionSettings sessionSettings;
   private final String defaultPolicy;
@@ -53,6 +55,7 @@ public final class Engine implements AutoCloseable {
       Drafter drafter,
       PolicyFactory policies,
       EngineMetrics metrics,
+      EngineHealth health,
       DeviceSettings deviceSettings,
       SessionSettings sessionSettings,
       String defaultPolicy) {
@@ -61,6 +64,7 @@ public final class Engine implements AutoCloseable {
     this.drafter = drafter;
     this.policies = policies;
     this.metrics = metrics;
+    this.health = health;
     this.deviceSettings = deviceSettings;
     this.sessionSettings = sessionSettings;
     this.defaultPolicy = defaultPolicy;
@@ -112,10 +116,13 @@ public final class Engine implements AutoCloseable {
               + ")");
     }
     EngineMetrics metrics = new EngineMetrics();
+    EngineHealth health = new EngineHealth();
     EngineGuardian.Parts parts =
         new EngineGuardian.Parts(
             sessions,
             DeviceActor.create(model, drafter, mode, device, metrics),
+            RestartSettings.fromConfig(config),
+            health,
             PolicyActor.create(policies, defaultPolicy),
             model.tokenizer(),
             model.config().eosId(),
@@ -123,7 +130,8 @@ public final class Engine implements AutoCloseable {
             metrics);
     ActorSystem<EngineGuardian.Command> system =
         ActorSystem.create(EngineGuardian.create(parts), "specd", config);
-    return new Engine(system, model, drafter, policies, metrics, device, sessions, defaultPolicy);
+    return new Engine(
+        system, model, drafter, policies, metrics, health, device, sessions, defaultPolicy);
   }
 
   /** A running request: subscribe to its events, acknowledge each, or cancel it. */
@@ -150,7 +158,7 @@ public final class Engine implements AutoCloseable {
    * completes when it gets one.
    *
    * @return the session, or a stage failed with {@link EngineOverloaded} when the admission queue
-   *     is full
+   *     is full, or with {@link EngineUnavailable} when the engine cannot serve
    * @throws IllegalArgumentException naming the problem: an unknown policy, or a prompt and {@code
    *     max_tokens} beyond the context
    */
@@ -166,6 +174,9 @@ public final class Engine implements AutoCloseable {
    * @see #open(CompletionRequest)
    */
   public CompletionStage<Session> open(CompletionRequest request, CompletionStage<?> abandoned) {
+    if (health.problem().isPresent()) {
+      return CompletableFuture.failedFuture(new EngineUnavailable(health.problem().get()));
+    }
     if (request.policy() != null) {
       checkPolicy(request.policy());
     }
@@ -246,12 +257,21 @@ public final class Engine implements AutoCloseable {
     return metrics;
   }
 
+  /** Whether the engine can serve, and if not, why. */
+  public EngineHealth health() {
+    return health;
+  }
+
   /** Test hook: the device's next batch fails (needs {@code specd.gpu.fault-injection = on}). */
   public void injectDeviceFault(String message) {
     system.tell(new EngineGuardian.InjectDeviceFault(message));
   }
 
-  /** Stops the actors, then frees the drafter and the model. */
+  /**
+   * Stops the actors, then frees the drafter and the model. The device actor stops only between
+   * batches, so once the actors are gone no forward pass runs; if they are not gone within 30 s the
+   * model is left to the JVM's exit rather than freed under a forward pass.
+   */
   @Override
   public void close() {
     system.terminate();
@@ -259,8 +279,11 @@ public final class Engine implements AutoCloseable {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return;
     } catch (ExecutionException | TimeoutException e) {
-      // the actors are gone or stuck; free what we own regardless
+      LoggerFactory.getLogger(Engine.class)
+          .error("the engine's actors did not stop within 30 s; the model is not freed", e);
+      return;
     }
     drafter.close();
     model.close();

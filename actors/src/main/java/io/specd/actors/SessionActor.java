@@ -38,6 +38,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       permits Subscribe,
           Ack,
           Cancel,
+          DeviceLost,
           WrappedDevice,
           WrappedPolicy,
           RequestTimeout,
@@ -55,6 +56,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   public enum Cancel implements Command {
     INSTANCE
   }
+
+  /** The device stopped for good: the session ends with an error event. */
+  public record DeviceLost(String reason) implements Command {}
 
   private record WrappedDevice(DeviceActor.Reply reply) implements Command {}
 
@@ -141,6 +145,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessageEquals(Ack.INSTANCE, this::onAck)
         .onMessageEquals(Cancel.INSTANCE, this::onCancel)
+        .onMessage(DeviceLost.class, lost -> fail(lost.reason()))
         .onMessage(WrappedPolicy.class, m -> guarded(() -> onPolicy(m)))
         .onMessage(WrappedDevice.class, m -> guarded(() -> onDevice(m)))
         .onMessageEquals(RequestTimeout.INSTANCE, this::onRequestTimeout)

@@ -13,6 +13,7 @@ import akka.http.javadsl.server.MethodRejection;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.scaladsl.model.EntityStreamSizeException;
 import io.specd.actors.EngineOverloaded;
+import io.specd.actors.EngineUnavailable;
 import io.specd.actors.Withdrawn;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -44,6 +45,14 @@ final class Errors {
           cause.getMessage(),
           null,
           "rate_limit_exceeded");
+    }
+    if (cause instanceof EngineUnavailable) {
+      return new ApiError(
+          StatusCodes.SERVICE_UNAVAILABLE,
+          "server_error",
+          cause.getMessage(),
+          null,
+          "engine_unavailable");
     }
     if (cause instanceof Withdrawn) {
       return ApiError.cancelled();

@@ -336,15 +336,19 @@ public final class SpecdRoutes {
     return complete(Json.response(StatusCodes.OK, root));
   }
 
+  /** 200 {@code "ok"} while the engine can serve; 503 {@code "unavailable"} with the reason. */
   private Route health() {
+    Optional<String> problem = engine.health().problem();
     ObjectNode root =
         Json.object()
-            .put("status", "ok")
+            .put("status", problem.isEmpty() ? "ok" : "unavailable")
             .put("model", modelId)
             .put("drafter", engine.drafterName())
             .put("policy", engine.defaultPolicy())
             .put("context_length", engine.contextLength());
-    return complete(Json.response(StatusCodes.OK, root));
+    problem.ifPresent(reason -> root.put("reason", reason));
+    return complete(
+        Json.response(problem.isEmpty() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, root));
   }
 
   private Route metrics() {
