@@ -48,10 +48,12 @@ class DeviceDeathTest {
       assertThat(LoopbackServer.text(LoopbackServer.events(lines)).error()).isNotNull();
     }
 
-    HttpResponse<String> health =
-        server.client.send(
-            HttpRequest.newBuilder(server.uri("/health")).build(),
-            HttpResponse.BodyHandlers.ofString());
+    // the failed batch answers its sessions before the guardian learns the device is gone
+    HttpResponse<String> health = health();
+    for (int i = 0; i < 100 && health.statusCode() == 200; i++) {
+      Thread.sleep(50);
+      health = health();
+    }
     HttpResponse<String> refused =
         server.client.send(
             server.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 4}"),
@@ -64,5 +66,11 @@ class DeviceDeathTest {
     assertThat(refused.statusCode()).isEqualTo(503);
     assertThat(LoopbackServer.JSON.readTree(refused.body()).path("error").path("code").asText())
         .isEqualTo("engine_unavailable");
+  }
+
+  private static HttpResponse<String> health() throws Exception {
+    return server.client.send(
+        HttpRequest.newBuilder(server.uri("/health")).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }
