@@ -8,8 +8,11 @@ import com.typesafe.config.Config;
  *
  * @param bodyBytes the largest request body, and the largest WebSocket message (413 beyond it)
  * @param promptBytes the largest prompt in UTF-8 bytes, checked before it is tokenized (400)
+ * @param stopStrings the most stop strings a request may give (OpenAI allows 4)
+ * @param stopLength the longest stop string in characters (each is matched against held-back text
+ *     after every token, so both bound a step's work)
  */
-public record RequestLimits(long bodyBytes, int promptBytes) {
+public record RequestLimits(long bodyBytes, int promptBytes, int stopStrings, int stopLength) {
 
   public RequestLimits {
     if (bodyBytes < 1) {
@@ -18,11 +21,19 @@ public record RequestLimits(long bodyBytes, int promptBytes) {
     if (promptBytes < 1) {
       throw new IllegalArgumentException("specd.http.limits.prompt-bytes must be positive");
     }
+    if (stopStrings < 0 || stopLength < 1) {
+      throw new IllegalArgumentException(
+          "specd.http.limits.stop-strings must be >= 0 and stop-length >= 1");
+    }
   }
 
   /** Reads {@code specd.http.limits}. */
   public static RequestLimits fromConfig(Config http) {
     Config c = http.getConfig("limits");
-    return new RequestLimits(c.getBytes("body-bytes"), Math.toIntExact(c.getBytes("prompt-bytes")));
+    return new RequestLimits(
+        c.getBytes("body-bytes"),
+        Math.toIntExact(c.getBytes("prompt-bytes")),
+        c.getInt("stop-strings"),
+        c.getInt("stop-length"));
   }
 }

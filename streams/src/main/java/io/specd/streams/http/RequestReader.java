@@ -30,6 +30,7 @@ public final class RequestReader {
   private final String modelId;
   private final ChatTemplate chatTemplate;
   private final PromptBudget promptBudget;
+  private final RequestLimits limits;
 
   /**
    * @param engine checks policies and context fit, and tokenizes prompts
@@ -42,6 +43,7 @@ public final class RequestReader {
     this.engine = engine;
     this.modelId = modelId;
     this.chatTemplate = chatTemplate;
+    this.limits = limits;
     this.promptBudget =
         new PromptBudget(limits.promptBytes(), engine.contextLength(), engine.model().tokenizer());
   }
@@ -234,7 +236,7 @@ public final class RequestReader {
         seed == null ? ThreadLocalRandom.current().nextLong() : seed);
   }
 
-  private static List<String> stopStrings(JsonNode root) {
+  private List<String> stopStrings(JsonNode root) {
     JsonNode stop = root.get("stop");
     if (stop == null || stop.isNull()) {
       return List.of();
@@ -256,6 +258,18 @@ public final class RequestReader {
     }
     if (strings.stream().anyMatch(String::isEmpty)) {
       throw ApiError.invalid("stop", "invalid_value", "stop strings must not be empty");
+    }
+    if (strings.size() > limits.stopStrings()) {
+      throw ApiError.invalid(
+          "stop",
+          "invalid_value",
+          "at most " + limits.stopStrings() + " stop strings, got " + strings.size());
+    }
+    if (strings.stream().anyMatch(s -> s.length() > limits.stopLength())) {
+      throw ApiError.invalid(
+          "stop",
+          "invalid_value",
+          "stop strings may be at most " + limits.stopLength() + " characters long");
     }
     return strings;
   }
