@@ -166,7 +166,14 @@ public final class SpecdRoutes {
     // A whole response may take as long as the engine lets a request run.
     return withRequestTimeout(
         DurationConverters.toScala(engine.requestTimeout().plusSeconds(5)),
-        request -> Errors.response(new IllegalStateException("the request timed out")),
+        request ->
+            Errors.response(
+                new ApiError(
+                    StatusCodes.SERVICE_UNAVAILABLE,
+                    "server_error",
+                    "the request timed out after " + engine.requestTimeout(),
+                    null,
+                    "request_timeout")),
         () ->
             attribute(
                 ConnectionScope.KEY, connection -> jsonBody(() -> generate(kind, connection))));
@@ -190,19 +197,21 @@ public final class SpecdRoutes {
    * Requires a JSON body: a browser may send {@code text/plain} to any site without asking (no CORS
    * preflight), so a body of any other type is refused with 415.
    */
-  private static Route jsonBody(Supplier<Route> inner) {
+  private Route jsonBody(Supplier<Route> inner) {
     return extractRequestEntity(
         entity ->
-            entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)
-                ? inner.get()
-                : complete(
-                    Errors.response(
-                        new ApiError(
-                            StatusCodes.UNSUPPORTED_MEDIA_TYPE,
-                            "invalid_request_error",
-                            "send the request body as Content-Type: application/json",
-                            null,
-                            "unsupported_media_type"))));
+            entity.getContentLengthOption().orElse(0) > settings.limits().bodyBytes()
+                ? complete(Errors.response(ApiError.payloadTooLarge()))
+                : entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)
+                    ? inner.get()
+                    : complete(
+                        Errors.response(
+                            new ApiError(
+                                StatusCodes.UNSUPPORTED_MEDIA_TYPE,
+                                "invalid_request_error",
+                                "send the request body as Content-Type: application/json",
+                                null,
+                                "unsupported_media_type"))));
   }
 
   /** Checks and tokenizes a parsed request on the reading dispatcher, off the HTTP threads. */

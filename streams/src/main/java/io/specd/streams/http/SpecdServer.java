@@ -102,6 +102,13 @@ public final class SpecdServer {
             // must free its session and KV cache at once.
             .withValue(
                 "akka.http.server.stream-cancellation-delay", ConfigValueFactory.fromAnyRef("0s"))
+            // the longest standard method is 7 letters: a request line of garbage without a space
+            // (GARBAGE) is refused at once instead of waiting for more bytes
+            .withValue(
+                "akka.http.server.parsing.max-method-length", ConfigValueFactory.fromAnyRef(7))
+            .withValue(
+                "akka.http.server.parsing.error-handler",
+                ConfigValueFactory.fromAnyRef(JsonParsingErrors.class.getName()))
             .withValue(
                 "akka.http.server.max-connections",
                 ConfigValueFactory.fromAnyRef(settings.maxConnections()))
