@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -54,6 +55,15 @@ final class RawHttp {
   static String exchange(LoopbackServer server, String request) throws IOException {
     try (Socket socket = send(server, request)) {
       return firstResponse(socket);
+    }
+  }
+
+  /** Whether the server closes the connection (or resets it) without answering the request. */
+  static boolean closedWithoutResponse(LoopbackServer server, String request) throws IOException {
+    try (Socket socket = send(server, request)) {
+      return firstResponse(socket).isEmpty();
+    } catch (SocketException reset) {
+      return true;
     }
   }
 
