@@ -66,6 +66,7 @@ class HttpAdmissionTest {
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(refused.statusCode()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).contains("1");
       JsonNode error = TestServer.json(refused).path("error");
       assertThat(error.path("type").asText()).isEqualTo("rate_limit_exceeded");
       assertThat(error.path("message").asText()).contains("capacity");
