@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +66,14 @@ final class Errors {
     }
     if (cause instanceof Withdrawn) {
       return ApiError.cancelled();
+    }
+    if (cause instanceof TimeoutException) { // the body did not arrive in time (toStrictEntity)
+      return new ApiError(
+          StatusCodes.REQUEST_TIMEOUT,
+          "invalid_request_error",
+          "the request body did not arrive in time (specd.http.limits.body-timeout)",
+          null,
+          "body_timeout");
     }
     if (cause instanceof EntityStreamException broken) {
       return ApiError.invalid(null, "malformed_request", broken.info().summary());

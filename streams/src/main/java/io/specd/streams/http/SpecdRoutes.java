@@ -179,8 +179,19 @@ public final class SpecdRoutes {
                 ConnectionScope.KEY, connection -> jsonBody(() -> generate(kind, connection))));
   }
 
-  /** Reads the body off the HTTP threads, then runs the request for its connection. */
+  /**
+   * Reads the body (within the body timeout), checks it off the HTTP threads, then runs the request
+   * for its connection.
+   */
   private Route generate(ApiRequest.Kind kind, ConnectionScope connection) {
+    RequestLimits limits = settings.limits();
+    return toStrictEntity(
+        DurationConverters.toScala(limits.bodyTimeout()),
+        limits.bodyBytes(),
+        () -> generateFromBody(kind, connection));
+  }
+
+  private Route generateFromBody(ApiRequest.Kind kind, ConnectionScope connection) {
     return entity(
         Unmarshaller.entityToString(),
         body ->
