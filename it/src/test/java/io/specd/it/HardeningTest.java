@@ -241,6 +241,29 @@ class HardeningTest {
     return request.replaceFirst("Host: 127.0.0.1", "Host: " + host);
   }
 
+  @Test
+  void shouldEndAStreamStillRunningAtTheShutdownDeadlineWithAnErrorEvent() throws Exception {
+    try (LoopbackServer closing = LoopbackServer.start("specd.http.shutdown-deadline = 200ms");
+        Socket socket = new Socket()) {
+      socket.setReceiveBufferSize(4096); // a slow reader: its session pauses, never finishes
+      socket.connect(closing.server.address());
+      String body =
+          "{\"prompt\": \"Once upon a time\", \"stream\": true, \"max_tokens\": "
+              + (closing.engine.contextLength() - 16)
+              + "}";
+      socket
+          .getOutputStream()
+          .write(RawHttp.post("/v1/completions", body, json()).getBytes(StandardCharsets.UTF_8));
+      socket.getInputStream().read(new byte[256]); // the stream has started
+
+      closing.server.stop();
+
+      String rest = RawHttp.response(socket);
+      assertThat(rest).containsSubsequence("server_shutting_down", "data: [DONE]");
+      assertThat(rest.strip()).endsWith("\r\n0"); // the last chunk: closed cleanly, not reset
+    }
+  }
+
   private static String json() {
     return "Content-Type: application/json";
   }

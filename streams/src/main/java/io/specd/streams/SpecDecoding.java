@@ -38,6 +38,9 @@ public final class SpecDecoding {
     /** Ends the stream now (it completes) and cancels the session. */
     void cancel();
 
+    /** Ends the stream now with {@code cause} (it fails) and cancels the session. */
+    void fail(Throwable cause);
+
     /** Completes when the stream has ended, for whatever reason. */
     CompletionStage<Done> done();
   }
@@ -110,6 +113,11 @@ public final class SpecDecoding {
       @Override
       public void cancel() {
         killSwitch.shutdown();
+      }
+
+      @Override
+      public void fail(Throwable cause) {
+        killSwitch.abort(cause);
       }
 
       @Override

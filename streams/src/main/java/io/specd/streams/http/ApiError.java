@@ -45,6 +45,16 @@ public final class ApiError extends RuntimeException {
         "payload_too_large");
   }
 
+  /** A generation still running when the server's shutdown deadline passed. */
+  static ApiError shuttingDown() {
+    return new ApiError(
+        StatusCodes.SERVICE_UNAVAILABLE,
+        "server_error",
+        "the server is shutting down (specd.http.shutdown-deadline passed)",
+        null,
+        "server_shutting_down");
+  }
+
   /** A generation cancelled because its client went away (an answer nobody reads). */
   static ApiError cancelled() {
     return new ApiError(

@@ -245,7 +245,7 @@ public final class SpecdRoutes {
     return SpecDecoding.source(engine, request.completion())
         .mapMaterializedValue(
             control -> {
-              inFlight.track(control.done());
+              inFlight.track(control);
               owner.accept(control);
               return NotUsed.getInstance();
             });
