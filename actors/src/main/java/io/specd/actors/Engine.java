@@ -163,25 +163,47 @@ public final class Engine implements AutoCloseable {
    *     max_tokens} beyond the context
    */
   public CompletionStage<Session> open(CompletionRequest request) {
-    return open(request, new CompletableFuture<>());
+    return open(prepare(request), new CompletableFuture<>());
   }
 
   /**
-   * Submits a request on behalf of a caller who may go away: when {@code abandoned} completes, a
-   * request still waiting for a session leaves the admission queue (its stage fails with {@link
-   * Withdrawn}), and a session already started is cancelled.
+   * Checks a request and tokenizes its prompt (which takes about a second per megabyte of prompt).
    *
-   * @see #open(CompletionRequest)
+   * @throws IllegalArgumentException naming the problem: an unknown policy, or a prompt and {@code
+   *     max_tokens} beyond the context
    */
-  public CompletionStage<Session> open(CompletionRequest request, CompletionStage<?> abandoned) {
-    if (health.problem().isPresent()) {
-      return CompletableFuture.failedFuture(new EngineUnavailable(health.problem().get()));
-    }
+  public PreparedRequest prepare(CompletionRequest request) {
+    return prepare(request, model.tokenizer().encodePrompt(request.prompt()));
+  }
+
+  /**
+   * Checks a request whose prompt the caller has tokenized already.
+   *
+   * @param promptTokens {@code request.prompt()} as the model's tokenizer encodes a prompt ({@code
+   *     encodePrompt})
+   * @throws IllegalArgumentException naming the problem
+   */
+  public PreparedRequest prepare(CompletionRequest request, int[] promptTokens) {
     if (request.policy() != null) {
       checkPolicy(request.policy());
     }
-    int[] prompt = model.tokenizer().encodePrompt(request.prompt());
-    checkFits(prompt.length, request.maxTokens());
+    checkFits(promptTokens.length, request.maxTokens());
+    return new PreparedRequest(request, promptTokens);
+  }
+
+  /**
+   * Submits a prepared request on behalf of a caller who may go away: when {@code abandoned}
+   * completes, a request still waiting for a session leaves the admission queue (its stage fails
+   * with {@link Withdrawn}), and a session already started is cancelled.
+   *
+   * @see #open(CompletionRequest)
+   */
+  public CompletionStage<Session> open(PreparedRequest prepared, CompletionStage<?> abandoned) {
+    if (health.problem().isPresent()) {
+      return CompletableFuture.failedFuture(new EngineUnavailable(health.problem().get()));
+    }
+    CompletionRequest request = prepared.request();
+    int[] prompt = prepared.prompt();
     long ticket = tickets.incrementAndGet();
     CompletionStage<Session> opened =
         AskPattern.<EngineGuardian.Command, StatusReply<ActorRef<SessionActor.Command>>>ask(

@@ -10,12 +10,14 @@ import akka.stream.javadsl.Source;
 import akka.stream.typed.javadsl.ActorSource;
 import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
+import io.specd.actors.PreparedRequest;
 import io.specd.actors.SessionActor;
 import io.specd.actors.TokenEvent;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * specd as Akka Streams stages. {@link #source} runs one request as a demand-driven source of
@@ -53,6 +55,16 @@ public final class SpecDecoding {
    * takes the request out of the admission queue.
    */
   public static Source<TokenEvent, Control> source(Engine engine, CompletionRequest request) {
+    return source(engine, () -> engine.prepare(request));
+  }
+
+  /** The events of a request prepared (checked and tokenized) beforehand, as {@link #source}. */
+  public static Source<TokenEvent, Control> source(Engine engine, PreparedRequest request) {
+    return source(engine, () -> request);
+  }
+
+  private static Source<TokenEvent, Control> source(
+      Engine engine, Supplier<PreparedRequest> request) {
     Source<TokenEvent, NotUsed> events =
         Source.fromMaterializer((materializer, attributes) -> abandonable(engine, request))
             .mapMaterializedValue(notUsed -> NotUsed.getInstance());
@@ -72,11 +84,12 @@ public final class SpecDecoding {
    * cancelled, or {@link Control#cancel}), the request leaves the admission queue if it still waits
    * there, else its session is cancelled and its KV cache freed.
    */
-  private static Source<TokenEvent, NotUsed> abandonable(Engine engine, CompletionRequest request) {
+  private static Source<TokenEvent, NotUsed> abandonable(
+      Engine engine, Supplier<PreparedRequest> request) {
     CompletableFuture<Done> abandoned = new CompletableFuture<>();
     AtomicBoolean ended = new AtomicBoolean();
     return Source.lazyCompletionStageSource(
-            () -> engine.open(request, abandoned).thenApply(SpecDecoding::sessionEvents))
+            () -> engine.open(request.get(), abandoned).thenApply(SpecDecoding::sessionEvents))
         .map(
             event -> {
               ended.compareAndSet(false, !(event instanceof TokenEvent.Tokens));

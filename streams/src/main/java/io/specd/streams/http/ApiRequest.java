@@ -1,17 +1,16 @@
 package io.specd.streams.http;
 
-import io.specd.actors.CompletionRequest;
+import io.specd.actors.PreparedRequest;
 
 /**
- * A generation request as the HTTP API received it, read and checked by {@link RequestReader}.
+ * A generation request as the HTTP API received it, read, checked and tokenized by {@link
+ * RequestReader}.
  *
  * @param kind a text completion or a chat completion
- * @param completion what the engine runs (for chat, the prompt is the rendered conversation)
- * @param promptTokens the prompt's length in tokens
+ * @param prepared what the engine runs (for chat, the prompt is the rendered conversation)
  * @param stream whether the client asked for server-sent events
  */
-public record ApiRequest(
-    Kind kind, CompletionRequest completion, int promptTokens, boolean stream) {
+public record ApiRequest(Kind kind, PreparedRequest prepared, boolean stream) {
 
   /** The two OpenAI generation endpoints. */
   public enum Kind {

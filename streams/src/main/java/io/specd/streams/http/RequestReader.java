@@ -130,27 +130,25 @@ public final class RequestReader {
     }
     boolean stream = optionalBoolean(root, "stream");
     promptBudget.check(prompt, kind == ApiRequest.Kind.CHAT ? "messages" : "prompt");
-    int promptTokens = engine.model().tokenizer().encodePrompt(prompt).length;
+    int[] promptTokens = engine.model().tokenizer().encodePrompt(prompt);
     int tokens =
         maxTokens != null
             ? maxTokens
             : kind == ApiRequest.Kind.CHAT
-                ? Math.max(1, engine.contextLength() - promptTokens)
+                ? Math.max(1, engine.contextLength() - promptTokens.length)
                 : DEFAULT_COMPLETION_TOKENS;
     try {
-      engine.checkFits(promptTokens, tokens);
+      engine.checkFits(promptTokens.length, tokens);
     } catch (IllegalArgumentException e) {
       throw ApiError.invalid(maxTokensField, "context_length_exceeded", e.getMessage());
     }
+    CompletionRequest completion;
     try {
-      return new ApiRequest(
-          kind,
-          new CompletionRequest(prompt, tokens, sampling, stop, policy),
-          promptTokens,
-          stream);
+      completion = new CompletionRequest(prompt, tokens, sampling, stop, policy);
     } catch (IllegalArgumentException e) {
       throw ApiError.invalid(null, "invalid_value", e.getMessage());
     }
+    return new ApiRequest(kind, engine.prepare(completion, promptTokens), stream);
   }
 
   private String renderChat(JsonNode root) {

@@ -242,7 +242,7 @@ public final class SpecdRoutes {
    */
   private Source<TokenEvent, NotUsed> events(
       ApiRequest request, Consumer<SpecDecoding.Control> owner) {
-    return SpecDecoding.source(engine, request.completion())
+    return SpecDecoding.source(engine, request.prepared())
         .mapMaterializedValue(
             control -> {
               inFlight.track(control);
