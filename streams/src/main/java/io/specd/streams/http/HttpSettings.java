@@ -10,6 +10,7 @@ import java.util.Optional;
  * @param host the interface to listen on
  * @param port the TCP port (0 picks a free one)
  * @param apiKey the bearer key every {@code /v1} route requires; empty for none
+ * @param protectMetrics whether {@code /metrics} requires the API key too
  * @param shutdownDeadline how long requests in flight may run on after the server stops accepting
  *     connections
  * @param keepAlive quiet time after which SSE streams get a heartbeat and WebSockets a ping
@@ -23,6 +24,7 @@ public record HttpSettings(
     String host,
     int port,
     String apiKey,
+    boolean protectMetrics,
     Duration shutdownDeadline,
     Duration keepAlive,
     Duration headerTimeout,
@@ -61,6 +63,7 @@ public record HttpSettings(
         c.getString("host"),
         c.getInt("port"),
         c.getString("api-key"),
+        c.getBoolean("protect-metrics"),
         c.getDuration("shutdown-deadline"),
         c.getDuration("keep-alive"),
         c.getDuration("header-timeout"),
@@ -80,6 +83,7 @@ public record HttpSettings(
         host,
         newPort,
         apiKey,
+        protectMetrics,
         shutdownDeadline,
         keepAlive,
         headerTimeout,

@@ -103,7 +103,7 @@ public final class SpecdRoutes {
             pathEndOrSingleSlash(
                 () -> get(() -> getFromResource(CHAT_PAGE, ContentTypes.TEXT_HTML_UTF8))),
             path("health", () -> get(this::health)),
-            path("metrics", () -> get(this::metrics)),
+            path("metrics", () -> get(this::metricsRoute)),
             pathPrefix("v1", this::v1));
     return handleExceptions(
         Errors.exceptionHandler(),
@@ -369,6 +369,11 @@ public final class SpecdRoutes {
     problem.ifPresent(reason -> root.put("reason", reason));
     return complete(
         Json.response(problem.isEmpty() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, root));
+  }
+
+  /** {@code /metrics}, behind the API key with {@code specd.http.protect-metrics}. */
+  private Route metricsRoute() {
+    return settings.protectMetrics() ? authorized(false, this::metrics) : metrics();
   }
 
   private Route metrics() {

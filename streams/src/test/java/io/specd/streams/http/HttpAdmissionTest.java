@@ -13,7 +13,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Admission (429) and the API key (401), on a server with one session and no queue. */
+/**
+ * Admission (429) and the API key (401, also on {@code /metrics} with {@code protect-metrics}), on
+ * a server with one session and no queue.
+ */
 class HttpAdmissionTest {
   private static final String KEY = "Bearer secret";
   private static TestServer server;
@@ -27,6 +30,7 @@ class HttpAdmissionTest {
             specd.session.max-sessions = 1
             specd.session.admission-queue = 0
             specd.http.api-key = "secret"
+            specd.http.protect-metrics = on
             """,
             false);
   }
@@ -97,6 +101,11 @@ class HttpAdmissionTest {
     assertThat(granted.statusCode()).isEqualTo(200);
 
     assertThat(server.get("/health").statusCode()).isEqualTo(200);
-    assertThat(server.get("/metrics").statusCode()).isEqualTo(200);
+    assertThat(server.get("/metrics").statusCode()).isEqualTo(401);
+    HttpResponse<String> metrics =
+        server.client.send(
+            HttpRequest.newBuilder(server.uri("/metrics")).header("Authorization", KEY).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.statusCode()).isEqualTo(200);
   }
 }
