@@ -108,7 +108,8 @@ public final class EngineGuardian extends AbstractBehavior<EngineGuardian.Comman
             parts.eosId(),
             parts.drafter(),
             parts.sessions(),
-            parts.metrics());
+            parts.metrics(),
+            RepeatedWarnings.standard());
   }
 
   @Override

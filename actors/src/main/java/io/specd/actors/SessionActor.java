@@ -80,7 +80,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       int eosId,
       String drafter,
       SessionSettings settings,
-      EngineMetrics metrics) {}
+      EngineMetrics metrics,
+      RepeatedWarnings warnings) {}
 
   private final String id;
   private final int[] prompt;
@@ -315,7 +316,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       pending.clear();
       pending.add(new TokenEvent.Failed(message));
       wiring.metrics().ended("error");
-      getContext().getLog().warn("session {} failed: {}", id, message);
+      long suppressed = wiring.warnings().admit("session failed");
+      if (suppressed >= 0) {
+        getContext()
+            .getLog()
+            .warn("session {} failed: {} ({} like warnings suppressed)", id, message, suppressed);
+      }
     }
     return advance();
   }
