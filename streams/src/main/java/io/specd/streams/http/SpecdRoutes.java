@@ -205,8 +205,10 @@ public final class SpecdRoutes {
   }
 
   /**
-   * Requires a JSON body: a browser may send {@code text/plain} to any site without asking (no CORS
-   * preflight), so a body of any other type is refused with 415.
+   * Requires a JSON body within the size limit. A declared length over the limit gets 413 before a
+   * byte of the body is read (reading would fail the body's stream, and Akka HTTP then often resets
+   * the connection before the 413 is read). A browser may send {@code text/plain} to any site
+   * without asking (no CORS preflight), so a body of any other type is refused with 415.
    */
   private Route jsonBody(Supplier<Route> inner) {
     return extractRequestEntity(
