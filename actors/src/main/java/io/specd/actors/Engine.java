@@ -8,16 +8,19 @@ import com.typesafe.config.Config;
 import io.specd.gpu.DeviceActor;
 import io.specd.gpu.DeviceDiscovery;
 import io.specd.gpu.DeviceSettings;
+import io.specd.gpu.RestartSettings;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.policies.PolicyFactory;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -38,23 +41,30 @@ public final class Engine implements AutoCloseable {
   private final ActorSystem<EngineGuardian.Command> system;
   private final LlamaModel model;
   private final Drafter drafter;
+  private final PolicyFactory policies;
   private final EngineMetrics metrics;
+  private final EngineHealth health;
   private final DeviceSettings deviceSettings;
   private final SessionSettings sessionSettings;
   private final String defaultPolicy;
+  private final AtomicLong tickets = new AtomicLong();
 
   private Engine(
       ActorSystem<EngineGuardian.Command> system,
       LlamaModel model,
       Drafter drafter,
+      PolicyFactory policies,
       EngineMetrics metrics,
+      EngineHealth health,
       DeviceSettings deviceSettings,
       SessionSettings sessionSettings,
       String defaultPolicy) {
     this.system = system;
     this.model = model;
     this.drafter = drafter;
+    this.policies = policies;
     this.metrics = metrics;
+    this.health = health;
     this.deviceSettings = deviceSettings;
     this.sessionSettings = sessionSettings;
     this.defaultPolicy = defaultPolicy;
@@ -78,7 +88,7 @@ public final class Engine implements AutoCloseable {
       PolicyFactory policies,
       String defaultPolicy,
       AcceptanceMode mode) {
-    PolicyFactory.check(defaultPolicy);
+    policies.check(defaultPolicy);
     DeviceSettings configured = DeviceSettings.fromConfig(config);
     int capacity = DeviceActor.contextLength(model, configured);
     DeviceSettings device =
@@ -106,10 +116,13 @@ public final class Engine implements AutoCloseable {
               + ")");
     }
     EngineMetrics metrics = new EngineMetrics();
+    EngineHealth health = new EngineHealth();
     EngineGuardian.Parts parts =
         new EngineGuardian.Parts(
             sessions,
             DeviceActor.create(model, drafter, mode, device, metrics),
+            RestartSettings.fromConfig(config),
+            health,
             PolicyActor.create(policies, defaultPolicy),
             model.tokenizer(),
             model.config().eosId(),
@@ -117,7 +130,8 @@ public final class Engine implements AutoCloseable {
             metrics);
     ActorSystem<EngineGuardian.Command> system =
         ActorSystem.create(EngineGuardian.create(parts), "specd", config);
-    return new Engine(system, model, drafter, metrics, device, sessions, defaultPolicy);
+    return new Engine(
+        system, model, drafter, policies, metrics, health, device, sessions, defaultPolicy);
   }
 
   /** A running request: subscribe to its events, acknowledge each, or cancel it. */
@@ -144,22 +158,74 @@ public final class Engine implements AutoCloseable {
    * completes when it gets one.
    *
    * @return the session, or a stage failed with {@link EngineOverloaded} when the admission queue
-   *     is full
+   *     is full, or with {@link EngineUnavailable} when the engine cannot serve
    * @throws IllegalArgumentException naming the problem: an unknown policy, or a prompt and {@code
    *     max_tokens} beyond the context
    */
   public CompletionStage<Session> open(CompletionRequest request) {
+    return open(prepare(request), new CompletableFuture<>());
+  }
+
+  /**
+   * Checks a request and tokenizes its prompt (which takes about a second per megabyte of prompt).
+   *
+   * @throws IllegalArgumentException naming the problem: an unknown policy, or a prompt and {@code
+   *     max_tokens} beyond the context
+   */
+  public PreparedRequest prepare(CompletionRequest request) {
+    return prepare(request, request.promptIds(model.tokenizer()));
+  }
+
+  /**
+   * Checks a request whose prompt the caller has tokenized already.
+   *
+   * @param promptTokens the request's prompt ids, as {@link CompletionRequest#promptIds} gives them
+   * @throws IllegalArgumentException naming the problem
+   */
+  public PreparedRequest prepare(CompletionRequest request, int[] promptTokens) {
     if (request.policy() != null) {
-      PolicyFactory.check(request.policy());
+      checkPolicy(request.policy());
     }
-    int[] prompt = request.promptIds(model.tokenizer());
-    checkFits(prompt.length, request.maxTokens());
-    return AskPattern.<EngineGuardian.Command, StatusReply<ActorRef<SessionActor.Command>>>ask(
-            system,
-            replyTo -> new EngineGuardian.StartSession(request, prompt, replyTo),
-            sessionSettings.requestTimeout(),
-            system.scheduler())
-        .thenApply(reply -> new Session(reply.getValue()));
+    checkFits(promptTokens.length, request.maxTokens());
+    return new PreparedRequest(request, promptTokens);
+  }
+
+  /**
+   * Submits a prepared request on behalf of a caller who may go away: when {@code abandoned}
+   * completes, a request still waiting for a session leaves the admission queue (its stage fails
+   * with {@link Withdrawn}), and a session already started is cancelled.
+   *
+   * @see #open(CompletionRequest)
+   */
+  public CompletionStage<Session> open(PreparedRequest prepared, CompletionStage<?> abandoned) {
+    if (health.problem().isPresent()) {
+      return CompletableFuture.failedFuture(new EngineUnavailable(health.problem().get()));
+    }
+    CompletionRequest request = prepared.request();
+    int[] prompt = prepared.prompt();
+    long ticket = tickets.incrementAndGet();
+    CompletionStage<Session> opened =
+        AskPattern.<EngineGuardian.Command, StatusReply<ActorRef<SessionActor.Command>>>ask(
+                system,
+                replyTo -> new EngineGuardian.StartSession(request, prompt, ticket, replyTo),
+                sessionSettings.requestTimeout(),
+                system.scheduler())
+            .thenApply(reply -> new Session(reply.getValue()));
+    abandoned.whenComplete(
+        (gone, error) -> {
+          system.tell(new EngineGuardian.Withdraw(ticket));
+          opened.thenAccept(Session::cancel);
+        });
+    return opened;
+  }
+
+  /**
+   * Checks a request's policy name: known, and {@code static-N} within the drafter's depth.
+   *
+   * @throws IllegalArgumentException naming the problem and the allowed values
+   */
+  public void checkPolicy(String name) {
+    policies.check(name);
   }
 
   /**
@@ -169,14 +235,15 @@ public final class Engine implements AutoCloseable {
    */
   public void checkFits(int promptTokens, int maxTokens) {
     int context = contextLength();
-    if (promptTokens + maxTokens > context) {
+    long total = (long) promptTokens + maxTokens; // client numbers: an int sum could wrap
+    if (total > context) {
       throw new IllegalArgumentException(
           "the prompt has "
               + promptTokens
               + " tokens and max_tokens is "
               + maxTokens
               + ": together "
-              + (promptTokens + maxTokens)
+              + total
               + ", beyond the context length of "
               + context);
     }
@@ -211,12 +278,21 @@ public final class Engine implements AutoCloseable {
     return metrics;
   }
 
+  /** Whether the engine can serve, and if not, why. */
+  public EngineHealth health() {
+    return health;
+  }
+
   /** Test hook: the device's next batch fails (needs {@code specd.gpu.fault-injection = on}). */
   public void injectDeviceFault(String message) {
     system.tell(new EngineGuardian.InjectDeviceFault(message));
   }
 
-  /** Stops the actors, then frees the drafter and the model. */
+  /**
+   * Stops the actors, then frees the drafter and the model. The device actor stops only between
+   * batches, so once the actors are gone no forward pass runs; if they are not gone within 30 s the
+   * model is left to the JVM's exit rather than freed under a forward pass.
+   */
   @Override
   public void close() {
     system.terminate();
@@ -224,8 +300,11 @@ public final class Engine implements AutoCloseable {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return;
     } catch (ExecutionException | TimeoutException e) {
-      // the actors are gone or stuck; free what we own regardless
+      LoggerFactory.getLogger(Engine.class)
+          .error("the engine's actors did not stop within 30 s; the model is not freed", e);
+      return;
     }
     drafter.close();
     model.close();

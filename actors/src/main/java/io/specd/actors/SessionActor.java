@@ -38,6 +38,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       permits Subscribe,
           Ack,
           Cancel,
+          DeviceLost,
           WrappedDevice,
           WrappedPolicy,
           RequestTimeout,
@@ -55,6 +56,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   public enum Cancel implements Command {
     INSTANCE
   }
+
+  /** The device stopped for good: the session ends with an error event. */
+  public record DeviceLost(String reason) implements Command {}
 
   private record WrappedDevice(DeviceActor.Reply reply) implements Command {}
 
@@ -76,7 +80,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       int eosId,
       String drafter,
       SessionSettings settings,
-      EngineMetrics metrics) {}
+      EngineMetrics metrics,
+      RepeatedWarnings warnings) {}
 
   private final String id;
   private final int[] prompt;
@@ -143,6 +148,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessageEquals(Ack.INSTANCE, this::onAck)
         .onMessageEquals(Cancel.INSTANCE, this::onCancel)
+        .onMessage(DeviceLost.class, lost -> fail(lost.reason()))
         .onMessage(WrappedPolicy.class, m -> guarded(() -> onPolicy(m)))
         .onMessage(WrappedDevice.class, m -> guarded(() -> onDevice(m)))
         .onMessageEquals(RequestTimeout.INSTANCE, this::onRequestTimeout)
@@ -222,6 +228,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       metrics.stepped(v.stepped().outcome());
       batchOccupancy = v.stepped().outcome().batchSize();
       take(v.stepped().tokens(), v.stepped().outcome().accepted(), v.stepped().logprobs());
+    } else if (reply instanceof DeviceActor.Exhausted) {
+      end(FinishReason.MAX_TOKENS);
     } else if (reply instanceof DeviceActor.Failed f) {
       return fail(f.message());
     }
@@ -276,19 +284,30 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     long now = System.nanoTime();
     metrics.emitted(taken, now - lastEmitted);
     lastEmitted = now;
-    if (reason != null && reason != FinishReason.STOP_STRING) {
+    if (reason != null) {
+      end(reason);
+    } else if (provenance.hasText()) {
+      pending.add(provenance.event());
+    }
+  }
+
+  /**
+   * Ends the generation: flushes the decoder and the held-back text, queues what is left (with the
+   * ids of tokens that made no text yet), then the finish.
+   */
+  private void end(FinishReason reason) {
+    FinishReason ending = reason;
+    if (reason != FinishReason.STOP_STRING) {
       String tail = decoder.flush();
       provenance.decodedTail(tail);
       provenance.visible(stops.accept(tail));
-      reason = stops.stopped() ? FinishReason.STOP_STRING : reason;
+      ending = stops.stopped() ? FinishReason.STOP_STRING : reason;
       provenance.visible(stops.flush());
     }
-    if (provenance.hasText() || (reason != null && provenance.hasTokens())) {
+    if (provenance.hasText() || provenance.hasTokens()) {
       pending.add(provenance.event());
     }
-    if (reason != null) {
-      finish(reason);
-    }
+    finish(ending);
   }
 
   private void finish(FinishReason reason) {
@@ -310,7 +329,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       pending.clear();
       pending.add(new TokenEvent.Failed(message));
       wiring.metrics().ended("error");
-      getContext().getLog().warn("session {} failed: {}", id, message);
+      long suppressed = wiring.warnings().admit("session failed");
+      if (suppressed >= 0) {
+        getContext()
+            .getLog()
+            .warn("session {} failed: {} ({} like warnings suppressed)", id, message, suppressed);
+      }
     }
     return advance();
   }

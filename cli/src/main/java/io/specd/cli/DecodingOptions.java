@@ -83,7 +83,7 @@ final class DecodingOptions {
   /** The decoder the options ask for: plain decoding, or a drafter with its heads and policy. */
   LoadedDecoder decoder(LlamaModel model, KvCachePool pool) {
     if (policy != null) {
-      PolicyFactory.check(policy); // also when the drafter turns out to be none
+      PolicyFactory.checkKnown(policy); // also when the drafter turns out to be none
     }
     Optional<EngineLoader.DrafterChoice> choice = EngineLoader.choose(model, drafter, heads);
     if (choice.isEmpty()) {

@@ -101,7 +101,7 @@ final class ServeCommand implements Callable<Integer> {
     Config config = config();
     HttpSettings http = HttpSettings.fromConfig(config);
     if (policy != null) {
-      PolicyFactory.check(policy); // before the model loads
+      PolicyFactory.checkKnown(policy); // before the model loads
     }
     LlamaModel model = modelOptions.load(config);
     Engine engine;

@@ -83,7 +83,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   private record SessionEnded(String sessionId) implements Command {}
 
   /** The device's answers to a session. */
-  public sealed interface Reply permits Prefilled, Verified, Failed {}
+  public sealed interface Reply permits Prefilled, Verified, Exhausted, Failed {}
 
   /**
    * The prompt is in the cache; {@code firstToken} is the first generated token, {@code logprobs}
@@ -94,6 +94,12 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
   /** A step's result: the tokens it commits and what the policy learns from. */
   public record Verified(String sessionId, SpeculativeStep.Stepped stepped) implements Reply {}
+
+  /**
+   * The session's KV cache is full: it cannot step again and ends as if it reached {@code
+   * max_tokens}; the other sessions of its batch step on.
+   */
+  public record Exhausted(String sessionId) implements Reply {}
 
   /** The request failed; the session's device state is gone. */
   public record Failed(String sessionId, String message) implements Reply {}
@@ -187,7 +193,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   }
 
   private Behavior<Command> enqueue(Command request) {
-    if (request instanceof Prefill p && p.prompt().length + p.maxTokens() > pool.capacity()) {
+    if (request instanceof Prefill p
+        && (long) p.prompt().length + p.maxTokens() > pool.capacity()) {
       p.replyTo()
           .tell(
               new Failed(
@@ -232,10 +239,13 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       if (c instanceof Prefill p) {
         prefills.add(p);
       } else if (c instanceof Verify v) {
-        if (sessions.containsKey(v.sessionId())) {
-          verifies.add(v);
-        } else {
+        SessionState state = sessions.get(v.sessionId());
+        if (state == null) {
           v.replyTo().tell(new Failed(v.sessionId(), "the session has no state on the device"));
+        } else if (state.full()) {
+          v.replyTo().tell(new Exhausted(v.sessionId()));
+        } else {
+          verifies.add(v);
         }
       }
     }

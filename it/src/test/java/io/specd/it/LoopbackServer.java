@@ -6,6 +6,7 @@ import io.specd.gpu.Backends;
 import io.specd.kernels.llama.Backend;
 import io.specd.streams.http.LoopbackHarness;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +38,10 @@ final class LoopbackServer extends LoopbackHarness {
   /** Starts with {@code config} (HOCON) over the defaults, the model at {@code path}. */
   static LoopbackServer start(String config, Path path, Backend backend) {
     return new LoopbackServer(config, path, backend);
+  }
+
+  URI webSocketUri(String path) {
+    return URI.create("ws://127.0.0.1:" + server.port() + path);
   }
 
   HttpRequest post(String path, String body) {
@@ -80,4 +85,17 @@ final class LoopbackServer extends LoopbackHarness {
 
   /** A streamed completion's text and its error event (null when it succeeded). */
   record StreamedText(String text, JsonNode error) {}
+
+  /** Waits up to 30 s for a sample at /metrics to read {@code value}. */
+  void awaitMetric(String sample, double value) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    double now = metric(sample);
+    while (now != value && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      now = metric(sample);
+    }
+    if (now != value) {
+      throw new AssertionError(sample + " is " + now + " after 30 s, not " + value);
+    }
+  }
 }

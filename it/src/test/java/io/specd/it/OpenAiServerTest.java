@@ -22,7 +22,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +30,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -234,13 +232,7 @@ class OpenAiServerTest {
   @Test
   void shouldAnswerSeveralRequestsInSequenceOverOneWebSocket() throws Exception {
     BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
-    WebSocket socket =
-        server
-            .client
-            .newWebSocketBuilder()
-            .buildAsync(
-                URI.create("ws://127.0.0.1:" + server.server.port() + "/v1/ws"), new Frames(frames))
-            .get(10, TimeUnit.SECONDS);
+    WebSocket socket = WebSocketFrames.connect(server, frames);
 
     socket
         .sendText("{\"prompt\": \"Once upon a time\", \"max_tokens\": 8, \"temperature\": 0}", true)
@@ -380,29 +372,6 @@ class OpenAiServerTest {
         }
         default -> throw new AssertionError("unexpected frame " + frame);
       }
-    }
-  }
-
-  /** Collects whole text frames (joining fragments) as JSON. */
-  private record Frames(BlockingQueue<JsonNode> frames, StringBuilder partial)
-      implements WebSocket.Listener {
-    Frames(BlockingQueue<JsonNode> frames) {
-      this(frames, new StringBuilder());
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        try {
-          frames.add(LoopbackServer.JSON.readTree(partial.toString()));
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        partial.setLength(0);
-      }
-      webSocket.request(1);
-      return null;
     }
   }
 }

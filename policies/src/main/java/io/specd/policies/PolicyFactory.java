@@ -59,9 +59,10 @@ public final class PolicyFactory {
    *
    * @param name one of {@link #NAMES}
    * @param seed seed of the policy's random choices (used by {@code bandit})
-   * @throws IllegalArgumentException for an unknown name, listing the known ones
+   * @throws IllegalArgumentException for an unknown name or one {@link #check} refuses
    */
   public DraftPolicy create(String name, long seed) {
+    check(name);
     DraftShape shape = settings.shape();
     return switch (name) {
       case "none" -> new StaticPolicy("none", Plan.NO_SPECULATION);
@@ -95,13 +96,33 @@ public final class PolicyFactory {
   }
 
   /**
-   * Checks a policy name without building anything.
+   * Checks a policy name without building anything or knowing the drafter (a command line checks
+   * its options before the model loads).
    *
    * @throws IllegalArgumentException for an unknown name, listing the known ones
    */
-  public static void check(String name) {
+  public static void checkKnown(String name) {
     if (!List.of("none", STATIC, "confidence", "adaedl", "tree", "bandit").contains(name)) {
       staticDepth(name);
+    }
+  }
+
+  /**
+   * Checks a policy name for this drafter: known, and {@code static-N} no deeper than the drafter's
+   * shape ({@link DraftShape#maxDepth()}), so a client cannot make every step draft thousands of
+   * tokens.
+   *
+   * @throws IllegalArgumentException naming the problem and the allowed values
+   */
+  public void check(String name) {
+    checkKnown(name);
+    int maxDepth = settings.shape().maxDepth();
+    if (STATIC_DEPTH.matcher(name).matches() && staticDepth(name) > maxDepth) {
+      throw new IllegalArgumentException(
+          "policy '"
+              + name
+              + "' drafts deeper than this drafter plans; use static-1 to static-"
+              + maxDepth);
     }
   }
 

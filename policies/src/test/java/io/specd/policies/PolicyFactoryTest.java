@@ -66,4 +66,13 @@ class PolicyFactoryTest {
         .hasMessageContaining("static-N")
         .hasMessageContaining("bandit");
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"static-5", "static-9999"})
+  void shouldRejectStaticDraftsDeeperThanTheDrafterPlans(String name) {
+    assertThatThrownBy(() -> medusa.check(name))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("static-1 to static-4");
+    assertThatThrownBy(() -> medusa.create(name, 1)).isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -61,8 +61,43 @@ public final class LlamaModel implements AutoCloseable {
         c.vocabularySize(),
         backend.name(),
         (System.nanoTime() - start) / 1_000_000);
-    return new LlamaModel(
-        source.path(), source.tokenizer(), fingerprint, backend, transformer, true);
+    LlamaModel model =
+        new LlamaModel(source.path(), source.tokenizer(), fingerprint, backend, transformer, true);
+    try {
+      requireFiniteLogits(model);
+    } catch (ModelFormatException e) {
+      model.close();
+      throw e;
+    }
+    return model;
+  }
+
+  /**
+   * Runs the BOS token through the model: a weight that is NaN or infinite anywhere on the path (a
+   * corrupt file, a broken quantization) makes the logits non-finite, and such a model would only
+   * ever print one token.
+   *
+   * @throws ModelFormatException naming the problem
+   */
+  private static void requireFiniteLogits(LlamaModel model) {
+    int bos = model.tokenizer().bosId();
+    float[] logits =
+        model
+            .forward(
+                SequenceInput.stateless(new int[] {bos}, 1),
+                ForwardOptions.lastLogits(model.config()))
+            .logits();
+    for (int i = 0; i < model.config().vocabularySize(); i++) {
+      if (!Float.isFinite(logits[i])) {
+        throw new ModelFormatException(
+            model.source(),
+            "the weights give non-finite logits ("
+                + logits[i]
+                + " for token "
+                + i
+                + ") for the BOS token: the file holds NaN or infinite weights");
+      }
+    }
   }
 
   /** Opens the weight source for a GGUF file or a Hugging Face directory. */

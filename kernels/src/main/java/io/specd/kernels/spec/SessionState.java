@@ -117,6 +117,14 @@ public final class SessionState implements AutoCloseable {
   }
 
   /**
+   * Whether the cache has no room left for the next root, so the session cannot step again (the
+   * admission check prevents it; the device ends such a session alone, never its batch).
+   */
+  public boolean full() {
+    return cache.length() >= cache.capacity();
+  }
+
+  /**
    * Picks the longest path the target agrees with and the target's next token.
    *
    * @param logits the target's logits at this sequence's tree nodes

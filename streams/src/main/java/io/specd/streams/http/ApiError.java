@@ -35,6 +35,36 @@ public final class ApiError extends RuntimeException {
     return new ApiError(StatusCodes.BAD_REQUEST, "invalid_request_error", message, param, code);
   }
 
+  /** A request body over {@code specd.http.limits.body-bytes}. */
+  static ApiError payloadTooLarge() {
+    return new ApiError(
+        StatusCodes.PAYLOAD_TOO_LARGE,
+        "invalid_request_error",
+        "the request body is larger than this server's limit (specd.http.limits.body-bytes)",
+        null,
+        "payload_too_large");
+  }
+
+  /** A generation still running when the server's shutdown deadline passed. */
+  static ApiError shuttingDown() {
+    return new ApiError(
+        StatusCodes.SERVICE_UNAVAILABLE,
+        "server_error",
+        "the server is shutting down (specd.http.shutdown-deadline passed)",
+        null,
+        "server_shutting_down");
+  }
+
+  /** A generation cancelled because its client went away (an answer nobody reads). */
+  static ApiError cancelled() {
+    return new ApiError(
+        StatusCodes.SERVICE_UNAVAILABLE,
+        "server_error",
+        "the generation was cancelled: the client went away",
+        null,
+        "cancelled");
+  }
+
   public StatusCode status() {
     return status;
   }

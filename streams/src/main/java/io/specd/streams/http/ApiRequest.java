@@ -1,6 +1,7 @@
 package io.specd.streams.http;
 
 import io.specd.actors.CompletionRequest;
+import io.specd.actors.PreparedRequest;
 import io.specd.kernels.spec.SessionState;
 import java.util.List;
 
@@ -38,14 +39,20 @@ public record ApiRequest(
    * One generation of a request.
    *
    * @param index its place among the response's choices
-   * @param completion what the engine runs (for chat, the prompt is the rendered conversation)
+   * @param prepared what the engine runs, checked and tokenized (for chat, the prompt is the
+   *     rendered conversation)
    * @param echo the text the choice starts with ({@code echo}: the prompt), or empty
    */
-  public record Choice(int index, CompletionRequest completion, String echo) {
+  public record Choice(int index, PreparedRequest prepared, String echo) {
+
+    /** The request the choice runs. */
+    public CompletionRequest completion() {
+      return prepared.request();
+    }
 
     /** Whether the client asked for the log-probabilities of the generated tokens. */
     boolean logprobs() {
-      return completion.topLogprobs() != SessionState.NO_LOGPROBS;
+      return completion().topLogprobs() != SessionState.NO_LOGPROBS;
     }
   }
 }

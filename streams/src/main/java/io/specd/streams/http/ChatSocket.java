@@ -1,6 +1,7 @@
 package io.specd.streams.http;
 
 import akka.NotUsed;
+import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.ws.Message;
 import akka.http.javadsl.model.ws.TextMessage;
 import akka.japi.pf.PFBuilder;
@@ -14,9 +15,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.specd.actors.Engine;
 import io.specd.actors.TokenEvent;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -30,21 +31,25 @@ import java.util.function.Function;
  */
 final class ChatSocket {
   private final Engine engine;
-  private final RequestReader reader;
+  private final BiFunction<JsonNode, ApiRequest.Kind, CompletionStage<ApiRequest>> reader;
   private final Function<ApiRequest, Source<TokenEvent, NotUsed>> generations;
+  private final long maxMessageChars;
 
   /**
    * @param engine the engine (its actor system runs the frame reading)
    * @param reader reads and checks each request
    * @param generations runs a request: its events
+   * @param maxMessageChars the longest message; a longer one is drained (never held) and refused
    */
   ChatSocket(
       Engine engine,
-      RequestReader reader,
-      Function<ApiRequest, Source<TokenEvent, NotUsed>> generations) {
+      BiFunction<JsonNode, ApiRequest.Kind, CompletionStage<ApiRequest>> reader,
+      Function<ApiRequest, Source<TokenEvent, NotUsed>> generations,
+      long maxMessageChars) {
     this.engine = engine;
     this.reader = reader;
     this.generations = generations;
+    this.maxMessageChars = maxMessageChars;
   }
 
   /** The flow of one connection (each materialization is a connection of its own). */
@@ -66,42 +71,72 @@ final class ChatSocket {
               done.whenComplete((ok, error) -> closed.shutdown());
               return notUsed;
             })
-        .mapAsync(1, this::text)
-        .flatMapConcat(text -> answer(text).via(closed.flow()))
+        .mapAsync(1, this::request)
+        .flatMapConcat(read -> answer(read).via(closed.flow()))
         .map(frame -> (Message) TextMessage.create(Json.write(frame)));
   }
 
-  /** The text of a frame, strict or streamed; empty for a binary frame (whose data is drained). */
-  private CompletionStage<Optional<String>> text(Message message) {
+  /** A message read: its request, or the error that refuses it. */
+  private record Read(ApiRequest request, ApiError refusal) {}
+
+  private CompletionStage<Read> request(Message message) {
+    return text(message)
+        .thenCompose(this::read)
+        .thenApply(request -> new Read(request, null))
+        .exceptionally(e -> new Read(null, Errors.toApiError(e)));
+  }
+
+  private CompletionStage<ApiRequest> read(String text) {
+    JsonNode root = RequestReader.parse(text);
+    return reader.apply(
+        root, root.has("messages") ? ApiRequest.Kind.CHAT : ApiRequest.Kind.COMPLETION);
+  }
+
+  /**
+   * The text of a message, strict or streamed, failed with an {@link ApiError} for a binary message
+   * or one over the size limit (their data is drained, never held).
+   */
+  private CompletionStage<String> text(Message message) {
     if (!message.isText()) {
       message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), engine.system());
-      return CompletableFuture.completedFuture(Optional.empty());
+      return CompletableFuture.failedFuture(
+          ApiError.invalid(
+              null, "invalid_type", "send each request as a text frame holding a JSON object"));
     }
     TextMessage text = message.asTextMessage();
     if (text.isStrict()) {
-      return CompletableFuture.completedFuture(Optional.of(text.getStrictText()));
+      return CompletableFuture.completedFuture(within(text.getStrictText()));
     }
     return text.getStreamedText()
-        .runFold(new StringBuilder(), StringBuilder::append, engine.system())
-        .thenApply(all -> Optional.of(all.toString()));
+        .runFold(new StringBuilder(), this::appendWithin, engine.system())
+        .thenApply(all -> within(all.toString()));
   }
 
-  private Source<ObjectNode, NotUsed> answer(Optional<String> text) {
-    ApiRequest request;
-    try {
-      if (text.isEmpty()) {
-        throw ApiError.invalid(
-            null, "invalid_type", "send each request as a text frame holding a JSON object");
-      }
-      JsonNode root = RequestReader.parse(text.get());
-      ApiRequest.Kind kind =
-          root.has("messages") ? ApiRequest.Kind.CHAT : ApiRequest.Kind.COMPLETION;
-      request = reader.read(root, kind);
-    } catch (ApiError e) {
-      return Source.single(error(e));
+  /** Appends a part while the text is within the limit; beyond it, parts are dropped. */
+  private StringBuilder appendWithin(StringBuilder all, String part) {
+    return all.length() > maxMessageChars ? all : all.append(part);
+  }
+
+  private String within(String text) {
+    if (text.length() > maxMessageChars) {
+      throw new ApiError(
+          StatusCodes.PAYLOAD_TOO_LARGE,
+          "invalid_request_error",
+          "the message is longer than this server's limit of "
+              + maxMessageChars
+              + " characters (specd.http.limits.body-bytes)",
+          null,
+          "payload_too_large");
+    }
+    return text;
+  }
+
+  private Source<ObjectNode, NotUsed> answer(Read read) {
+    if (read.refusal() != null) {
+      return Source.single(error(read.refusal()));
     }
     return generations
-        .apply(request)
+        .apply(read.request())
         .mapConcat(ChatSocket::frames)
         .recoverWithRetries(
             1,

@@ -12,7 +12,7 @@ import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.specd.actors.CompletionRequest;
+import io.specd.actors.PreparedRequest;
 import io.specd.actors.TokenEvent;
 import io.specd.actors.Usage;
 import io.specd.kernels.sample.TokenLogprobs;
@@ -63,7 +63,7 @@ final class Completions {
    * @param events runs one generation: its events
    */
   CompletionStage<HttpResponse> answer(
-      ApiRequest request, Function<CompletionRequest, Source<TokenEvent, NotUsed>> events) {
+      ApiRequest request, Function<PreparedRequest, Source<TokenEvent, NotUsed>> events) {
     OpenAiResponses responses = new OpenAiResponses(request.kind(), modelId);
     return request.stream()
         ? streamed(request, responses, events)
@@ -73,13 +73,13 @@ final class Completions {
   private CompletionStage<HttpResponse> whole(
       ApiRequest request,
       OpenAiResponses responses,
-      Function<CompletionRequest, Source<TokenEvent, NotUsed>> events) {
+      Function<PreparedRequest, Source<TokenEvent, NotUsed>> events) {
     List<CompletableFuture<List<TokenEvent>>> runs = new ArrayList<>();
     SharedKillSwitch others = KillSwitches.shared("choices");
     for (ApiRequest.Choice choice : request.choices()) {
       runs.add(
           events
-              .apply(choice.completion())
+              .apply(choice.prepared())
               .via(others.flow())
               .runWith(Sink.seq(), system)
               .toCompletableFuture()
@@ -139,12 +139,12 @@ final class Completions {
   private CompletionStage<HttpResponse> streamed(
       ApiRequest request,
       OpenAiResponses responses,
-      Function<CompletionRequest, Source<TokenEvent, NotUsed>> events) {
+      Function<PreparedRequest, Source<TokenEvent, NotUsed>> events) {
     List<CompletableFuture<Source<Indexed, NotUsed>>> starts = new ArrayList<>();
     for (ApiRequest.Choice choice : request.choices()) {
       starts.add(
           events
-              .apply(choice.completion())
+              .apply(choice.prepared())
               .map(event -> new Indexed(choice.index(), event))
               .prefixAndTail(1)
               .runWith(Sink.head(), system)

@@ -7,26 +7,38 @@ import akka.http.javadsl.model.HttpMethod;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.Allow;
+import akka.http.javadsl.model.headers.RetryAfter;
 import akka.http.javadsl.server.ExceptionHandler;
 import akka.http.javadsl.server.ExpectedWebSocketRequestRejection;
+import akka.http.javadsl.server.MalformedRequestContentRejection;
 import akka.http.javadsl.server.MethodRejection;
 import akka.http.javadsl.server.RejectionHandler;
+import akka.http.scaladsl.model.EntityStreamException;
 import akka.http.scaladsl.model.EntityStreamSizeException;
 import io.specd.actors.EngineOverloaded;
+import io.specd.actors.EngineUnavailable;
+import io.specd.actors.Withdrawn;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Maps every failure to OpenAI's JSON error body: refused requests ({@link ApiError}, {@link
- * IllegalArgumentException}) to 400, {@link EngineOverloaded} to 429, route rejections to 404, 405
- * and the statuses Akka HTTP chooses, anything unexpected to 500. A client never sees a stack trace
- * or an HTML page; only unexpected failures are logged with theirs.
+ * Maps every failure to OpenAI's JSON error body: refused requests ({@link ApiError}) to their
+ * status, {@link EngineOverloaded} to 429 with {@code Retry-After}, {@link EngineUnavailable} to
+ * 503, route rejections to 404, 405 and the statuses Akka HTTP chooses, anything unexpected
+ * (including an {@link IllegalArgumentException} the request checks did not foresee) to 500. A
+ * client never sees a stack trace, an HTML page or an internal message: an unexpected failure is
+ * logged once with an error id, and the 500 body carries only that id.
  */
 final class Errors {
   private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
+
+  /** When a refused client should try again: a session frees within about a second. */
+  private static final long RETRY_AFTER_SECONDS = 1;
 
   private Errors() {}
 
@@ -44,22 +56,37 @@ final class Errors {
           null,
           "rate_limit_exceeded");
     }
-    if (cause instanceof IllegalArgumentException) {
-      return ApiError.invalid(null, "invalid_request", cause.getMessage());
+    if (cause instanceof EngineUnavailable) {
+      return new ApiError(
+          StatusCodes.SERVICE_UNAVAILABLE,
+          "server_error",
+          cause.getMessage(),
+          null,
+          "engine_unavailable");
+    }
+    if (cause instanceof Withdrawn) {
+      return ApiError.cancelled();
+    }
+    if (cause instanceof TimeoutException) { // the body did not arrive in time (toStrictEntity)
+      return new ApiError(
+          StatusCodes.REQUEST_TIMEOUT,
+          "invalid_request_error",
+          "the request body did not arrive in time (specd.http.limits.body-timeout)",
+          null,
+          "body_timeout");
+    }
+    if (cause instanceof EntityStreamException broken) {
+      return ApiError.invalid(null, "malformed_request", broken.info().summary());
     }
     if (cause instanceof EntityStreamSizeException) {
-      return new ApiError(
-          StatusCodes.PAYLOAD_TOO_LARGE,
-          "invalid_request_error",
-          "the request body is too large",
-          null,
-          "payload_too_large");
+      return ApiError.payloadTooLarge();
     }
-    LOG.error("request failed unexpectedly", cause);
+    String id = Long.toHexString(ThreadLocalRandom.current().nextLong());
+    LOG.error("request failed unexpectedly (error id {})", id, cause);
     return new ApiError(
         StatusCodes.INTERNAL_SERVER_ERROR,
         "server_error",
-        "internal error: " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()),
+        "internal error (error id " + id + " in the server's log)",
         null,
         "internal_error");
   }
@@ -67,7 +94,10 @@ final class Errors {
   /** The JSON response for a failure. */
   static HttpResponse response(Throwable failure) {
     ApiError error = toApiError(failure);
-    return Json.response(error.status(), OpenAiResponses.error(error));
+    HttpResponse response = Json.response(error.status(), OpenAiResponses.error(error));
+    return error.status().equals(StatusCodes.TOO_MANY_REQUESTS)
+        ? response.addHeader(RetryAfter.create(RETRY_AFTER_SECONDS))
+        : response;
   }
 
   /** Strips the wrappers futures put around a failure. */
@@ -89,6 +119,7 @@ final class Errors {
   static RejectionHandler rejectionHandler() {
     return RejectionHandler.newBuilder()
         .handleAll(MethodRejection.class, Errors::methodNotAllowed)
+        .handle(MalformedRequestContentRejection.class, r -> complete(response(r.getCause())))
         .handle(
             ExpectedWebSocketRequestRejection.class,
             r ->

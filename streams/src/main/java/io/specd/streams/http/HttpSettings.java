@@ -10,12 +10,27 @@ import java.util.Optional;
  * @param host the interface to listen on
  * @param port the TCP port (0 picks a free one)
  * @param apiKey the bearer key every {@code /v1} route requires; empty for none
+ * @param protectMetrics whether {@code /metrics} requires the API key too
  * @param shutdownDeadline how long requests in flight may run on after the server stops accepting
  *     connections
  * @param keepAlive quiet time after which SSE streams get a heartbeat and WebSockets a ping
+ * @param headerTimeout how long a connection may take to send a request head, from its opening or
+ *     the end of its last response, before it is closed
+ * @param maxConnections connections open at once; more wait to be accepted
+ * @param limits what one request may ask for
+ * @param browser who may address the server from a browser
  */
 public record HttpSettings(
-    String host, int port, String apiKey, Duration shutdownDeadline, Duration keepAlive) {
+    String host,
+    int port,
+    String apiKey,
+    boolean protectMetrics,
+    Duration shutdownDeadline,
+    Duration keepAlive,
+    Duration headerTimeout,
+    int maxConnections,
+    RequestLimits limits,
+    BrowserSettings browser) {
 
   public HttpSettings {
     if (host == null || host.isBlank()) {
@@ -33,6 +48,12 @@ public record HttpSettings(
     if (keepAlive.isNegative() || keepAlive.isZero()) {
       throw new IllegalArgumentException("specd.http.keep-alive must be positive");
     }
+    if (headerTimeout.isNegative() || headerTimeout.isZero()) {
+      throw new IllegalArgumentException("specd.http.header-timeout must be positive");
+    }
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("specd.http.max-connections must be >= 1");
+    }
   }
 
   /** Reads {@code specd.http}. */
@@ -42,8 +63,13 @@ public record HttpSettings(
         c.getString("host"),
         c.getInt("port"),
         c.getString("api-key"),
+        c.getBoolean("protect-metrics"),
         c.getDuration("shutdown-deadline"),
-        c.getDuration("keep-alive"));
+        c.getDuration("keep-alive"),
+        c.getDuration("header-timeout"),
+        c.getInt("max-connections"),
+        RequestLimits.fromConfig(c),
+        BrowserSettings.fromConfig(c));
   }
 
   /** The API key, if one is required. */
@@ -53,6 +79,16 @@ public record HttpSettings(
 
   /** The same settings on another port (tests bind port 0). */
   public HttpSettings withPort(int newPort) {
-    return new HttpSettings(host, newPort, apiKey, shutdownDeadline, keepAlive);
+    return new HttpSettings(
+        host,
+        newPort,
+        apiKey,
+        protectMetrics,
+        shutdownDeadline,
+        keepAlive,
+        headerTimeout,
+        maxConnections,
+        limits,
+        browser);
   }
 }

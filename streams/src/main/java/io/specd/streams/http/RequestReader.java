@@ -8,7 +8,6 @@ import io.specd.actors.Engine;
 import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.kernels.spec.SessionState;
 import io.specd.kernels.tokenizer.TextPiece;
-import io.specd.policies.PolicyFactory;
 import io.specd.policies.spec.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,10 +17,12 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Reads an OpenAI-shaped request body into an {@link ApiRequest}, checking every field: a problem
  * ends in an {@link ApiError} (HTTP 400, 404 for an unknown model) that names the field and the
- * allowed values. Defaults are OpenAI's: {@code max_tokens} 16 for completions and the rest of the
- * context for chat, {@code temperature} 1, {@code top_p} 1, {@code n} 1; {@code top_k} 0 (off) and
- * a random {@code seed}. Fields specd does not implement are refused when they ask for something
- * ({@link UnsupportedFields}); unknown fields are ignored. Thread-safe.
+ * allowed values. A prompt is checked by size ({@link PromptBudget}) before it is tokenized, and
+ * tokenized once; tokenizing costs up to about a second per megabyte, so callers run {@link #read}
+ * off the HTTP dispatcher. Defaults are OpenAI's: {@code max_tokens} 16 for completions and the
+ * rest of the context for chat, {@code temperature} 1, {@code top_p} 1, {@code n} 1; {@code top_k}
+ * 0 (off) and a random {@code seed}. Fields specd does not implement are refused when they ask for
+ * something ({@link UnsupportedFields}); unknown fields are ignored. Thread-safe.
  */
 public final class RequestReader {
   /** OpenAI's default {@code max_tokens} for text completions. */
@@ -36,16 +37,23 @@ public final class RequestReader {
   private final Engine engine;
   private final String modelId;
   private final ChatTemplate chatTemplate;
+  private final PromptBudget promptBudget;
+  private final RequestLimits limits;
 
   /**
    * @param engine checks policies and context fit, and tokenizes prompts
    * @param modelId the one model a request may name
    * @param chatTemplate renders chat messages
+   * @param limits what one request may ask for
    */
-  public RequestReader(Engine engine, String modelId, ChatTemplate chatTemplate) {
+  public RequestReader(
+      Engine engine, String modelId, ChatTemplate chatTemplate, RequestLimits limits) {
     this.engine = engine;
     this.modelId = modelId;
     this.chatTemplate = chatTemplate;
+    this.limits = limits;
+    this.promptBudget =
+        new PromptBudget(limits.promptBytes(), engine.contextLength(), engine.model().tokenizer());
   }
 
   /**
@@ -122,7 +130,7 @@ public final class RequestReader {
     String policy = optionalString(root, "policy");
     if (policy != null) {
       try {
-        PolicyFactory.check(policy);
+        engine.checkPolicy(policy);
       } catch (IllegalArgumentException e) {
         throw ApiError.invalid("policy", "unknown_policy", e.getMessage());
       }
@@ -132,27 +140,29 @@ public final class RequestReader {
     int topLogprobs = topLogprobs(root, kind);
     boolean echo = echo(root, kind, topLogprobs);
     List<ApiRequest.Choice> choices = new ArrayList<>();
+    String promptField = kind == ApiRequest.Kind.CHAT ? "messages" : "prompt";
     for (PromptList.Prompt prompt : prompts) {
-      int promptTokens = promptTokens(prompt, kind);
+      if (prompt.tokens() == null) {
+        promptBudget.check(prompt.pieces(), promptField);
+      }
+      int[] promptIds = promptIds(prompt, promptField);
       int tokens =
           maxTokens != null
               ? maxTokens
               : kind == ApiRequest.Kind.CHAT
-                  ? Math.max(1, engine.contextLength() - promptTokens)
+                  ? Math.max(1, engine.contextLength() - promptIds.length)
                   : DEFAULT_COMPLETION_TOKENS;
       try {
-        engine.checkFits(promptTokens, tokens);
+        engine.checkFits(promptIds.length, tokens);
       } catch (IllegalArgumentException e) {
         throw ApiError.invalid(maxTokensField, "context_length_exceeded", e.getMessage());
       }
       String echoed = echo ? prompt.text(engine.model().tokenizer()) : "";
       for (int sample = 0; sample < samples; sample++) {
         int index = choices.size();
-        choices.add(
-            new ApiRequest.Choice(
-                index,
-                completion(prompt, tokens, sampling, stop, policy, topLogprobs, index),
-                echoed));
+        CompletionRequest completion =
+            completion(prompt, tokens, sampling, stop, policy, topLogprobs, index);
+        choices.add(new ApiRequest.Choice(index, engine.prepare(completion, promptIds), echoed));
       }
     }
     return new ApiRequest(kind, choices, samples, stream, includeUsage);
@@ -213,15 +223,13 @@ public final class RequestReader {
     }
   }
 
-  /** The prompt's length in tokens; its token ids must be in the vocabulary. */
-  private int promptTokens(PromptList.Prompt prompt, ApiRequest.Kind kind) {
+  /** The prompt's token ids, tokenized once; given ids must be in the vocabulary. */
+  private int[] promptIds(PromptList.Prompt prompt, String field) {
     try {
       return CompletionRequest.promptIds(
-              prompt.pieces(), prompt.tokens(), engine.model().tokenizer())
-          .length;
+          prompt.pieces(), prompt.tokens(), engine.model().tokenizer());
     } catch (IllegalArgumentException e) {
-      throw ApiError.invalid(
-          kind == ApiRequest.Kind.CHAT ? "messages" : "prompt", "invalid_value", e.getMessage());
+      throw ApiError.invalid(field, "invalid_value", e.getMessage());
     }
   }
 
@@ -357,7 +365,7 @@ public final class RequestReader {
         seed == null ? ThreadLocalRandom.current().nextLong() : seed);
   }
 
-  private static List<String> stopStrings(JsonNode root) {
+  private List<String> stopStrings(JsonNode root) {
     JsonNode stop = root.get("stop");
     if (stop == null || stop.isNull()) {
       return List.of();
@@ -379,6 +387,18 @@ public final class RequestReader {
     }
     if (strings.stream().anyMatch(String::isEmpty)) {
       throw ApiError.invalid("stop", "invalid_value", "stop strings must not be empty");
+    }
+    if (strings.size() > limits.stopStrings()) {
+      throw ApiError.invalid(
+          "stop",
+          "invalid_value",
+          "at most " + limits.stopStrings() + " stop strings, got " + strings.size());
+    }
+    if (strings.stream().anyMatch(s -> s.length() > limits.stopLength())) {
+      throw ApiError.invalid(
+          "stop",
+          "invalid_value",
+          "stop strings may be at most " + limits.stopLength() + " characters long");
     }
     return strings;
   }

@@ -5,20 +5,23 @@ import static akka.http.javadsl.server.PathMatchers.segment;
 
 import akka.Done;
 import akka.NotUsed;
+import akka.actor.typed.DispatcherSelector;
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpEntities;
 import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.HttpChallenge;
 import akka.http.javadsl.model.headers.WWWAuthenticate;
 import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.stream.javadsl.Source;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.specd.actors.CompletionRequest;
 import io.specd.actors.Engine;
+import io.specd.actors.PreparedRequest;
 import io.specd.actors.TokenEvent;
 import io.specd.streams.SpecDecoding;
 import java.io.ByteArrayOutputStream;
@@ -29,7 +32,10 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import scala.jdk.javaapi.DurationConverters;
 
@@ -53,6 +59,7 @@ public final class SpecdRoutes {
   private static final String CHAT_PAGE = PAGE + "/chat.html";
   private static final ContentType METRICS_TYPE =
       ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
+  private static final String READING_DISPATCHER = "specd.http.tokenizer-dispatcher";
 
   private final Engine engine;
   private final HttpSettings settings;
@@ -60,24 +67,29 @@ public final class SpecdRoutes {
   private final long created = Instant.now().getEpochSecond();
   private final ChatTemplate chatTemplate;
   private final RequestReader reader;
+  private final Executor reading;
   private final ChatSocket socket;
   private final Completions completions;
+  private final BrowserGuard browserGuard;
   private final InFlight inFlight = new InFlight();
   private final PrometheusTextFormatWriter metricsWriter = PrometheusTextFormatWriter.create();
 
   /**
    * @param engine runs the requests
-   * @param settings the API key and keep-alive interval
+   * @param settings the API key, keep-alive interval, limits and browser rules
    */
   public SpecdRoutes(Engine engine, HttpSettings settings) {
     this.engine = engine;
     this.settings = settings;
     this.modelId = modelId(engine);
     this.chatTemplate = ChatTemplate.forModel(engine.model());
-    this.reader = new RequestReader(engine, modelId, chatTemplate);
-    this.socket = new ChatSocket(engine, reader, this::events);
+    this.reader = new RequestReader(engine, modelId, chatTemplate, settings.limits());
+    this.reading =
+        engine.system().dispatchers().lookup(DispatcherSelector.fromConfig(READING_DISPATCHER));
+    this.socket = new ChatSocket(engine, this::read, this::events, settings.limits().bodyBytes());
     this.completions =
         new Completions(engine.system(), modelId, engine.model().tokenizer(), settings.keepAlive());
+    this.browserGuard = new BrowserGuard(settings.host(), settings.browser());
   }
 
   /** The id clients use for the model: its file (or directory) name. */
@@ -87,20 +99,17 @@ public final class SpecdRoutes {
 
   /** The whole API, with its error handling. */
   public Route route() {
+    Route api =
+        concat(
+            pathEndOrSingleSlash(
+                () -> get(() -> getFromResource(CHAT_PAGE, ContentTypes.TEXT_HTML_UTF8))),
+            pathPrefix("page", () -> get(() -> getFromResourceDirectory(PAGE))),
+            path("health", () -> get(this::health)),
+            path("metrics", () -> get(this::metricsRoute)),
+            pathPrefix("v1", this::v1));
     return handleExceptions(
         Errors.exceptionHandler(),
-        () ->
-            handleRejections(
-                Errors.rejectionHandler(),
-                () ->
-                    concat(
-                        pathEndOrSingleSlash(
-                            () ->
-                                get(() -> getFromResource(CHAT_PAGE, ContentTypes.TEXT_HTML_UTF8))),
-                        pathPrefix("page", () -> get(() -> getFromResourceDirectory(PAGE))),
-                        path("health", () -> get(this::health)),
-                        path("metrics", () -> get(this::metrics)),
-                        pathPrefix("v1", this::v1))));
+        () -> handleRejections(Errors.rejectionHandler(), () -> browserGuard.around(api)));
   }
 
   private Route v1() {
@@ -159,15 +168,75 @@ public final class SpecdRoutes {
     // A whole response may take as long as the engine lets a request run.
     return withRequestTimeout(
         DurationConverters.toScala(engine.requestTimeout().plusSeconds(5)),
-        request -> Errors.response(new IllegalStateException("the request timed out")),
+        request ->
+            Errors.response(
+                new ApiError(
+                    StatusCodes.SERVICE_UNAVAILABLE,
+                    "server_error",
+                    "the request timed out after " + engine.requestTimeout(),
+                    null,
+                    "request_timeout")),
         () ->
-            entity(
-                Unmarshaller.entityToString(),
-                body ->
-                    completeWithFuture(completions.answer(reader.read(body, kind), this::events))));
+            attribute(
+                ConnectionScope.KEY, connection -> jsonBody(() -> generate(kind, connection))));
   }
 
-  /** A WebSocket request's events: one generation per request. */
+  /**
+   * Reads the body (within the body timeout), checks it off the HTTP threads, then runs the request
+   * for its connection.
+   */
+  private Route generate(ApiRequest.Kind kind, ConnectionScope connection) {
+    RequestLimits limits = settings.limits();
+    return toStrictEntity(
+        DurationConverters.toScala(limits.bodyTimeout()),
+        limits.bodyBytes(),
+        () -> generateFromBody(kind, connection));
+  }
+
+  private Route generateFromBody(ApiRequest.Kind kind, ConnectionScope connection) {
+    return entity(
+        Unmarshaller.entityToString(),
+        body ->
+            onSuccess(
+                read(RequestReader.parse(body), kind),
+                request ->
+                    completeWithFuture(
+                        completions.answer(
+                            request, prepared -> events(prepared, connection::track)))));
+  }
+
+  /**
+   * Requires a JSON body within the size limit. A declared length over the limit gets 413 before a
+   * byte of the body is read (reading would fail the body's stream, and Akka HTTP then often resets
+   * the connection before the 413 is read). A browser may send {@code text/plain} to any site
+   * without asking (no CORS preflight), so a body of any other type is refused with 415.
+   */
+  private Route jsonBody(Supplier<Route> inner) {
+    return extractRequestEntity(
+        entity ->
+            entity.getContentLengthOption().orElse(0) > settings.limits().bodyBytes()
+                ? complete(Errors.response(ApiError.payloadTooLarge()))
+                : entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)
+                    ? inner.get()
+                    : complete(
+                        Errors.response(
+                            new ApiError(
+                                StatusCodes.UNSUPPORTED_MEDIA_TYPE,
+                                "invalid_request_error",
+                                "send the request body as Content-Type: application/json",
+                                null,
+                                "unsupported_media_type"))));
+  }
+
+  /** Checks and tokenizes a parsed request on the reading dispatcher, off the HTTP threads. */
+  private CompletionStage<ApiRequest> read(JsonNode root, ApiRequest.Kind kind) {
+    return CompletableFuture.supplyAsync(() -> reader.read(root, kind), reading);
+  }
+
+  /**
+   * A WebSocket request's events (the socket's stream cancels them when it closes): one generation
+   * per request.
+   */
   private Source<TokenEvent, NotUsed> events(ApiRequest request) {
     if (request.choices().size() > 1) {
       return Source.failed(
@@ -176,15 +245,21 @@ public final class SpecdRoutes {
               "unsupported_value",
               "the WebSocket runs one generation per request: one prompt, n = 1"));
     }
-    return events(request.choices().get(0).completion());
+    return events(request.choices().get(0).prepared(), control -> {});
   }
 
-  /** A generation's events, tracked while they run so that shutdown can wait for them. */
-  private Source<TokenEvent, NotUsed> events(CompletionRequest completion) {
-    return SpecDecoding.source(engine, completion)
+  /**
+   * A generation's events, tracked while they run so that shutdown can wait for them.
+   *
+   * @param owner also tracks them (the request's connection)
+   */
+  private Source<TokenEvent, NotUsed> events(
+      PreparedRequest prepared, Consumer<SpecDecoding.Control> owner) {
+    return SpecDecoding.source(engine, prepared)
         .mapMaterializedValue(
             control -> {
-              inFlight.track(control.done());
+              inFlight.track(control);
+              owner.accept(control);
               return NotUsed.getInstance();
             });
   }
@@ -208,17 +283,26 @@ public final class SpecdRoutes {
     return complete(Json.response(StatusCodes.OK, root));
   }
 
+  /** 200 {@code "ok"} while the engine can serve; 503 {@code "unavailable"} with the reason. */
   private Route health() {
+    Optional<String> problem = engine.health().problem();
     ObjectNode root =
         Json.object()
-            .put("status", "ok")
+            .put("status", problem.isEmpty() ? "ok" : "unavailable")
             .put("model", modelId)
             .put("drafter", engine.drafterName())
             .put("policy", engine.defaultPolicy())
             .put("context_length", engine.contextLength())
             .put("chat_template", chatTemplate.isModelTemplate())
             .put("api_key_required", settings.requiredApiKey().isPresent());
-    return complete(Json.response(StatusCodes.OK, root));
+    problem.ifPresent(reason -> root.put("reason", reason));
+    return complete(
+        Json.response(problem.isEmpty() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, root));
+  }
+
+  /** {@code /metrics}, behind the API key with {@code specd.http.protect-metrics}. */
+  private Route metricsRoute() {
+    return settings.protectMetrics() ? authorized(false, this::metrics) : metrics();
   }
 
   private Route metrics() {

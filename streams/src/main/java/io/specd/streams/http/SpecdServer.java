@@ -55,7 +55,9 @@ public final class SpecdServer {
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
         .withSettings(serverSettings(system.settings().config(), engine, settings))
-        .bind(routes.route())
+        .bindFlow(
+            HeaderTimeout.around(
+                ConnectionScope.around(routes.route().flow(system)), settings.headerTimeout()))
         .thenApply(
             binding -> {
               SpecdServer server = new SpecdServer(binding, routes, settings);
@@ -79,9 +81,10 @@ public final class SpecdServer {
   }
 
   /**
-   * Akka HTTP's settings with two changes: a connection may stay quiet while a whole (not streamed)
-   * response is computed for as long as the engine lets a request run, and WebSockets are pinged
-   * when quiet, as SSE streams get heartbeats.
+   * Akka HTTP's settings with three changes: a connection may stay quiet while a whole (not
+   * streamed) response is computed for as long as the engine lets a request run, request bodies are
+   * capped at {@code specd.http.limits.body-bytes}, and WebSockets are pinged when quiet, as SSE
+   * streams get heartbeats.
    */
   private static ServerSettings serverSettings(
       Config config, Engine engine, HttpSettings settings) {
@@ -99,6 +102,19 @@ public final class SpecdServer {
             // must free its session and KV cache at once.
             .withValue(
                 "akka.http.server.stream-cancellation-delay", ConfigValueFactory.fromAnyRef("0s"))
+            // the longest standard method is 7 letters: a request line of garbage without a space
+            // (GARBAGE) is refused at once instead of waiting for more bytes
+            .withValue(
+                "akka.http.server.parsing.max-method-length", ConfigValueFactory.fromAnyRef(7))
+            .withValue(
+                "akka.http.server.parsing.error-handler",
+                ConfigValueFactory.fromAnyRef(JsonParsingErrors.class.getName()))
+            .withValue(
+                "akka.http.server.max-connections",
+                ConfigValueFactory.fromAnyRef(settings.maxConnections()))
+            .withValue(
+                "akka.http.server.parsing.max-content-length",
+                ConfigValueFactory.fromAnyRef(settings.limits().bodyBytes()))
             .withValue(
                 "akka.http.server.websocket.periodic-keep-alive-max-idle",
                 ConfigValueFactory.fromAnyRef(settings.keepAlive().toMillis() + "ms"))

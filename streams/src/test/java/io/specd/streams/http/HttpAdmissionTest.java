@@ -16,7 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Admission (429) and the API key (401), on a server with one session and no queue. */
+/**
+ * Admission (429) and the API key (401, also on {@code /metrics} with {@code protect-metrics}), on
+ * a server with one session and no queue.
+ */
 class HttpAdmissionTest {
   private static final String KEY = "Bearer secret";
   private static TestServer server;
@@ -30,6 +33,7 @@ class HttpAdmissionTest {
             specd.session.max-sessions = 1
             specd.session.admission-queue = 0
             specd.http.api-key = "secret"
+            specd.http.protect-metrics = on
             """,
             false);
   }
@@ -69,6 +73,7 @@ class HttpAdmissionTest {
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(refused.statusCode()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).contains("1");
       JsonNode error = TestServer.json(refused).path("error");
       assertThat(error.path("type").asText()).isEqualTo("rate_limit_exceeded");
       assertThat(error.path("message").asText()).contains("capacity");
@@ -130,6 +135,11 @@ class HttpAdmissionTest {
     assertThat(granted.statusCode()).isEqualTo(200);
 
     assertThat(server.get("/health").statusCode()).isEqualTo(200);
-    assertThat(server.get("/metrics").statusCode()).isEqualTo(200);
+    assertThat(server.get("/metrics").statusCode()).isEqualTo(401);
+    HttpResponse<String> metrics =
+        server.client.send(
+            HttpRequest.newBuilder(server.uri("/metrics")).header("Authorization", KEY).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.statusCode()).isEqualTo(200);
   }
 }
