@@ -13,9 +13,17 @@ import java.time.Duration;
  * @param stopStrings the most stop strings a request may give (OpenAI allows 4)
  * @param stopLength the longest stop string in characters (each is matched against held-back text
  *     after every token, so both bound a step's work)
+ * @param choices the most choices (prompts times {@code n}) one request may ask for
+ * @param topK the largest {@code top_k} (sorting that many candidates is a step's work too)
  */
 public record RequestLimits(
-    long bodyBytes, Duration bodyTimeout, int promptBytes, int stopStrings, int stopLength) {
+    long bodyBytes,
+    Duration bodyTimeout,
+    int promptBytes,
+    int stopStrings,
+    int stopLength,
+    int choices,
+    int topK) {
 
   public RequestLimits {
     if (bodyBytes < 1) {
@@ -31,6 +39,10 @@ public record RequestLimits(
       throw new IllegalArgumentException(
           "specd.http.limits.stop-strings must be >= 0 and stop-length >= 1");
     }
+    if (choices < 1 || topK < 1) {
+      throw new IllegalArgumentException(
+          "specd.http.limits.choices and specd.http.limits.top-k must be positive");
+    }
   }
 
   /** Reads {@code specd.http.limits}. */
@@ -41,6 +53,8 @@ public record RequestLimits(
         c.getDuration("body-timeout"),
         Math.toIntExact(c.getBytes("prompt-bytes")),
         c.getInt("stop-strings"),
-        c.getInt("stop-length"));
+        c.getInt("stop-length"),
+        c.getInt("choices"),
+        c.getInt("top-k"));
   }
 }

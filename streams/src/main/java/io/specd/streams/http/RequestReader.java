@@ -28,9 +28,6 @@ public final class RequestReader {
   /** OpenAI's default {@code max_tokens} for text completions. */
   static final int DEFAULT_COMPLETION_TOKENS = 16;
 
-  /** The most choices (prompts times {@code n}) one request may ask for. */
-  static final int MAX_CHOICES = 16;
-
   private static final double MAX_TEMPERATURE = 2.0;
   private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
@@ -109,7 +106,7 @@ public final class RequestReader {
       prompts = PromptList.read(root.get("prompt"));
       maxTokens = optionalInt(root, "max_tokens");
     }
-    if (prompts.size() * samples > MAX_CHOICES) {
+    if (prompts.size() * samples > limits.choices()) {
       throw ApiError.invalid(
           "n",
           "invalid_value",
@@ -117,8 +114,8 @@ public final class RequestReader {
               + " prompts times n = "
               + samples
               + " asks for more than "
-              + MAX_CHOICES
-              + " choices");
+              + limits.choices()
+              + " choices (specd.http.limits.choices)");
     }
     if (maxTokens != null && maxTokens < 1) {
       throw ApiError.invalid(
@@ -182,11 +179,13 @@ public final class RequestReader {
   }
 
   /** {@code n}: how many choices sample each prompt. */
-  private static int samplesPerPrompt(JsonNode root) {
+  private int samplesPerPrompt(JsonNode root) {
     Integer n = optionalInt(root, "n");
-    if (n != null && (n < 1 || n > MAX_CHOICES)) {
+    if (n != null && (n < 1 || n > limits.choices())) {
       throw ApiError.invalid(
-          "n", "invalid_value", "n must be in [1, " + MAX_CHOICES + "], got " + n);
+          "n",
+          "invalid_value",
+          "n must be in [1, " + limits.choices() + "] (specd.http.limits.choices), got " + n);
     }
     return n == null ? 1 : n;
   }
@@ -340,7 +339,7 @@ public final class RequestReader {
     throw ApiError.invalid(field + ".content", "invalid_type", field + ".content must be a string");
   }
 
-  private static SamplingParams sampling(JsonNode root) {
+  private SamplingParams sampling(JsonNode root) {
     Double temperature = optionalNumber(root, "temperature");
     if (temperature != null && !(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
       throw ApiError.invalid(
@@ -353,9 +352,14 @@ public final class RequestReader {
       throw ApiError.invalid("top_p", "invalid_value", "top_p must be in (0, 1], got " + topP);
     }
     Integer topK = optionalInt(root, "top_k");
-    if (topK != null && topK < 0) {
+    if (topK != null && (topK < 0 || topK > limits.topK())) {
       throw ApiError.invalid(
-          "top_k", "invalid_value", "top_k must be >= 0 (0 turns it off), got " + topK);
+          "top_k",
+          "invalid_value",
+          "top_k must be in [0, "
+              + limits.topK()
+              + "] (0 turns it off; specd.http.limits.top-k), got "
+              + topK);
     }
     Long seed = optionalLong(root, "seed");
     return new SamplingParams(
