@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -260,6 +261,34 @@ class HardeningTest {
       String rest = RawHttp.response(socket);
       assertThat(rest).containsSubsequence("server_shutting_down", "data: [DONE]");
       assertThat(rest.strip()).endsWith("\r\n0"); // the last chunk: closed cleanly, not reset
+    }
+  }
+
+  @Test
+  void shouldRefuseConnectionsBeyondTheCapOfOneClientAddress() throws Exception {
+    String health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    try (LoopbackServer capped =
+            LoopbackServer.start("specd.http.max-connections-per-address = 2");
+        Socket first = RawHttp.send(capped, health);
+        Socket second = RawHttp.send(capped, health)) {
+      assertThat(RawHttp.firstResponse(first)).startsWith("HTTP/1.1 200");
+      assertThat(RawHttp.firstResponse(second)).startsWith("HTTP/1.1 200");
+
+      try (Socket third = RawHttp.send(capped, health)) {
+        String refused = RawHttp.response(third); // the whole answer, then the server closes
+        assertThat(refused)
+            .startsWith("HTTP/1.1 429")
+            .contains("Retry-After: 1")
+            .contains("too_many_connections");
+      }
+      first.close();
+      // the server sees the close a moment later: then a new connection has a place again
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      String answer;
+      do {
+        answer = RawHttp.exchange(capped, health);
+      } while (!answer.startsWith("HTTP/1.1 200") && System.nanoTime() < deadline);
+      assertThat(answer).as("a place freed by a closed connection").startsWith("HTTP/1.1 200");
     }
   }
 

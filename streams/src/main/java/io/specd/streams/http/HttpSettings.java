@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param headerTimeout how long a connection may take to send a request head, from its opening or
  *     the end of its last response, before it is closed
  * @param maxConnections connections open at once; more wait to be accepted
+ * @param maxConnectionsPerAddress connections one client address may use at once; the requests of
+ *     more get 429 and their connection is closed
  * @param limits what one request may ask for
  * @param browser who may address the server from a browser
  */
@@ -29,6 +31,7 @@ public record HttpSettings(
     Duration keepAlive,
     Duration headerTimeout,
     int maxConnections,
+    int maxConnectionsPerAddress,
     RequestLimits limits,
     BrowserSettings browser) {
 
@@ -51,8 +54,9 @@ public record HttpSettings(
     if (headerTimeout.isNegative() || headerTimeout.isZero()) {
       throw new IllegalArgumentException("specd.http.header-timeout must be positive");
     }
-    if (maxConnections < 1) {
-      throw new IllegalArgumentException("specd.http.max-connections must be >= 1");
+    if (maxConnections < 1 || maxConnectionsPerAddress < 1) {
+      throw new IllegalArgumentException(
+          "specd.http.max-connections and max-connections-per-address must be >= 1");
     }
   }
 
@@ -68,6 +72,7 @@ public record HttpSettings(
         c.getDuration("keep-alive"),
         c.getDuration("header-timeout"),
         c.getInt("max-connections"),
+        c.getInt("max-connections-per-address"),
         RequestLimits.fromConfig(c),
         BrowserSettings.fromConfig(c));
   }
@@ -88,6 +93,7 @@ public record HttpSettings(
         keepAlive,
         headerTimeout,
         maxConnections,
+        maxConnectionsPerAddress,
         limits,
         browser);
   }

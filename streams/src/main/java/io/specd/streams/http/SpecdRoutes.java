@@ -12,6 +12,7 @@ import akka.http.javadsl.model.HttpEntities;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.Connection;
 import akka.http.javadsl.model.headers.HttpChallenge;
 import akka.http.javadsl.model.headers.WWWAuthenticate;
 import akka.http.javadsl.server.Route;
@@ -109,7 +110,33 @@ public final class SpecdRoutes {
             pathPrefix("v1", this::v1));
     return handleExceptions(
         Errors.exceptionHandler(),
-        () -> handleRejections(Errors.rejectionHandler(), () -> browserGuard.around(api)));
+        () ->
+            handleRejections(
+                Errors.rejectionHandler(), () -> browserGuard.around(withinAddressCap(api))));
+  }
+
+  /**
+   * Answers 429 and closes the connection when it is one too many for its client's address ({@link
+   * ConnectionsPerAddress}).
+   */
+  private Route withinAddressCap(Route inner) {
+    return optionalAttribute(
+        ConnectionsPerAddress.KEY,
+        over ->
+            over.isEmpty()
+                ? inner
+                : complete(
+                    Errors.response(
+                            new ApiError(
+                                StatusCodes.TOO_MANY_REQUESTS,
+                                "rate_limit_exceeded",
+                                "this client address has "
+                                    + settings.maxConnectionsPerAddress()
+                                    + " connections open already"
+                                    + " (specd.http.max-connections-per-address)",
+                                null,
+                                "too_many_connections"))
+                        .addHeader(Connection.create("close"))));
   }
 
   private Route v1() {

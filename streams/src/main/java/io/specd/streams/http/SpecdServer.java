@@ -57,7 +57,9 @@ public final class SpecdServer {
         .withSettings(serverSettings(system.settings().config(), engine, settings))
         .bindFlow(
             HeaderTimeout.around(
-                ConnectionScope.around(routes.route().flow(system)), settings.headerTimeout()))
+                new ConnectionsPerAddress(settings.maxConnectionsPerAddress())
+                    .around(ConnectionScope.around(routes.route().flow(system))),
+                settings.headerTimeout()))
         .thenApply(
             binding -> {
               SpecdServer server = new SpecdServer(binding, routes, settings);
@@ -109,6 +111,9 @@ public final class SpecdServer {
             .withValue(
                 "akka.http.server.parsing.error-handler",
                 ConfigValueFactory.fromAnyRef(JsonParsingErrors.class.getName()))
+            // the client's address on every request, for the connections-per-address cap
+            .withValue(
+                "akka.http.server.remote-address-attribute", ConfigValueFactory.fromAnyRef(true))
             .withValue(
                 "akka.http.server.max-connections",
                 ConfigValueFactory.fromAnyRef(settings.maxConnections()))

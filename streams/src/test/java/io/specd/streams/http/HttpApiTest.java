@@ -221,7 +221,10 @@ class HttpApiTest {
         Arguments.of(
             completions, "{\"prompt\": \"x\", \"top_p\": 1.5}", "top_p", "top_p must be in (0, 1]"),
         Arguments.of(
-            completions, "{\"prompt\": \"x\", \"top_k\": -1}", "top_k", "top_k must be in [0, 1000]"),
+            completions,
+            "{\"prompt\": \"x\", \"top_k\": -1}",
+            "top_k",
+            "top_k must be in [0, 1000]"),
         Arguments.of(
             completions,
             "{\"prompt\": \"x\", \"stop\": 5}",
