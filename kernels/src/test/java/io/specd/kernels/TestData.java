@@ -1,10 +1,14 @@
 package io.specd.kernels;
 
 import io.specd.kernels.store.ModelStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 
@@ -69,16 +73,30 @@ public final class TestData {
         .filter(value -> !value.isBlank());
   }
 
-  /** A reference output shipped with the tests, e.g. {@code llamacpp/TinyStories-656K-F32.json}. */
+  /**
+   * A reference output shipped with the tests, e.g. {@code llamacpp/TinyStories-656K-F32.json}: the
+   * resource itself, or a temporary copy of it when it sits in a jar (another module's tests read
+   * this module's test-jar).
+   */
   public static Path reference(String relative) {
     URL resource = TestData.class.getResource("reference/" + relative);
     if (resource == null) {
       throw new IllegalStateException("no test resource io/specd/kernels/reference/" + relative);
     }
     try {
-      return Path.of(resource.toURI());
+      if ("file".equals(resource.getProtocol())) {
+        return Path.of(resource.toURI());
+      }
+      Path copy = Files.createTempFile("specd-reference-", "-" + Path.of(relative).getFileName());
+      copy.toFile().deleteOnExit();
+      try (InputStream in = resource.openStream()) {
+        Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+      }
+      return copy;
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy the test resource " + resource, e);
     }
   }
 }
