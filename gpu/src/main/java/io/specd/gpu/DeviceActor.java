@@ -315,13 +315,20 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     checkInjectedFault();
     long start = System.nanoTime();
     List<SessionState> states = verifies.stream().map(v -> sessions.get(v.sessionId())).toList();
-    List<SpeculativeStep.Stepped> results =
+    List<SpeculativeStep.Result> results =
         SpeculativeStep.step(
             model, drafter, states, verifies.stream().map(Verify::plan).toList(), mode);
     observer.batchRan("verify", verifies.size(), System.nanoTime() - start);
     for (int i = 0; i < verifies.size(); i++) {
       Verify v = verifies.get(i);
-      v.replyTo().tell(new Verified(v.sessionId(), results.get(i)));
+      if (results.get(i) instanceof SpeculativeStep.Broken broken) {
+        // only this session's state is unusable: it ends alone, the batch stepped on
+        getContext().getLog().error("session {} failed in its step", v.sessionId(), broken.cause());
+        release(v.sessionId());
+        v.replyTo().tell(new Failed(v.sessionId(), "the step failed: " + broken.cause()));
+      } else {
+        v.replyTo().tell(new Verified(v.sessionId(), results.get(i).orThrow()));
+      }
       unanswered.remove(v);
     }
   }

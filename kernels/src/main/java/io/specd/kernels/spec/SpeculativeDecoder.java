@@ -102,7 +102,9 @@ public final class SpeculativeDecoder implements Decoder {
             policy.plan(
                 new DraftContext(drafter.name(), request.sampling().temperature(), count, 1));
         SpeculativeStep.Stepped stepped =
-            SpeculativeStep.step(model, drafter, List.of(state), List.of(plan), mode).get(0);
+            SpeculativeStep.step(model, drafter, List.of(state), List.of(plan), mode)
+                .get(0)
+                .orThrow();
         recorder.record(stepped.outcome(), stepped.times());
         policy.reward(stepped.outcome());
         more = emit(stepped.tokens());

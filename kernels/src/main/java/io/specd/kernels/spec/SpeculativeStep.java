@@ -17,7 +17,9 @@ import java.util.Map;
  * The prefill and the speculative step for a batch of sessions: each session proposes its own tree,
  * the target verifies all of them in one forward per group of proposals that start at the same
  * layer (ragged lengths), then each session accepts and commits its path. Every session's result is
- * the one it would get alone. Only host values come out.
+ * the one it would get alone. A session whose own part fails (its proposal, acceptance or commit)
+ * is {@link Broken} alone and the others step on; a failing forward fails the whole group. Only
+ * host values come out.
  */
 public final class SpeculativeStep {
   private SpeculativeStep() {}
@@ -32,7 +34,30 @@ public final class SpeculativeStep {
    *     session asked for them)
    */
   public record Stepped(
-      int[] tokens, Outcome outcome, StageTimes times, List<TokenLogprobs> logprobs) {}
+      int[] tokens, Outcome outcome, StageTimes times, List<TokenLogprobs> logprobs)
+      implements Result {
+    @Override
+    public Stepped orThrow() {
+      return this;
+    }
+  }
+
+  /** One session's step: what it produced, or why it failed alone. */
+  public sealed interface Result permits Stepped, Broken {
+    /** The step's product; a broken session's failure is thrown. */
+    Stepped orThrow();
+  }
+
+  /**
+   * A session whose own part of the step failed: its state is no longer usable, the other sessions
+   * of the batch are not affected.
+   */
+  public record Broken(RuntimeException cause) implements Result {
+    @Override
+    public Stepped orThrow() {
+      throw cause;
+    }
+  }
 
   /**
    * Prefills new sessions in one forward.
@@ -59,7 +84,7 @@ public final class SpeculativeStep {
    *
    * @param plans each session's plan, in the order of {@code states}
    */
-  public static List<Stepped> step(
+  public static List<Result> step(
       LlamaModel model,
       Drafter drafter,
       List<SessionState> states,
@@ -70,13 +95,18 @@ public final class SpeculativeStep {
     long[] proposeNanos = new long[n];
     // sessions whose verification starts at the same layer share one forward
     Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
+    Result[] results = new Result[n];
     for (int i = 0; i < n; i++) {
       long start = System.nanoTime();
-      proposals[i] = states.get(i).propose(plans.get(i));
+      try {
+        proposals[i] = states.get(i).propose(plans.get(i));
+      } catch (RuntimeException e) {
+        results[i] = new Broken(e);
+        continue;
+      }
       proposeNanos[i] = System.nanoTime() - start;
       groups.computeIfAbsent(proposals[i].fromLayer(), k -> new ArrayList<>()).add(i);
     }
-    Stepped[] results = new Stepped[n];
     for (Map.Entry<Integer, List<Integer>> group : groups.entrySet()) {
       verifyAndCommit(
           model,
@@ -107,7 +137,7 @@ public final class SpeculativeStep {
       Proposal[] proposals,
       long[] proposeNanos,
       AcceptanceMode mode,
-      Stepped[] results) {
+      Result[] results) {
     List<SequenceInput> inputs = new ArrayList<>();
     for (int i : members) {
       inputs.add(proposals[i].input());
@@ -120,20 +150,24 @@ public final class SpeculativeStep {
     for (int j = 0; j < members.size(); j++) {
       int i = members.get(j);
       ForwardResult own = result.sequence(j);
-      long accepting = System.nanoTime();
-      Acceptance acceptance =
-          states.get(i).accept(proposals[i], new RowLogits(own, inputs.get(j).size()), mode);
-      long committing = System.nanoTime();
-      states.get(i).commit(proposals[i], acceptance, own);
-      long done = System.nanoTime();
-      StageTimes times =
-          new StageTimes(proposeNanos[i], verifyNanos, committing - accepting, done - committing);
-      results[i] =
-          new Stepped(
-              tokens(proposals[i].tree(), acceptance),
-              outcome(plans.get(i), proposals[i].tree(), acceptance, times, states.size()),
-              times,
-              states.get(i).committedLogprobs());
+      try {
+        long accepting = System.nanoTime();
+        Acceptance acceptance =
+            states.get(i).accept(proposals[i], new RowLogits(own, inputs.get(j).size()), mode);
+        long committing = System.nanoTime();
+        states.get(i).commit(proposals[i], acceptance, own);
+        long done = System.nanoTime();
+        StageTimes times =
+            new StageTimes(proposeNanos[i], verifyNanos, committing - accepting, done - committing);
+        results[i] =
+            new Stepped(
+                tokens(proposals[i].tree(), acceptance),
+                outcome(plans.get(i), proposals[i].tree(), acceptance, times, states.size()),
+                times,
+                states.get(i).committedLogprobs());
+      } catch (RuntimeException e) {
+        results[i] = new Broken(e);
+      }
     }
   }
 

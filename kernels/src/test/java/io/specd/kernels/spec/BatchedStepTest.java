@@ -8,6 +8,9 @@ import io.specd.kernels.generate.GenerationRequest;
 import io.specd.kernels.generate.TokenSink;
 import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.llama.ForwardOptions;
+import io.specd.kernels.llama.ForwardResult;
+import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.policies.spec.Plan;
@@ -19,6 +22,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.random.RandomGenerator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,7 +99,100 @@ class BatchedStepTest {
     }
   }
 
+  /**
+   * A session whose drafting state fails in a step (here: its proposal throws) ends alone: its
+   * result is {@link SpeculativeStep.Broken}, and the other sessions of the batch step on and still
+   * decode as if alone.
+   */
+  @ParameterizedTest
+  @MethodSource("io.specd.kernels.TestModels#backends")
+  void aSessionFailingInItsStepShouldEndAloneWhileTheOthersStepOn(String backend) {
+    use(backend);
+    Path heads = BundledHeads.find(DrafterKind.CLOVER, model).orElseThrow();
+    try (Drafter drafter =
+        new BreakingDrafter(
+            DrafterKind.CLOVER.load(model, heads, PROMPTS.length, pool.capacity()), 1)) {
+      assertBatchMatchesAlone(drafter, Plan.tree(4, 12, 4, StopRule.NONE), 1);
+    }
+  }
+
+  /** A drafter whose {@code broken}-th opened session throws at its second proposal. */
+  private static final class BreakingDrafter implements Drafter {
+    private final Drafter real;
+    private final int broken;
+    private int opened;
+
+    BreakingDrafter(Drafter real, int broken) {
+      this.real = real;
+      this.broken = broken;
+    }
+
+    @Override
+    public String name() {
+      return real.name();
+    }
+
+    @Override
+    public DraftSession open(KvCache cache) {
+      DraftSession session = real.open(cache);
+      return opened++ != broken
+          ? session
+          : new DraftSession() {
+            private int proposals;
+
+            @Override
+            public void prefilled(int[] prompt, ForwardResult result, int root) {
+              session.prefilled(prompt, result, root);
+            }
+
+            @Override
+            public Proposal propose(
+                int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
+              if (++proposals == 2) {
+                throw new IllegalStateException("a broken drafting state");
+              }
+              return session.propose(root, plan, sampling, random);
+            }
+
+            @Override
+            public void accepted(
+                Proposal proposal, Acceptance acceptance, ForwardResult verification) {
+              session.accepted(proposal, acceptance, verification);
+            }
+
+            @Override
+            public void close() {
+              session.close();
+            }
+          };
+    }
+
+    @Override
+    public ForwardOptions prefillOptions() {
+      return real.prefillOptions();
+    }
+
+    @Override
+    public ForwardOptions verifyOptions() {
+      return real.verifyOptions();
+    }
+
+    @Override
+    public void close() {
+      real.close();
+    }
+  }
+
   private static void assertBatchMatchesAlone(Drafter drafter, Plan plan) {
+    assertBatchMatchesAlone(drafter, plan, -1);
+  }
+
+  /**
+   * Steps sessions in batches to their token limits and checks each decoded as if alone.
+   *
+   * @param broken the session expected to fail in a step (its tokens so far still match), or -1
+   */
+  private static void assertBatchMatchesAlone(Drafter drafter, Plan plan, int broken) {
     int n = PROMPTS.length;
     SessionState[] states = new SessionState[n];
     List<List<Integer>> outputs = new ArrayList<>();
@@ -117,7 +214,7 @@ class BatchedStepTest {
           break;
         }
         List<SessionState> batch = live.stream().map(i -> states[i]).toList();
-        List<SpeculativeStep.Stepped> stepped =
+        List<SpeculativeStep.Result> results =
             SpeculativeStep.step(
                 model,
                 drafter,
@@ -125,9 +222,18 @@ class BatchedStepTest {
                 batch.stream().map(s -> plan).toList(),
                 AcceptanceMode.LOSSLESS);
         for (int j = 0; j < live.size(); j++) {
-          assertThat(stepped.get(j).outcome().batchSize()).isEqualTo(live.size());
-          for (int token : stepped.get(j).tokens()) {
-            outputs.get(live.get(j)).add(token);
+          int i = live.get(j);
+          if (results.get(j) instanceof SpeculativeStep.Broken failed) {
+            assertThat(i).as("the session that broke").isEqualTo(broken);
+            assertThat(failed.cause()).hasMessage("a broken drafting state");
+            states[i].close();
+            states[i] = null;
+            continue;
+          }
+          SpeculativeStep.Stepped stepped = results.get(j).orThrow();
+          assertThat(stepped.outcome().batchSize()).isEqualTo(live.size());
+          for (int token : stepped.tokens()) {
+            outputs.get(i).add(token);
           }
         }
         if (first) {
@@ -148,6 +254,10 @@ class BatchedStepTest {
       assertThat(Arrays.copyOf(got, Math.min(got.length, want.length)))
           .as("session %d with %s", i, drafter.name())
           .containsExactly(Arrays.copyOf(want, Math.min(got.length, want.length)));
+      if (i == broken) {
+        assertThat(states[i]).as("session %d ended when it broke", i).isNull();
+        continue;
+      }
       assertThat(got.length).isGreaterThanOrEqualTo(Math.min(want.length, MAX_TOKENS[i]));
     }
   }
