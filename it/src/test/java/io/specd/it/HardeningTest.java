@@ -12,10 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -289,6 +291,39 @@ class HardeningTest {
         answer = RawHttp.exchange(capped, health);
       } while (!answer.startsWith("HTTP/1.1 200") && System.nanoTime() < deadline);
       assertThat(answer).as("a place freed by a closed connection").startsWith("HTTP/1.1 200");
+    }
+  }
+
+  @Test
+  void shouldRefuseReadsBeyondThePendingLimitWith429() throws Exception {
+    try (LoopbackServer small =
+        LoopbackServer.start(
+            """
+            specd.http.limits.pending-reads = 1
+            specd.http.tokenizer-dispatcher.thread-pool-executor.fixed-pool-size = 1
+            """)) {
+      // prompts small enough to be tokenized (tens of milliseconds each), too long for the context
+      String body = "{\"prompt\": \"" + "Once upon a time ".repeat(3000) + "\", \"max_tokens\": 4}";
+      List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        answers.add(
+            small.client.sendAsync(
+                small.post("/v1/completions", body), HttpResponse.BodyHandlers.ofString()));
+      }
+      Map<Integer, Long> byStatus =
+          answers.stream()
+              .map(CompletableFuture::join)
+              .collect(Collectors.groupingBy(HttpResponse::statusCode, Collectors.counting()));
+      assertThat(byStatus.keySet()).as("statuses").containsOnly(400, 429);
+      assertThat(byStatus.get(429)).as("refused while another was read").isPositive();
+      HttpResponse<String> refused =
+          answers.stream()
+              .map(CompletableFuture::join)
+              .filter(r -> r.statusCode() == 429)
+              .findFirst()
+              .orElseThrow();
+      assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+      assertThat(refused.body()).contains("specd.http.limits.pending-reads");
     }
   }
 

@@ -53,6 +53,11 @@ final class ConnectionScope {
     }
   }
 
+  /** Whether the client has gone. */
+  boolean isClosed() {
+    return closed;
+  }
+
   private void close() {
     closed = true;
     running.forEach(SpecDecoding.Control::cancel);

@@ -15,6 +15,8 @@ import java.time.Duration;
  *     after every token, so both bound a step's work)
  * @param choices the most choices (prompts times {@code n}) one request may ask for
  * @param topK the largest {@code top_k} (sorting that many candidates is a step's work too)
+ * @param pendingReads the most request bodies read, checked and tokenized or waiting for it at once
+ *     (429 beyond it)
  */
 public record RequestLimits(
     long bodyBytes,
@@ -23,7 +25,8 @@ public record RequestLimits(
     int stopStrings,
     int stopLength,
     int choices,
-    int topK) {
+    int topK,
+    int pendingReads) {
 
   public RequestLimits {
     if (bodyBytes < 1) {
@@ -39,9 +42,9 @@ public record RequestLimits(
       throw new IllegalArgumentException(
           "specd.http.limits.stop-strings must be >= 0 and stop-length >= 1");
     }
-    if (choices < 1 || topK < 1) {
+    if (choices < 1 || topK < 1 || pendingReads < 1) {
       throw new IllegalArgumentException(
-          "specd.http.limits.choices and specd.http.limits.top-k must be positive");
+          "specd.http.limits.choices, top-k and pending-reads must be positive");
     }
   }
 
@@ -55,6 +58,7 @@ public record RequestLimits(
         c.getInt("stop-strings"),
         c.getInt("stop-length"),
         c.getInt("choices"),
-        c.getInt("top-k"));
+        c.getInt("top-k"),
+        c.getInt("pending-reads"));
   }
 }

@@ -36,6 +36,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import scala.jdk.javaapi.DurationConverters;
@@ -72,6 +74,7 @@ public final class SpecdRoutes {
   private final ChatSocket socket;
   private final Completions completions;
   private final BrowserGuard browserGuard;
+  private final Semaphore pendingReads;
   private final InFlight inFlight = new InFlight();
   private final PrometheusTextFormatWriter metricsWriter = PrometheusTextFormatWriter.create();
 
@@ -91,6 +94,7 @@ public final class SpecdRoutes {
     this.completions =
         new Completions(engine.system(), modelId, engine.model().tokenizer(), settings.keepAlive());
     this.browserGuard = new BrowserGuard(settings.host(), settings.browser());
+    this.pendingReads = new Semaphore(settings.limits().pendingReads());
   }
 
   /** The id clients use for the model: its file (or directory) name. */
@@ -225,7 +229,7 @@ public final class SpecdRoutes {
         Unmarshaller.entityToString(),
         body ->
             onSuccess(
-                read(RequestReader.parse(body), kind),
+                read(RequestReader.parse(body), kind, connection::isClosed),
                 request ->
                     completeWithFuture(
                         completions.answer(
@@ -255,9 +259,39 @@ public final class SpecdRoutes {
                                 "unsupported_media_type"))));
   }
 
-  /** Checks and tokenizes a parsed request on the reading dispatcher, off the HTTP threads. */
+  /** Checks and tokenizes a WebSocket request (the socket is its own connection). */
   private CompletionStage<ApiRequest> read(JsonNode root, ApiRequest.Kind kind) {
-    return CompletableFuture.supplyAsync(() -> reader.read(root, kind), reading);
+    return read(root, kind, () -> false);
+  }
+
+  /**
+   * Checks and tokenizes a parsed request on the reading dispatcher, off the HTTP threads: at most
+   * {@code specd.http.limits.pending-reads} at once (429 beyond), and skipped when its client went
+   * away while it waited.
+   */
+  private CompletionStage<ApiRequest> read(
+      JsonNode root, ApiRequest.Kind kind, BooleanSupplier clientGone) {
+    if (!pendingReads.tryAcquire()) {
+      return CompletableFuture.failedFuture(
+          new ApiError(
+              StatusCodes.TOO_MANY_REQUESTS,
+              "rate_limit_exceeded",
+              "too many requests are being read (specd.http.limits.pending-reads)",
+              null,
+              "rate_limit_exceeded"));
+    }
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            if (clientGone.getAsBoolean()) {
+              throw ApiError.cancelled();
+            }
+            return reader.read(root, kind);
+          } finally {
+            pendingReads.release();
+          }
+        },
+        reading);
   }
 
   /**
