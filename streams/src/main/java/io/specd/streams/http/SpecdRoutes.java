@@ -109,7 +109,7 @@ public final class SpecdRoutes {
             pathEndOrSingleSlash(
                 () -> get(() -> getFromResource(CHAT_PAGE, ContentTypes.TEXT_HTML_UTF8))),
             pathPrefix("page", () -> get(() -> getFromResourceDirectory(PAGE))),
-            path("health", () -> get(this::health)),
+            path("health", () -> get(this::healthRoute)),
             path("metrics", () -> get(this::metricsRoute)),
             pathPrefix("v1", this::v1));
     return handleExceptions(
@@ -344,19 +344,35 @@ public final class SpecdRoutes {
     return complete(Json.response(StatusCodes.OK, root));
   }
 
-  /** 200 {@code "ok"} while the engine can serve; 503 {@code "unavailable"} with the reason. */
-  private Route health() {
+  /**
+   * {@code /health}: with {@code specd.http.protect-metrics} and an API key, the details (model,
+   * drafter, policy, context, the reason of a failure) only for requests that carry the key.
+   */
+  private Route healthRoute() {
+    Optional<String> key = settings.requiredApiKey();
+    if (!settings.protectMetrics() || key.isEmpty()) {
+      return health(true);
+    }
+    return optionalHeaderValueByName(
+        "Authorization",
+        header -> health(header.map(h -> same(h, "Bearer " + key.get())).orElse(false)));
+  }
+
+  /** 200 {@code "ok"} while the engine can serve; 503 {@code "unavailable"} (with the reason). */
+  private Route health(boolean detail) {
     Optional<String> problem = engine.health().problem();
     ObjectNode root =
         Json.object()
             .put("status", problem.isEmpty() ? "ok" : "unavailable")
-            .put("model", modelId)
-            .put("drafter", engine.drafterName())
-            .put("policy", engine.defaultPolicy())
-            .put("context_length", engine.contextLength())
             .put("chat_template", chatTemplate.isModelTemplate())
             .put("api_key_required", settings.requiredApiKey().isPresent());
-    problem.ifPresent(reason -> root.put("reason", reason));
+    if (detail) {
+      root.put("model", modelId)
+          .put("drafter", engine.drafterName())
+          .put("policy", engine.defaultPolicy())
+          .put("context_length", engine.contextLength());
+      problem.ifPresent(reason -> root.put("reason", reason));
+    }
     return complete(
         Json.response(problem.isEmpty() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, root));
   }

@@ -17,8 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Admission (429) and the API key (401, also on {@code /metrics} with {@code protect-metrics}), on
- * a server with one session and no queue.
+ * Admission (429) and the API key (401, also on {@code /metrics}, and {@code /health}'s details,
+ * with {@code protect-metrics}), on a server with one session and no queue.
  */
 class HttpAdmissionTest {
   private static final String KEY = "Bearer secret";
@@ -134,7 +134,14 @@ class HttpAdmissionTest {
             HttpResponse.BodyHandlers.ofString());
     assertThat(granted.statusCode()).isEqualTo(200);
 
-    assertThat(server.get("/health").statusCode()).isEqualTo(200);
+    HttpResponse<String> health = server.get("/health");
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(TestServer.json(health).has("model")).as("details without the key").isFalse();
+    HttpResponse<String> detailed =
+        server.client.send(
+            HttpRequest.newBuilder(server.uri("/health")).header("Authorization", KEY).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(TestServer.json(detailed).path("model").asText()).isEqualTo("stories260K.gguf");
     assertThat(server.get("/metrics").statusCode()).isEqualTo(401);
     HttpResponse<String> metrics =
         server.client.send(
