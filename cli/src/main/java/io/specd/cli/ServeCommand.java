@@ -120,6 +120,8 @@ final class ServeCommand implements Callable<Integer> {
           "cannot listen on " + http.host() + ":" + http.port() + ": " + e.getCause().getMessage(),
           e.getCause());
     }
+    // before the line that tells a supervisor the server is up, so a stop right after it exits 0
+    CountDownLatch stopped = exitZeroOnSignal(http.shutdownDeadline().plus(ENGINE_CLOSE_GRACE));
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
         "specd serving %s at %s (%s backend, drafter %s, policy %s, context %d tokens);"
@@ -131,7 +133,6 @@ final class ServeCommand implements Callable<Integer> {
         engine.defaultPolicy(),
         engine.contextLength());
     out.flush();
-    CountDownLatch stopped = exitZeroOnSignal(http.shutdownDeadline().plus(ENGINE_CLOSE_GRACE));
     engine.system().getWhenTerminated().toCompletableFuture().join();
     engine.close();
     stopped.countDown();

@@ -56,12 +56,23 @@ class ServeProcessTest {
       seen.append(line).append('\n');
       if (line.startsWith(start)) {
         // keep draining the output so the server never blocks on a full pipe
-        Thread drain = new Thread(() -> lines.lines().forEach(ignored -> {}));
+        Thread drain = new Thread(() -> drain(lines));
         drain.setDaemon(true);
         drain.start();
         return;
       }
     }
     throw new AssertionError("serve ended before it listened:\n" + seen);
+  }
+
+  /** Reads the rest of the output until the process ends (its stream then closes). */
+  private static void drain(BufferedReader lines) {
+    try {
+      while (lines.readLine() != null) {
+        // the server's log, not needed
+      }
+    } catch (IOException closed) {
+      // the process is gone
+    }
   }
 }
