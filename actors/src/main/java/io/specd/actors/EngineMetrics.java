@@ -64,6 +64,14 @@ public final class EngineMetrics implements DeviceObserver {
           .name("specd_live_sessions")
           .help("Sessions holding a KV cache on the device")
           .register(registry);
+  private final Gauge stepCost =
+      Gauge.builder()
+          .name("specd_step_cost_seconds")
+          .help(
+              "The device's fitted cost of a verification step: fixed, plus per_token times the"
+                  + " tokens the batch verifies")
+          .labelNames("term")
+          .register(registry);
   private final Histogram stepSeconds =
       Histogram.builder()
           .name("specd_step_seconds")
@@ -184,6 +192,12 @@ public final class EngineMetrics implements DeviceObserver {
   public void batchRan(String kind, int size, long nanos) {
     batchSizes.labelValues(kind).observe(size);
     stepSeconds.labelValues(kind).observe(nanos / 1e9);
+  }
+
+  @Override
+  public void stepCosts(double fixedSeconds, double secondsPerToken) {
+    stepCost.labelValues("fixed").set(fixedSeconds);
+    stepCost.labelValues("per_token").set(secondsPerToken);
   }
 
   @Override

@@ -16,6 +16,7 @@ import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.spec.SessionState;
 import io.specd.kernels.spec.SpeculativeStep;
+import io.specd.policies.budget.DiscountedLine;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.util.ArrayDeque;
@@ -37,6 +38,8 @@ import java.util.Map;
  * with no sessions; the model (immutable weights) and the drafter's weights survive the restart.
  */
 public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
+  /** How much each earlier step weighs in the cost model after one more: 0.98 per step. */
+  private static final double STEP_COST_DISCOUNT = 0.98;
 
   /** What the device actor does. */
   public sealed interface Command
@@ -116,6 +119,10 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   private final AcceptanceMode mode;
   private final DeviceSettings settings;
   private final DeviceObserver observer;
+
+  /** Step time against verified tokens, forgetting old steps (half-life ~35 steps). */
+  private final DiscountedLine stepCost = new DiscountedLine();
+
   private final TimerScheduler<Command> timers;
   private final KvCachePool pool;
   private final Map<String, SessionState> sessions = new HashMap<>();
@@ -318,7 +325,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     List<SpeculativeStep.Result> results =
         SpeculativeStep.step(
             model, drafter, states, verifies.stream().map(Verify::plan).toList(), mode);
-    observer.batchRan("verify", verifies.size(), System.nanoTime() - start);
+    long nanos = System.nanoTime() - start;
+    observer.batchRan("verify", verifies.size(), nanos);
+    learnStepCost(results, nanos);
     for (int i = 0; i < verifies.size(); i++) {
       Verify v = verifies.get(i);
       if (results.get(i) instanceof SpeculativeStep.Broken broken) {
@@ -331,6 +340,21 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       }
       unanswered.remove(v);
     }
+  }
+
+  /**
+   * Refits the cost model of a step, its time against the tokens it verified (each session's drafts
+   * and root), and reports it.
+   */
+  private void learnStepCost(List<SpeculativeStep.Result> results, long nanos) {
+    int tokens = 0;
+    for (SpeculativeStep.Result result : results) {
+      if (result instanceof SpeculativeStep.Stepped stepped) {
+        tokens += stepped.outcome().draftedNodes() + 1;
+      }
+    }
+    stepCost.add(tokens, nanos / 1e9, STEP_COST_DISCOUNT);
+    observer.stepCosts(stepCost.intercept(), stepCost.slope());
   }
 
   private void checkInjectedFault() {

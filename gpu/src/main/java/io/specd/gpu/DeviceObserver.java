@@ -17,6 +17,12 @@ public interface DeviceObserver {
    */
   default void batchRan(String kind, int size, long nanos) {}
 
+  /**
+   * The device's cost model of a verification step, refitted after each: {@code fixedSeconds +
+   * secondsPerToken × tokens}, tokens being all the batch verifies (drafts and roots).
+   */
+  default void stepCosts(double fixedSeconds, double secondsPerToken) {}
+
   /** Requests waiting for the next batch. */
   default void queueDepth(int depth) {}
 

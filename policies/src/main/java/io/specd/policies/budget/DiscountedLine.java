@@ -2,11 +2,12 @@ package io.specd.policies.budget;
 
 /**
  * A straight line {@code y = a + b·x} fitted by least squares with exponential forgetting, used to
- * predict verification time from the rows a verification batch processes. The slope is never
- * negative (more rows never verify faster) and is taken as zero while the observed {@code x} do not
- * vary enough to measure it. Not thread-safe.
+ * predict verification time from the rows a verification batch processes (a request's policy, and
+ * the device's cost model of its steps). The slope is never negative (more rows never verify
+ * faster) and is taken as zero while the observed {@code x} do not vary enough to measure it. Not
+ * thread-safe.
  */
-final class DiscountedLine {
+public final class DiscountedLine {
   private static final double MIN_RELATIVE_SPREAD = 1e-9;
 
   private double weight;
@@ -16,7 +17,7 @@ final class DiscountedLine {
   private double sumXy;
 
   /** Adds a point after scaling the earlier ones by {@code discount}. */
-  void add(double x, double y, double discount) {
+  public void add(double x, double y, double discount) {
     weight = weight * discount + 1;
     sumX = sumX * discount + x;
     sumY = sumY * discount + y;
@@ -25,19 +26,28 @@ final class DiscountedLine {
   }
 
   /** True before the first point. */
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return weight == 0;
   }
 
   /** The fitted value at {@code x}; the mean of {@code y} while the slope cannot be measured. */
-  double predict(double x) {
+  public double predict(double x) {
+    return intercept() + slope() * x;
+  }
+
+  /** The fitted {@code a} (the mean of {@code y} while the slope cannot be measured). */
+  public double intercept() {
+    return sumY / weight - slope() * (sumX / weight);
+  }
+
+  /** The fitted {@code b}, never negative; zero while the {@code x} do not vary enough. */
+  public double slope() {
     double meanX = sumX / weight;
     double meanY = sumY / weight;
     double varianceX = sumXx / weight - meanX * meanX;
     if (varianceX <= MIN_RELATIVE_SPREAD * (meanX * meanX + 1)) {
-      return meanY;
+      return 0;
     }
-    double slope = Math.max(0, (sumXy / weight - meanX * meanY) / varianceX);
-    return meanY + slope * (x - meanX);
+    return Math.max(0, (sumXy / weight - meanX * meanY) / varianceX);
   }
 }

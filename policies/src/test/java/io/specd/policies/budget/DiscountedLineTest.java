@@ -15,6 +15,8 @@ class DiscountedLineTest {
     }
 
     assertThat(line.predict(40)).isCloseTo(300, within(1e-6));
+    assertThat(line.intercept()).isCloseTo(100, within(1e-6));
+    assertThat(line.slope()).isCloseTo(5, within(1e-9));
   }
 
   @Test

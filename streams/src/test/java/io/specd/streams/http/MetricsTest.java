@@ -65,7 +65,9 @@ class MetricsTest {
             "specd_time_between_tokens_seconds_count{drafter=\"clover\",policy=\"static-3\"} 11")
         .contains("specd_accepted_length_bucket{drafter=\"clover\",policy=\"static-3\",le=\"1.0\"}")
         .contains("specd_step_seconds_count{kind=\"prefill\"} 2")
-        .contains("specd_step_seconds_count{kind=\"verify\"}");
+        .contains("specd_step_seconds_count{kind=\"verify\"}")
+        .contains("specd_step_cost_seconds{term=\"fixed\"}")
+        .contains("specd_step_cost_seconds{term=\"per_token\"}");
   }
 
   @Test
