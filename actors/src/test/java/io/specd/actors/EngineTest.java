@@ -3,6 +3,7 @@ package io.specd.actors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import akka.actor.testkit.typed.FishingOutcome;
 import akka.actor.testkit.typed.javadsl.FishingOutcomes;
@@ -178,18 +179,17 @@ class EngineTest {
         .open(CompletionRequest.greedy("The dog", 100))
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    double live = 1;
-    while (live > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-      live =
-          engine.metrics().registry().scrape().stream()
-              .filter(m -> m.getMetadata().getName().equals("specd_live_sessions"))
-              .map(m -> ((GaugeSnapshot) m).getDataPoints().get(0).getValue())
-              .findFirst()
-              .orElseThrow();
-    }
-    assertThat(live).isZero();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        engine.metrics().registry().scrape().stream()
+                            .filter(m -> m.getMetadata().getName().equals("specd_live_sessions"))
+                            .map(m -> ((GaugeSnapshot) m).getDataPoints().get(0).getValue())
+                            .findFirst()
+                            .orElseThrow())
+                    .isZero());
   }
 
   @Test

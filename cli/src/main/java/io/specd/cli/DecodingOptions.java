@@ -12,6 +12,12 @@ import picocli.CommandLine.Option;
 
 /** Sampling and drafting options shared by {@code generate} and {@code bench}. */
 final class DecodingOptions {
+  /** The help of {@code --drafter}, here and in {@code serve}. */
+  static final String DRAFTER_HELP =
+      "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: the fastest measured for"
+          + " the backend and model when its heads ship with specd: clover on torch; on java"
+          + " kangaroo for models 512 wide or more, none for narrower ones).";
+
   /** Plain decoding, no drafter. */
   static final String NONE = EngineLoader.NONE;
 
@@ -45,13 +51,7 @@ final class DecodingOptions {
       description = "Random seed: the same seed gives the same output (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(
-      names = "--drafter",
-      paramLabel = "D",
-      description =
-          "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: the fastest measured"
-              + " for the backend and model when its heads ship with specd: clover on torch; on java"
-              + " kangaroo for models 512 wide or more, none for narrower ones).")
+  @Option(names = "--drafter", paramLabel = "D", description = DRAFTER_HELP)
   String drafter;
 
   @Option(

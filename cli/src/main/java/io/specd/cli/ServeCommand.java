@@ -63,13 +63,7 @@ final class ServeCommand implements Callable<Integer> {
       description = "Require Authorization: Bearer K on /v1 (default: specd.http.api-key, none).")
   String apiKey;
 
-  @Option(
-      names = "--drafter",
-      paramLabel = "D",
-      description =
-          "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: the fastest measured"
-              + " for the backend and model when its heads ship with specd: clover on torch; on java"
-              + " kangaroo for models 512 wide or more, none for narrower ones).")
+  @Option(names = "--drafter", paramLabel = "D", description = DecodingOptions.DRAFTER_HELP)
   String drafter;
 
   @Option(

@@ -1,6 +1,7 @@
 package io.specd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.specd.gpu.Backends;
 import io.specd.kernels.format.GgmlType;
@@ -363,12 +364,10 @@ class ChatPageTest {
     return LoopbackServer.JSON.readTree(body).path("choices").get(0).path("text").asText();
   }
 
-  private static void awaitNoLiveSession() throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (server.metric("specd_live_sessions") > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(server.metric("specd_live_sessions")).isZero();
+  private static void awaitNoLiveSession() {
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(server.metric("specd_live_sessions")).isZero());
   }
 
   /** A copy of stories260K with a chat template (each turn's text on a line of its own). */

@@ -1,10 +1,12 @@
 package io.specd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -49,11 +51,11 @@ class DeviceDeathTest {
     }
 
     // the failed batch answers its sessions before the guardian learns the device is gone
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .ignoreExceptions()
+        .until(() -> health().statusCode() != 200);
     HttpResponse<String> health = health();
-    for (int i = 0; i < 100 && health.statusCode() == 200; i++) {
-      Thread.sleep(50);
-      health = health();
-    }
     HttpResponse<String> refused =
         server.client.send(
             server.post("/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 4}"),

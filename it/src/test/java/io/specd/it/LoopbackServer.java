@@ -1,5 +1,8 @@
 package io.specd.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.specd.gpu.Backends;
@@ -87,15 +90,9 @@ final class LoopbackServer extends LoopbackHarness {
   record StreamedText(String text, JsonNode error) {}
 
   /** Waits up to 30 s for a sample at /metrics to read {@code value}. */
-  void awaitMetric(String sample, double value) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    double now = metric(sample);
-    while (now != value && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-      now = metric(sample);
-    }
-    if (now != value) {
-      throw new AssertionError(sample + " is " + now + " after 30 s, not " + value);
-    }
+  void awaitMetric(String sample, double value) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(metric(sample)).as(sample).isEqualTo(value));
   }
 }

@@ -1,6 +1,7 @@
 package io.specd.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
@@ -24,6 +25,7 @@ import io.specd.policies.DraftShape;
 import io.specd.policies.PolicyFactory;
 import io.specd.policies.PolicySettings;
 import io.specd.policies.bandit.PriorRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -102,17 +104,17 @@ class SpecDecodingTest {
     TestSubscriber.Probe<TokenEvent> probe = materialized.second();
     probe.request(1);
     probe.expectNext(scala.concurrent.duration.Duration.create(30, TimeUnit.SECONDS));
-    Thread.sleep(500);
-    // one event taken, one waiting for demand: at most two steps' tokens were generated
-    assertThat(counter("specd_tokens") - before).isLessThan(12);
+    // one event taken, one waiting for demand: for half a second, at most two steps' tokens
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> counter("specd_tokens") - before < 12);
     assertThat(gauge("specd_live_sessions")).isEqualTo(1.0);
     materialized.first().cancel();
     probe.expectComplete();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    while (gauge("specd_live_sessions") > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(gauge("specd_live_sessions")).isEqualTo(0.0);
+    await()
+        .atMost(Duration.ofSeconds(1))
+        .untilAsserted(() -> assertThat(gauge("specd_live_sessions")).isEqualTo(0.0));
   }
 
   private static double counter(String name) {
