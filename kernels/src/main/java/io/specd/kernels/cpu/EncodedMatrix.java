@@ -16,7 +16,7 @@ final class EncodedMatrix implements WeightMatrix {
   private static final ThreadLocal<byte[][]> SCRATCH =
       ThreadLocal.withInitial(() -> new byte[][] {new byte[0]});
 
-  /** Where encoded rows come from: a mapped tensor, or bytes on the heap. */
+  /** Where encoded rows come from (a mapped tensor). */
   @FunctionalInterface
   interface Rows {
     /** Copies rows {@code [first, first + count)} to {@code destination[offset…]}. */
@@ -43,18 +43,6 @@ final class EncodedMatrix implements WeightMatrix {
   static EncodedMatrix mapped(TensorBytes tensor) {
     return new EncodedMatrix(
         tensor.type(), Math.toIntExact(tensor.rows()), tensor.rowLength(), tensor::copyRows);
-  }
-
-  /** Rows encoded on the heap, {@code [rows, columns]} of {@code type}. */
-  static EncodedMatrix onHeap(GgmlType type, int rows, int columns, byte[] encoded) {
-    int rowBytes = Math.toIntExact(type.byteSize(columns));
-    return new EncodedMatrix(
-        type,
-        rows,
-        columns,
-        (first, count, destination, offset) ->
-            System.arraycopy(
-                encoded, Math.toIntExact(first * rowBytes), destination, offset, count * rowBytes));
   }
 
   @Override

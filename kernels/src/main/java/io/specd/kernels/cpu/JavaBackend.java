@@ -9,6 +9,7 @@ import io.specd.kernels.llama.Linear;
 import io.specd.kernels.llama.LlamaConfig;
 import io.specd.kernels.llama.Transformer;
 import io.specd.kernels.llama.WeightSource;
+import io.specd.kernels.quant.SplitQ8_0Rows;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +29,12 @@ public final class JavaBackend implements Backend {
   /** Models at least this wide split their products across every core by default. */
   static final int PARALLEL_FROM = 512;
 
+  /** Share of the maximum heap that split Q8_0 weights may take; beyond it they stay mapped. */
+  static final double SPLIT_HEAP_SHARE = 0.75;
+
   private final int threads;
   private Parallel parallel = new Parallel(1);
+  private long splitBudget;
 
   /**
    * @param threads threads per product, or 0 to decide per model
@@ -56,6 +61,7 @@ public final class JavaBackend implements Backend {
             ? threads
             : c.dim() < PARALLEL_FROM ? 1 : Runtime.getRuntime().availableProcessors();
     parallel = new Parallel(count);
+    splitBudget = (long) (Runtime.getRuntime().maxMemory() * SPLIT_HEAP_SHARE);
     int dim = c.dim();
     int vocab = c.vocabularySize();
     int qd = c.queryDim();
@@ -126,14 +132,26 @@ public final class JavaBackend implements Backend {
   }
 
   /**
-   * A model's matrix: narrow ones dequantized and transposed, wide ones kept in their file encoding
-   * (memory-mapped) when the source can map them.
+   * A model's matrix: narrow ones dequantized and transposed; wide Q8_0 ones split on the heap
+   * while they fit in {@link #SPLIT_HEAP_SHARE} of it (read from the file, not through the mapping,
+   * so the process holds them once); other wide ones kept in their file encoding, memory-mapped,
+   * when the source can map them.
    */
-  private static WeightMatrix matrix(WeightSource source, String name, int rows, int columns) {
+  private WeightMatrix matrix(WeightSource source, String name, int rows, int columns) {
     if (columns >= TRANSPOSE_BELOW) {
       Optional<TensorBytes> encoded = source.encoded(name, rows, columns);
       if (encoded.isPresent()) {
-        return EncodedMatrix.mapped(encoded.get());
+        TensorBytes tensor = encoded.get();
+        long splitBytes = SplitQ8_0Rows.heapBytes(rows, columns);
+        if (tensor.type() == GgmlType.Q8_0
+            && splitBytes <= splitBudget
+            && (long) rows * columns <= Integer.MAX_VALUE) {
+          splitBudget -= splitBytes;
+          return new SplitQ8_0Matrix(
+              SplitQ8_0Rows.split(
+                  rows, columns, (first, count, into) -> tensor.readRows(first, count, into, 0)));
+        }
+        return EncodedMatrix.mapped(tensor);
       }
     }
     return floatMatrix(source.read(name, rows, columns), rows, columns);
@@ -152,15 +170,18 @@ public final class JavaBackend implements Backend {
 
   /**
    * A drafter's matrix (heads and drafter layers arrive as float32): narrow ones transposed, wide
-   * ones quantized to Q8_0 on the heap, which a drafter reads every step like the target's own
-   * weights (drafts only propose: verification keeps the output exact).
+   * ones quantized to Q8_0 and split on the heap, which a drafter reads every step like the
+   * target's own weights (drafts only propose: verification keeps the output exact).
    */
   static WeightMatrix drafterMatrix(float[] weight, int rows, int columns) {
     if (columns >= TRANSPOSE_BELOW && columns % GgmlType.Q8_0.blockSize() == 0) {
       ByteBuffer encoded = TensorEncoder.encode(GgmlType.Q8_0, weight);
-      byte[] bytes = new byte[encoded.remaining()];
-      encoded.get(bytes);
-      return EncodedMatrix.onHeap(GgmlType.Q8_0, rows, columns, bytes);
+      int rowBytes = Math.toIntExact(GgmlType.Q8_0.byteSize(columns));
+      return new SplitQ8_0Matrix(
+          SplitQ8_0Rows.split(
+              rows,
+              columns,
+              (first, count, into) -> encoded.get(first * rowBytes, into, 0, count * rowBytes)));
     }
     return floatMatrix(weight, rows, columns);
   }

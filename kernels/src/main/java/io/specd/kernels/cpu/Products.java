@@ -3,8 +3,9 @@ package io.specd.kernels.cpu;
 /**
  * Matrix products of a forward step, each split across the pool's threads by output rows. Several
  * products over the same input (Q, K and V; gate and up) are handed out as one job over their rows
- * laid end to end (each starting at a multiple of the grain), so the threads meet once. Reused for
- * every product: nothing is allocated.
+ * laid end to end (each starting at a multiple of the job's grain, the least common multiple of
+ * theirs, so every thread's share starts at a multiple of each matrix's own grain), so the threads
+ * meet once. Reused for every product: nothing is allocated.
  */
 final class Products implements Parallel.RangeTask {
   private final Parallel parallel;
@@ -13,6 +14,7 @@ final class Products implements Parallel.RangeTask {
   private final int[] starts = new int[3];
   private final int[] ends = new int[3];
   private int count;
+  private int grain; // of the job: a multiple of every matrix's
   private float[] input;
   private int inputOffset;
   private int tokens;
@@ -58,15 +60,28 @@ final class Products implements Parallel.RangeTask {
     this.inputOffset = xOffset;
     this.tokens = tokens;
     this.count = 0;
+    this.grain = 1;
   }
 
   /** Adds a product; its rows start at a multiple of the grain of the job. */
   private void add(WeightMatrix w, float[] y) {
     matrices[count] = w;
     outputs[count] = y;
-    starts[count] = count == 0 ? 0 : roundUp(ends[count - 1], matrices[0].grain());
+    grain = leastCommonMultiple(grain, w.grain());
+    starts[count] = count == 0 ? 0 : roundUp(ends[count - 1], grain);
     ends[count] = starts[count] + w.rows();
     count++;
+  }
+
+  private static int leastCommonMultiple(int a, int b) {
+    int x = a;
+    int y = b;
+    while (y != 0) {
+      int r = x % y;
+      x = y;
+      y = r;
+    }
+    return a / x * b;
   }
 
   private static int roundUp(int n, int multiple) {
@@ -74,7 +89,7 @@ final class Products implements Parallel.RangeTask {
   }
 
   private void run() {
-    parallel.run(ends[count - 1], matrices[0].grain(), this);
+    parallel.run(ends[count - 1], grain, this);
     input = null;
   }
 

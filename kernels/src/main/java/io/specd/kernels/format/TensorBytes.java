@@ -1,7 +1,10 @@
 package io.specd.kernels.format;
 
 import io.specd.kernels.quant.ReferenceDequantizer;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -34,6 +37,8 @@ public final class TensorBytes {
   private final int rowBytes;
   private final long rowsPerChunk;
   private final MappedByteBuffer[] chunks;
+  private final Path file;
+  private final long offset; // of the first row in the file
 
   private TensorBytes(
       String name,
@@ -42,7 +47,9 @@ public final class TensorBytes {
       long rows,
       int rowLength,
       long rowsPerChunk,
-      MappedByteBuffer[] chunks) {
+      MappedByteBuffer[] chunks,
+      Path file,
+      long offset) {
     this.name = name;
     this.type = type;
     this.shape = shape;
@@ -51,6 +58,8 @@ public final class TensorBytes {
     this.rowBytes = (int) type.byteSize(rowLength);
     this.rowsPerChunk = rowsPerChunk;
     this.chunks = chunks;
+    this.file = file;
+    this.offset = offset;
   }
 
   /**
@@ -107,7 +116,8 @@ public final class TensorBytes {
     } catch (IOException e) {
       throw new ModelFormatException(file, "cannot map tensor '" + name + "': " + e, e);
     }
-    return new TensorBytes(name, type, shape.clone(), rows, rowLength, rowsPerChunk, chunks);
+    return new TensorBytes(
+        name, type, shape.clone(), rows, rowLength, rowsPerChunk, chunks, file, offset);
   }
 
   public String name() {
@@ -159,6 +169,30 @@ public final class TensorBytes {
       row += rowsHere;
       to += bytes;
       remaining -= rowsHere;
+    }
+  }
+
+  /**
+   * As {@link #copyRows}, but read from the file rather than through the mapping, so that the
+   * mapped pages do not become part of the process's resident memory: for a reader that keeps its
+   * own copy of the rows (repacked), read once at load.
+   *
+   * @throws java.io.UncheckedIOException if the file cannot be read
+   */
+  public void readRows(long firstRow, int count, byte[] dst, int dstOffset) {
+    Objects.checkFromIndexSize(firstRow, count, rows);
+    ByteBuffer into = ByteBuffer.wrap(dst, dstOffset, count * rowBytes);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      long at = offset + firstRow * rowBytes;
+      while (into.hasRemaining()) {
+        int read = channel.read(into, at);
+        if (read < 0) {
+          throw new EOFException("tensor '" + name + "' ends past the end of " + file);
+        }
+        at += read;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read tensor '" + name + "' from " + file, e);
     }
   }
 

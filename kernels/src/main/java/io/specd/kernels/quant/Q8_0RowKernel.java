@@ -57,23 +57,14 @@ final class Q8_0RowKernel extends TokenGroupRowKernel {
       float[] out,
       int outOffset,
       int count) {
-    int r = 0;
-    for (; r + 2 <= rows; r += 2) {
-      dotPair(
-          src,
-          srcOffset + r * rowBytes,
-          srcOffset + (r + 1) * rowBytes,
-          x,
-          xOffset,
-          out,
-          outOffset + r,
-          count);
-    }
-    if (r < rows) {
-      out[outOffset + r] = dot(src, srcOffset + r * rowBytes, x, xOffset, count);
-    }
+    dotsRows(src, srcOffset, rowBytes, rows, x, xOffset, count, 1, out, outOffset, rows, count);
   }
 
+  /**
+   * Row batches (in L1: a copied chunk) are repacked into this thread's split scratch first, so the
+   * products share {@link SplitQ8_0Rows}' pair kernels: rows in pairs, each block decoded once for
+   * two tokens.
+   */
   @Override
   public void dotsRows(
       byte[] src,
@@ -88,193 +79,39 @@ final class Q8_0RowKernel extends TokenGroupRowKernel {
       int outOffset,
       int outStride,
       int count) {
-    int r = 0;
-    for (; r + 2 <= rows; r += 2) {
-      int first = srcOffset + r * rowBytes;
-      int t = 0;
-      for (; t + 4 <= tokens; t += 4) {
-        dotsPair4(
-            src,
-            first,
-            rowBytes,
-            x,
-            xOffset + t * xStride,
-            xStride,
-            out,
-            outOffset + r + t * outStride,
-            outStride,
-            count);
-      }
-      if (t + 2 <= tokens) {
-        dotsPair2(
-            src,
-            first,
-            rowBytes,
-            x,
-            xOffset + t * xStride,
-            xStride,
-            out,
-            outOffset + r + t * outStride,
-            outStride,
-            count);
-        t += 2;
-      }
-      if (t < tokens) {
-        dotPair(
-            src,
-            first,
-            first + rowBytes,
-            x,
-            xOffset + t * xStride,
-            out,
-            outOffset + r + t * outStride,
-            count);
-      }
-    }
-    if (r < rows) {
-      dots(
-          src,
-          srcOffset + r * rowBytes,
-          x,
-          xOffset,
-          xStride,
-          tokens,
-          out,
-          outOffset + r,
-          outStride,
-          count);
-    }
+    SplitScratch scratch = SCRATCH.get().ensure(rows, count);
+    SplitQ8_0Rows.repack(src, srcOffset, 0, rows, count, scratch.quants, scratch.scales);
+    SplitQ8_0Rows.products(
+        scratch.quants,
+        scratch.scales,
+        count,
+        0,
+        rows,
+        x,
+        xOffset,
+        xStride,
+        tokens,
+        out,
+        outOffset,
+        outStride);
   }
 
-  /**
-   * Two consecutive rows against four tokens: each block of both rows is decoded once and each
-   * token's activations are loaded once for both rows.
-   */
-  private static void dotsPair4(
-      byte[] src,
-      int first,
-      int rowBytes,
-      float[] x,
-      int xOffset,
-      int xStride,
-      float[] out,
-      int at,
-      int outStride,
-      int count) {
-    FloatVector a0 = FloatVector.zero(FLOATS);
-    FloatVector a1 = FloatVector.zero(FLOATS);
-    FloatVector a2 = FloatVector.zero(FLOATS);
-    FloatVector a3 = FloatVector.zero(FLOATS);
-    FloatVector b0 = FloatVector.zero(FLOATS);
-    FloatVector b1 = FloatVector.zero(FLOATS);
-    FloatVector b2 = FloatVector.zero(FLOATS);
-    FloatVector b3 = FloatVector.zero(FLOATS);
-    for (int block = 0; block < count / 32; block++) {
-      int a = first + block * BLOCK_BYTES;
-      int b = a + rowBytes;
-      float scaleA = Vectors.half(src, a);
-      float scaleB = Vectors.half(src, b);
-      ByteVector quantsA = ByteVector.fromArray(BYTES_32, src, a + 2);
-      ByteVector quantsB = ByteVector.fromArray(BYTES_32, src, b + 2);
-      FloatVector wa0 = Vectors.low(quantsA).mul(scaleA);
-      FloatVector wa1 = Vectors.high(quantsA).mul(scaleA);
-      FloatVector wb0 = Vectors.low(quantsB).mul(scaleB);
-      FloatVector wb1 = Vectors.high(quantsB).mul(scaleB);
-      int xi = xOffset + block * 32;
-      FloatVector x0 = FloatVector.fromArray(FLOATS, x, xi);
-      FloatVector x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
-      a0 = wa1.fma(x1, wa0.fma(x0, a0));
-      b0 = wb1.fma(x1, wb0.fma(x0, b0));
-      xi += xStride;
-      x0 = FloatVector.fromArray(FLOATS, x, xi);
-      x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
-      a1 = wa1.fma(x1, wa0.fma(x0, a1));
-      b1 = wb1.fma(x1, wb0.fma(x0, b1));
-      xi += xStride;
-      x0 = FloatVector.fromArray(FLOATS, x, xi);
-      x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
-      a2 = wa1.fma(x1, wa0.fma(x0, a2));
-      b2 = wb1.fma(x1, wb0.fma(x0, b2));
-      xi += xStride;
-      x0 = FloatVector.fromArray(FLOATS, x, xi);
-      x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
-      a3 = wa1.fma(x1, wa0.fma(x0, a3));
-      b3 = wb1.fma(x1, wb0.fma(x0, b3));
-    }
-    out[at] = Vectors.sum(a0);
-    out[at + 1] = Vectors.sum(b0);
-    out[at + outStride] = Vectors.sum(a1);
-    out[at + 1 + outStride] = Vectors.sum(b1);
-    out[at + 2 * outStride] = Vectors.sum(a2);
-    out[at + 1 + 2 * outStride] = Vectors.sum(b2);
-    out[at + 3 * outStride] = Vectors.sum(a3);
-    out[at + 1 + 3 * outStride] = Vectors.sum(b3);
-  }
+  private static final ThreadLocal<SplitScratch> SCRATCH =
+      ThreadLocal.withInitial(SplitScratch::new);
 
-  /** Two consecutive rows against two tokens (see {@link #dotsPair4}). */
-  private static void dotsPair2(
-      byte[] src,
-      int first,
-      int rowBytes,
-      float[] x,
-      int xOffset,
-      int xStride,
-      float[] out,
-      int at,
-      int outStride,
-      int count) {
-    FloatVector a0 = FloatVector.zero(FLOATS);
-    FloatVector a1 = FloatVector.zero(FLOATS);
-    FloatVector b0 = FloatVector.zero(FLOATS);
-    FloatVector b1 = FloatVector.zero(FLOATS);
-    for (int block = 0; block < count / 32; block++) {
-      int a = first + block * BLOCK_BYTES;
-      int b = a + rowBytes;
-      float scaleA = Vectors.half(src, a);
-      float scaleB = Vectors.half(src, b);
-      ByteVector quantsA = ByteVector.fromArray(BYTES_32, src, a + 2);
-      ByteVector quantsB = ByteVector.fromArray(BYTES_32, src, b + 2);
-      FloatVector wa0 = Vectors.low(quantsA).mul(scaleA);
-      FloatVector wa1 = Vectors.high(quantsA).mul(scaleA);
-      FloatVector wb0 = Vectors.low(quantsB).mul(scaleB);
-      FloatVector wb1 = Vectors.high(quantsB).mul(scaleB);
-      int xi = xOffset + block * 32;
-      FloatVector x0 = FloatVector.fromArray(FLOATS, x, xi);
-      FloatVector x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
-      a0 = wa1.fma(x1, wa0.fma(x0, a0));
-      b0 = wb1.fma(x1, wb0.fma(x0, b0));
-      xi += xStride;
-      x0 = FloatVector.fromArray(FLOATS, x, xi);
-      x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
-      a1 = wa1.fma(x1, wa0.fma(x0, a1));
-      b1 = wb1.fma(x1, wb0.fma(x0, b1));
-    }
-    out[at] = Vectors.sum(a0);
-    out[at + 1] = Vectors.sum(b0);
-    out[at + outStride] = Vectors.sum(a1);
-    out[at + 1 + outStride] = Vectors.sum(b1);
-  }
+  /** A thread's rows in the split layout, grown to the largest batch it has seen. */
+  private static final class SplitScratch {
+    byte[] quants = new byte[0];
+    float[] scales = new float[0];
 
-  /** Two rows against one activation vector, each activation vector loaded once for both. */
-  private static void dotPair(
-      byte[] src, int first, int second, float[] x, int xOffset, float[] out, int at, int count) {
-    FloatVector sum0 = FloatVector.zero(FLOATS);
-    FloatVector sum1 = FloatVector.zero(FLOATS);
-    for (int block = 0; block < count / 32; block++) {
-      int xi = xOffset + block * 32;
-      FloatVector x0 = FloatVector.fromArray(FLOATS, x, xi);
-      FloatVector x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
-      int a = first + block * BLOCK_BYTES;
-      ByteVector quants = ByteVector.fromArray(BYTES_32, src, a + 2);
-      FloatVector products = Vectors.low(quants).fma(x0, Vectors.high(quants).mul(x1));
-      sum0 = products.fma(FloatVector.broadcast(FLOATS, Vectors.half(src, a)), sum0);
-      int b = second + block * BLOCK_BYTES;
-      quants = ByteVector.fromArray(BYTES_32, src, b + 2);
-      products = Vectors.low(quants).fma(x0, Vectors.high(quants).mul(x1));
-      sum1 = products.fma(FloatVector.broadcast(FLOATS, Vectors.half(src, b)), sum1);
+    SplitScratch ensure(int rows, int count) {
+      int padded = rows + rows % 2;
+      if (quants.length < padded * count) {
+        quants = new byte[padded * count];
+        scales = new float[padded * count / 32];
+      }
+      return this;
     }
-    out[at] = Vectors.sum(sum0);
-    out[at + 1] = Vectors.sum(sum1);
   }
 
   @Override

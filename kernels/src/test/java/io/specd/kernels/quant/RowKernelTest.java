@@ -186,7 +186,7 @@ class RowKernelTest {
   }
 
   /** Within 1e-5 of Σ|w·x| of the exact (double) product. */
-  private static void assertClose(
+  static void assertClose(
       float actual, float[] weights, float[] x, int xOffset, String description) {
     double exact = 0;
     double magnitude = 0;
@@ -199,7 +199,7 @@ class RowKernelTest {
         .isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-30));
   }
 
-  private static int[] bits(float[] values) {
+  static int[] bits(float[] values) {
     return IntStream.range(0, values.length).map(i -> Float.floatToRawIntBits(values[i])).toArray();
   }
 }

@@ -1,0 +1,108 @@
+package io.specd.kernels.quant;
+
+import static io.specd.kernels.quant.RowKernelTest.assertClose;
+import static io.specd.kernels.quant.RowKernelTest.bits;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.specd.kernels.format.GgmlType;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The split Q8_0 kernels against the scalar reference on random rows: dequantized rows bit-exact,
+ * products to float rounding for 1 to 9 tokens over row ranges with pairs and a leftover row (and,
+ * for one token, bit-identical to the file-layout kernel's single-row {@code dot}).
+ */
+class SplitQ8_0RowsTest {
+  private static final int ROWS = 7;
+  private static final int COLUMNS = 5 * 32;
+  private static final int ROW_BYTES = 5 * 34;
+
+  private final Random random = new Random(42);
+  private final byte[] encoded = new byte[ROWS * ROW_BYTES];
+  private final float[][] weights = new float[ROWS][COLUMNS];
+  private final SplitQ8_0Rows split;
+
+  SplitQ8_0RowsTest() {
+    for (int r = 0; r < ROWS; r++) {
+      System.arraycopy(
+          RandomRows.of(GgmlType.Q8_0, COLUMNS, random), 0, encoded, r * ROW_BYTES, ROW_BYTES);
+      ReferenceDequantizer.dequantize(
+          GgmlType.Q8_0, encoded, r * ROW_BYTES, weights[r], 0, COLUMNS);
+    }
+    // read in uneven batches through the source, as from a file
+    split =
+        SplitQ8_0Rows.split(
+            ROWS,
+            COLUMNS,
+            (first, count, into) ->
+                System.arraycopy(encoded, first * ROW_BYTES, into, 0, count * ROW_BYTES));
+  }
+
+  @Test
+  void rowsShouldDequantizeBitIdenticallyToTheReference() {
+    for (int r = 0; r < ROWS; r++) {
+      float[] row = new float[COLUMNS + 3];
+      split.dequantizeRow(r, row, 3);
+      assertThat(bits(Arrays.copyOfRange(row, 3, row.length)))
+          .as("row %d", r)
+          .containsExactly(bits(weights[r]));
+    }
+  }
+
+  @Test
+  void productsShouldMatchTheReferenceAndTheSingleRowKernel() {
+    RowKernel fileLayout = RowKernel.of(GgmlType.Q8_0);
+    int xOffset = 5;
+    float[] x = new float[xOffset + 9 * COLUMNS];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = random.nextFloat() * 2 - 1;
+    }
+    for (int[] range : new int[][] {{0, ROWS}, {2, 6}, {4, 5}}) {
+      int from = range[0];
+      int to = range[1];
+      for (int tokens = 1; tokens <= 9; tokens++) {
+        int yOffset = 2;
+        float[] y = new float[yOffset + tokens * ROWS];
+        Arrays.fill(y, Float.NaN);
+        split.multiply(x, xOffset, tokens, y, yOffset, from, to);
+        for (int t = 0; t < tokens; t++) {
+          for (int r = 0; r < ROWS; r++) {
+            float actual = y[yOffset + t * ROWS + r];
+            String what =
+                "rows [" + from + ", " + to + "), row " + r + ", token " + t + " of " + tokens;
+            if (r < from || r >= to) {
+              assertThat(actual).as(what + " (outside the range)").isNaN();
+              continue;
+            }
+            assertClose(actual, weights[r], x, xOffset + t * COLUMNS, what);
+            if (tokens == 1) { // the same operations as the file-layout kernel's dot
+              float dot = fileLayout.dot(encoded, r * ROW_BYTES, x, xOffset, COLUMNS);
+              assertThat(Float.floatToRawIntBits(actual))
+                  .as(what + " as the file-layout dot")
+                  .isEqualTo(Float.floatToRawIntBits(dot));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void shouldRefuseARangeThatStartsInsideAPair() {
+    float[] x = new float[COLUMNS];
+    float[] y = new float[ROWS];
+    assertThatThrownBy(() -> split.multiply(x, 0, 1, y, 0, 1, 3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not at 1");
+  }
+
+  @Test
+  void shouldRefuseRowsThatAreNotWholeBlocks() {
+    assertThatThrownBy(() -> SplitQ8_0Rows.split(2, 40, (first, count, into) -> {}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("2 x 40");
+  }
+}
