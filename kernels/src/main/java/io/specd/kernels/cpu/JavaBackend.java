@@ -33,6 +33,7 @@ public final class JavaBackend implements Backend {
   static final double SPLIT_HEAP_SHARE = 0.75;
 
   private final int threads;
+  private final double splitHeapShare;
   private Parallel parallel = new Parallel(1);
   private long splitBudget;
 
@@ -40,7 +41,17 @@ public final class JavaBackend implements Backend {
    * @param threads threads per product, or 0 to decide per model
    */
   public JavaBackend(int threads) {
+    this(threads, SPLIT_HEAP_SHARE);
+  }
+
+  /**
+   * @param threads threads per product, or 0 to decide per model
+   * @param splitHeapShare share of the maximum heap that split Q8_0 weights may take (0: all
+   *     mapped)
+   */
+  JavaBackend(int threads, double splitHeapShare) {
     this.threads = threads;
+    this.splitHeapShare = splitHeapShare;
   }
 
   /** One thread per product, or every core for wide models. */
@@ -61,7 +72,7 @@ public final class JavaBackend implements Backend {
             ? threads
             : c.dim() < PARALLEL_FROM ? 1 : Runtime.getRuntime().availableProcessors();
     parallel = new Parallel(count);
-    splitBudget = (long) (Runtime.getRuntime().maxMemory() * SPLIT_HEAP_SHARE);
+    splitBudget = (long) (Runtime.getRuntime().maxMemory() * splitHeapShare);
     int dim = c.dim();
     int vocab = c.vocabularySize();
     int qd = c.queryDim();

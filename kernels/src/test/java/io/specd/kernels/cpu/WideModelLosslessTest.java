@@ -27,9 +27,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * On a model wide enough for the java backend's encoded path (Q8_0 weights computed on in place,
- * products split across threads, drafter matrices quantized on the heap), every drafter is still
- * lossless, and the model decodes like the narrow model it was padded from.
+ * On a model wide enough for the java backend's encoded path (Q8_0 weights split on the heap, or
+ * computed on in place from the mapping when the heap cannot hold them; products split across
+ * threads; drafter matrices quantized on the heap), every drafter is still lossless, and the model
+ * decodes like the narrow model it was padded from.
  */
 class WideModelLosslessTest {
   private static final String[] PROMPTS = {
@@ -66,6 +67,19 @@ class WideModelLosslessTest {
         assertThat(expected.get(i))
             .as(PROMPTS[i])
             .containsExactly(plain.generate(request(PROMPTS[i]), TokenSink.IGNORE).tokens());
+      }
+    }
+  }
+
+  @Test
+  void mappedQ8_0WeightsShouldDecodeLikeSplitOnes() {
+    try (LlamaModel mapped = LlamaModel.load(TestModels.paddedWide(), new JavaBackend(0, 0));
+        KvCachePool mappedPool = mapped.newCachePool(1, 256)) {
+      AutoregressiveDecoder plain = new AutoregressiveDecoder(mapped, mappedPool);
+      for (int i = 0; i < PROMPTS.length; i++) {
+        assertThat(plain.generate(request(PROMPTS[i]), TokenSink.IGNORE).tokens())
+            .as(PROMPTS[i])
+            .containsExactly(expected.get(i));
       }
     }
   }
