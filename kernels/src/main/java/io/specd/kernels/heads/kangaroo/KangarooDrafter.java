@@ -126,9 +126,14 @@ public final class KangarooDrafter implements Drafter {
     return ForwardOptions.allLogits(model.config()).withResidualAfter(exitLayer);
   }
 
+  /**
+   * Also the residual entering the exit layer: a step without a draft verifies with a full forward,
+   * whose shallow state the adapter replays when drafting resumes (a partial forward just copies
+   * its input there).
+   */
   @Override
   public ForwardOptions verifyOptions() {
-    return ForwardOptions.allLogits(model.config());
+    return ForwardOptions.allLogits(model.config()).withResidualAfter(exitLayer);
   }
 
   @Override
@@ -150,7 +155,7 @@ public final class KangarooDrafter implements Drafter {
   private final class Draft {
     final List<Node> nodes = new ArrayList<>();
     final List<Integer> adapterOrder = new ArrayList<>(); // nodes the adapter ran on, in order
-    float[] shallow = new float[8 * dim]; // [nodes, D]: row i is node i's shallow state
+    float[] shallow = new float[0]; // [nodes, D]: row i is node i's shallow state
     int shallowRows;
 
     /** Appends shallow states {@code [n, D]} from {@code offset} (the next nodes' rows). */
@@ -161,19 +166,19 @@ public final class KangarooDrafter implements Drafter {
       System.arraycopy(states, offset, shallow, shallowRows * dim, n * dim);
       shallowRows += n;
     }
-
-    /** Node {@code node}'s shallow state, {@code [D]}. */
-    float[] shallowOf(int node) {
-      return Arrays.copyOfRange(shallow, node * dim, (node + 1) * dim);
-    }
   }
 
   private final class Session implements DraftSession {
     private final KvCache target;
     private final KvCache own;
 
-    /** Shallow states {@code [p, D]} of committed positions the adapter has not consumed yet. */
+    /**
+     * Shallow states {@code [pendingRows, D]} of committed positions the adapter has not consumed
+     * yet (grown by doubling: steps without a draft append one each).
+     */
     private float[] pending = new float[0];
+
+    private int pendingRows;
 
     private float[] adapterInput = new float[0]; // [p + n, D] scratch
     private float[] logits = new float[0]; // [n, V] scratch
@@ -187,9 +192,21 @@ public final class KangarooDrafter implements Drafter {
 
     @Override
     public void prefilled(int[] prompt, ForwardResult result, int root) {
-      int first = result.hiddenOffset(result.row(0, 0));
-      pending =
-          Arrays.copyOfRange(result.residualAfter(exitLayer), first, first + prompt.length * dim);
+      pendingRows = 0;
+      appendPending(result, prompt.length);
+    }
+
+    /** Appends the shallow states of {@code rows} positions of a forward that kept them. */
+    private void appendPending(ForwardResult result, int rows) {
+      appendPending(result.residualAfter(exitLayer), result.hiddenOffset(result.row(0, 0)), rows);
+    }
+
+    private void appendPending(float[] states, int offset, int rows) {
+      if ((pendingRows + rows) * dim > pending.length) {
+        pending = Arrays.copyOf(pending, Math.max(2 * pending.length, (pendingRows + rows) * dim));
+      }
+      System.arraycopy(states, offset, pending, pendingRows * dim, rows * dim);
+      pendingRows += rows;
     }
 
     @Override
@@ -202,6 +219,10 @@ public final class KangarooDrafter implements Drafter {
               root, sampled ? DraftTree.Proposals.SAMPLED : DraftTree.Proposals.POINT_MASS);
       Draft draft = new Draft();
       draft.nodes.add(new Node(0, -1, 0, root, 0, 1f, 0f));
+      if (maxDepth == 0) { // no draft: the target's plain step, its shallow state kept for later
+        last = draft;
+        return Proposal.fullForward(tree.build(), target);
+      }
       List<Node> level = List.of(draft.nodes.get(0));
       shallowStates(draft, level, base);
       for (int depth = 0; depth < maxDepth; depth++) {
@@ -318,7 +339,7 @@ public final class KangarooDrafter implements Drafter {
      * {@code [frontier, V]} in {@link #logits}.
      */
     private void adapterLogits(Draft draft, List<Node> frontier) {
-      int p = draft.adapterOrder.isEmpty() ? pending.length / dim : 0;
+      int p = draft.adapterOrder.isEmpty() ? pendingRows : 0;
       int before = draft.adapterOrder.size();
       int n = frontier.size();
       if (adapterInput.length < (p + n) * dim) {
@@ -330,7 +351,7 @@ public final class KangarooDrafter implements Drafter {
         System.arraycopy(draft.shallow, node * dim, adapterInput, (p + i) * dim, dim);
       }
       // rows of the adapter's window: pending positions, earlier frontier nodes, these nodes
-      int replayed = pending.length / dim;
+      int replayed = pendingRows;
       int window = replayed + before + n;
       int start = own.length() + (before == 0 ? 0 : replayed + before);
       int tokens = p + n;
@@ -372,7 +393,7 @@ public final class KangarooDrafter implements Drafter {
 
     @Override
     public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
-      int replayed = pending.length / dim;
+      int replayed = pendingRows;
       int[] path = acceptance.path();
       List<Integer> keep = new ArrayList<>();
       for (int i = 0; i < replayed && !last.adapterOrder.isEmpty(); i++) {
@@ -387,12 +408,17 @@ public final class KangarooDrafter implements Drafter {
       }
       own.commit(keep.stream().mapToInt(Integer::intValue).toArray());
       if (last.adapterOrder.isEmpty()) {
-        // nothing ran (no speculation): the adapter still lags by the pending rows and this path
-        pending = concat(pending, last.shallowOf(0));
+        // the adapter did not run: it still lags by the pending rows, and now by the root too
+        if (last.shallowRows == 0) { // no draft: the root's state from the full forward
+          appendPending(verification, 1);
+        } else {
+          appendPending(last.shallow, 0, 1);
+        }
       } else if (last.adapterOrder.contains(lastNode)) {
-        pending = new float[0];
+        pendingRows = 0;
       } else {
-        pending = last.shallowOf(lastNode);
+        pendingRows = 0;
+        appendPending(last.shallow, lastNode * dim, 1);
       }
       last = null;
     }
@@ -401,11 +427,5 @@ public final class KangarooDrafter implements Drafter {
     public void close() {
       own.release();
     }
-  }
-
-  private static float[] concat(float[] a, float[] b) {
-    float[] out = Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, out, a.length, b.length);
-    return out;
   }
 }
