@@ -15,15 +15,19 @@ import java.util.stream.IntStream;
  * nodes per depth level, and so the budget, that maximise expected committed tokens per expected
  * step time. The levels considered are the shape's nodes per depth, half and a quarter of it.
  *
- * <p>Both expectations are learnt from the outcomes, with exponential forgetting. Expected
- * committed tokens for depth D at a given width are {@code 1 + Σ_{d≤D} P(first d accepted)}, from
- * the acceptance per depth observed at that width ({@code DepthAcceptance}). Expected time is
- * drafting, the measured draft time per drafted depth times D, plus verification, a line fitted to
- * measured verify time against the rows of the verification batch, {@code batchOccupancy × (nodes +
- * 1)}, since a full batch multiplies the rows every verification processes. Depth 0 (plain
- * decoding) competes too. Until the first outcome the policy drafts the full shape; one step in
- * {@code probeEvery} moves one level deeper, shallower, wider or narrower than the best, in turn,
- * to keep the estimates of neighbouring budgets current.
+ * <p>Both expectations are learnt from the outcomes, with exponential forgetting per step (so the
+ * acceptance seen before a long stretch without drafts weighs little against the next probe).
+ * Expected committed tokens for depth D at a given width are {@code 1 + Σ_{d≤D} P(first d
+ * accepted)}, from the acceptance per depth observed at that width ({@code DepthAcceptance}).
+ * Expected time is drafting, the measured draft time per drafted depth times D, plus verification,
+ * a line fitted to measured verify time against the rows of the verification batch, {@code
+ * batchOccupancy × (nodes + 1)}, since a full batch multiplies the rows every verification
+ * processes. Depth 0 (plain decoding) competes too. Until the first outcome the policy drafts the
+ * full shape; one step in {@code probeEvery} moves one level deeper, shallower, wider or narrower
+ * than the best, in turn, to keep the estimates of neighbouring budgets current. While no
+ * speculation is best, a probe is a draft one deep, and the probe period doubles after each up to
+ * {@code maxProbeEvery}, so that a request where drafting does not pay runs within a few percent of
+ * plain decoding.
  *
  * <p>One instance serves one request; not thread-safe.
  */
@@ -36,7 +40,9 @@ public final class BudgetPolicy implements DraftPolicy {
   private final List<Choice> probes; // offsets from the best choice, tried in turn
   private double draftNanos;
   private double draftedDepths;
-  private long steps;
+  private int probePeriod;
+  private int untilProbe;
+  private int probeCount;
 
   /**
    * @param shape the drafter's shape: the deepest depth considered and the widest level
@@ -55,6 +61,8 @@ public final class BudgetPolicy implements DraftPolicy {
     for (int w = 0; w < acceptance.length; w++) {
       acceptance[w] = new DepthAcceptance(shape.maxDepth());
     }
+    this.probePeriod = settings.probeEvery();
+    this.untilProbe = probePeriod;
     this.probes =
         widths.size() == 1
             ? List.of(new Choice(1, 0), new Choice(-1, 0))
@@ -74,10 +82,20 @@ public final class BudgetPolicy implements DraftPolicy {
     Choice best = best(context.batchOccupancy());
     int depth = best.depth();
     int width = best.width();
-    if (++steps % settings.probeEvery() == 0) {
-      Choice offset = probes.get((int) (steps / settings.probeEvery() % probes.size()));
-      depth = Math.max(0, Math.min(shape.maxDepth(), depth + offset.depth()));
-      width = Math.max(0, Math.min(widths.size() - 1, width + offset.width()));
+    if (depth > 0 && probePeriod > settings.probeEvery()) { // drafting pays again
+      probePeriod = settings.probeEvery();
+      untilProbe = Math.min(untilProbe, probePeriod);
+    }
+    if (--untilProbe <= 0) {
+      if (depth == 0) { // the one probe that tells anything: a draft one deep
+        depth = 1;
+        probePeriod = Math.min(settings.maxProbeEvery(), 2 * probePeriod);
+      } else {
+        Choice offset = probes.get(probeCount++ % probes.size());
+        depth = Math.max(0, Math.min(shape.maxDepth(), depth + offset.depth()));
+        width = Math.max(0, Math.min(widths.size() - 1, width + offset.width()));
+      }
+      untilProbe = probePeriod;
     }
     return depth == 0 ? Plan.NO_SPECULATION : widths.get(width).plan(depth, StopRule.NONE);
   }
@@ -90,9 +108,15 @@ public final class BudgetPolicy implements DraftPolicy {
         outcome.verifyNanos(),
         discount);
     Plan plan = outcome.plan();
-    int width = plan.speculate() ? widthOf(plan) : -1;
-    if (width >= 0 && outcome.draftedDepth() > 0) {
-      acceptance[width].observe(outcome.draftedDepth(), outcome.accepted(), discount);
+    int width = plan.speculate() && outcome.draftedDepth() > 0 ? widthOf(plan) : -1;
+    for (int w = 0; w < acceptance.length; w++) { // evidence ages with steps, not with drafts
+      if (w == width) {
+        acceptance[w].observe(outcome.draftedDepth(), outcome.accepted(), discount);
+      } else {
+        acceptance[w].decay(discount);
+      }
+    }
+    if (width >= 0) {
       draftNanos = draftNanos * discount + outcome.draftNanos();
       draftedDepths = draftedDepths * discount + outcome.draftedDepth();
     }
@@ -112,8 +136,8 @@ public final class BudgetPolicy implements DraftPolicy {
    * draft) keeps the width of the best draft, so that probes from it try that draft's neighbours.
    */
   private Choice best(int occupancy) {
-    if (verifyNanos.isEmpty()) {
-      return new Choice(shape.maxDepth(), widths.size() - 1);
+    if (verifyNanos.isEmpty()) { // one level first: the deeper levels borrow its acceptance
+      return new Choice(1, widths.size() - 1);
     }
     double draftPerDepth = draftedDepths > 0 ? draftNanos / draftedDepths : 0;
     Choice best = new Choice(1, widths.size() - 1);

@@ -5,14 +5,20 @@ package io.specd.policies.budget;
  * probability that some draft token at depth d is accepted given that d - 1 were, counted over the
  * steps that drafted at least d deep and accepted d - 1 tokens. A depth not yet measured borrows
  * the estimate of the depth above it through one pseudo-observation (0.5 for depth 1), so a deeper
- * draft is assumed to do as well as the deepest one seen until it has been tried. Not thread-safe.
+ * draft is assumed to do as well as the deepest one seen until it has been tried. Evidence, the
+ * pseudo-observation included, ages with every step, drafted or not: the estimates stay where they
+ * are while nothing is drafted, and the next draft after a long pause weighs as much as all that
+ * came before it. Not thread-safe.
  */
 final class DepthAcceptance {
-  private static final double PRIOR_WEIGHT = 1;
   private static final double FIRST_DEPTH_PRIOR = 0.5;
+
+  /** Below this prior weight every weight is scaled up (only their ratios matter). */
+  private static final double RESCALE_BELOW = 1e-100;
 
   private final double[] reached;
   private final double[] accepted;
+  private double priorWeight = 1;
 
   /**
    * @param maxDepth the deepest depth tracked
@@ -30,10 +36,7 @@ final class DepthAcceptance {
    * @param discount weight kept by earlier drafts
    */
   void observe(int draftedDepth, int acceptedTokens, double discount) {
-    for (int d = 0; d < reached.length; d++) {
-      reached[d] *= discount;
-      accepted[d] *= discount;
-    }
+    decay(discount);
     int deepest = Math.min(Math.min(draftedDepth, reached.length), acceptedTokens + 1);
     for (int d = 1; d <= deepest; d++) {
       reached[d - 1]++;
@@ -43,13 +46,26 @@ final class DepthAcceptance {
     }
   }
 
+  /**
+   * Ages the evidence by one step without a draft of this kind, so that estimates made long ago
+   * weigh little against the next draft.
+   */
+  void decay(double discount) {
+    double factor = priorWeight < RESCALE_BELOW ? discount / RESCALE_BELOW : discount;
+    priorWeight *= factor;
+    for (int d = 0; d < reached.length; d++) {
+      reached[d] *= factor;
+      accepted[d] *= factor;
+    }
+  }
+
   /** Index d - 1 holds the probability that the first d draft tokens are all accepted. */
   double[] survival() {
     double[] survival = new double[reached.length];
     double prior = FIRST_DEPTH_PRIOR;
     double all = 1;
     for (int d = 0; d < reached.length; d++) {
-      double rate = (accepted[d] + PRIOR_WEIGHT * prior) / (reached[d] + PRIOR_WEIGHT);
+      double rate = (accepted[d] + priorWeight * prior) / (reached[d] + priorWeight);
       all *= rate;
       survival[d] = all;
       prior = rate;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.specd.policies.DraftShape;
 import io.specd.policies.bandit.ArmCatalog;
+import io.specd.policies.sim.AcceptanceProcess;
 import io.specd.policies.sim.Scenario;
 import io.specd.policies.sim.Scenarios;
 import io.specd.policies.sim.SimulationTrace;
@@ -23,13 +24,17 @@ class BudgetPolicyTest {
     return new Simulator(scenario, 4).run(new BudgetPolicy(shape, BudgetSettings.DEFAULTS), steps);
   }
 
+  private static SimulationTrace window(SimulationTrace trace, int from, int to) {
+    return new SimulationTrace(trace.outcomes().subList(from, to));
+  }
+
   @Test
-  void shouldDraftTheFullShapeBeforeAnyOutcome() {
+  void shouldDraftOneLevelOfTheWidestShapeBeforeAnyOutcome() {
     Plan plan =
         new BudgetPolicy(MEDUSA, BudgetSettings.DEFAULTS).plan(new DraftContext("medusa", 0, 0, 1));
 
-    assertThat(plan.maxDepth()).isEqualTo(4);
-    assertThat(plan.nodeBudget()).isEqualTo(32);
+    assertThat(plan.maxDepth()).isEqualTo(1);
+    assertThat(plan.nodeBudget()).isEqualTo(MEDUSA.nodesPerDepth());
   }
 
   @ParameterizedTest(name = "batch occupancy {0}")
@@ -77,5 +82,43 @@ class BudgetPolicyTest {
         .mapToInt(Plan::nodeBudget)
         .average()
         .orElseThrow();
+  }
+
+  @Test
+  void shouldProbeRarelyWhileDraftingDoesNotPay() {
+    SimulationTrace trace = run(Scenarios.of(Scenarios.POOR, Scenarios.SLOW_DRAFTER), CHAIN, 2000);
+
+    // probes back off to one step in 32, each a draft one deep
+    assertThat(trace.since(1000).share(Plan::speculate)).isLessThan(0.05);
+    assertThat(trace.since(1000).meanPlannedDepth()).isLessThan(0.05);
+  }
+
+  @Test
+  void shouldResumeDraftingSoonAfterAcceptanceRises() {
+    Scenario scenario =
+        Scenario.of(
+            AcceptanceProcess.changing(Scenarios.POOR, 1000, Scenarios.GOOD), Scenarios.CPU);
+    SimulationTrace trace = run(scenario, CHAIN, 1200);
+
+    assertThat(window(trace, 900, 1000).share(Plan::speculate)).as("before").isLessThan(0.1);
+    // a probe comes within 32 steps of the change, and its acceptance turns the choice around
+    assertThat(window(trace, 1060, 1200).share(Plan::speculate))
+        .as("60 steps after")
+        .isGreaterThan(0.9);
+  }
+
+  @Test
+  void shouldStopDraftingSoonAfterAcceptanceFalls() {
+    Scenario scenario =
+        Scenario.of(
+            AcceptanceProcess.changing(Scenarios.GOOD, 1000, Scenarios.POOR),
+            Scenarios.SLOW_DRAFTER);
+    SimulationTrace trace = run(scenario, CHAIN, 1200);
+
+    assertThat(window(trace, 900, 1000).share(Plan::speculate)).as("before").isGreaterThan(0.9);
+    // a 50-step memory (discount 0.98): drafts stop once the estimate no longer pays for them
+    assertThat(window(trace, 1060, 1200).share(plan -> !plan.speculate()))
+        .as("60 steps after")
+        .isGreaterThan(0.85);
   }
 }
