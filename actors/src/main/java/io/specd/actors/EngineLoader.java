@@ -142,7 +142,8 @@ public final class EngineLoader {
       PolicyFactory policies =
           new PolicyFactory(
               PolicySettings.defaults(DraftShape.forDrafter(name)), new PriorRegistry());
-      String defaultPolicy = policy != null ? policy : PolicyFactory.defaultFor(name);
+      String defaultPolicy =
+          policy != null ? policy : PolicyFactory.defaultFor(name, model.backend().name());
       AcceptanceMode mode =
           typicalAcceptance ? AcceptanceMode.TYPICAL_LOSSY : AcceptanceMode.LOSSLESS;
       return Engine.start(config, model, loaded, policies, defaultPolicy, mode);

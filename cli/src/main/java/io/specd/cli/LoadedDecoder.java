@@ -44,7 +44,8 @@ record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements
     PolicyFactory policies =
         new PolicyFactory(
             PolicySettings.defaults(DraftShape.forDrafter(spec.kind().id())), new PriorRegistry());
-    String name = policy != null ? policy : PolicyFactory.defaultFor(spec.id());
+    String name =
+        policy != null ? policy : PolicyFactory.defaultFor(spec.id(), model.backend().name());
     policies.create(name, seed); // an unknown policy fails here, before any work
     Drafter drafter = spec.load(model, checkpoint, pool.slots(), pool.capacity());
     SpeculativeDecoder decoder =

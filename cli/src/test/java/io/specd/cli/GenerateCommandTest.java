@@ -317,8 +317,16 @@ class GenerateCommandTest {
       assertThat(run.path("mean_accepted").asDouble()).isGreaterThanOrEqualTo(1.0);
       assertThat(run.path("speedup_vs_baseline").asDouble()).isPositive();
       if (!run.path("drafter").asText().equals("none")) {
-        assertThat(run.path("acceptance_rate").asDouble()).isPositive();
-        assertThat(run.path("acceptance_per_depth")).isNotEmpty();
+        // java's default, the goodput planner, rightly stops drafting on this cache-resident
+        // model once it has measured that drafts cannot pay (the warm-up teaches it); torch's
+        // static defaults draft every step
+        assertThat(run.path("acceptance_rate").asDouble()).isBetween(0.0, 1.0);
+        if (run.path("backend").asText().equals("torch")) {
+          assertThat(run.path("acceptance_rate").asDouble()).isPositive();
+          assertThat(run.path("acceptance_per_depth")).isNotEmpty();
+        } else {
+          assertThat(run.path("policy").asText()).isEqualTo("tree");
+        }
       }
     }
   }

@@ -4,6 +4,7 @@ import io.specd.policies.adaedl.AdaEdlPolicy;
 import io.specd.policies.bandit.ArmCatalog;
 import io.specd.policies.bandit.BanditPolicy;
 import io.specd.policies.bandit.PriorRegistry;
+import io.specd.policies.budget.BudgetMemories;
 import io.specd.policies.budget.BudgetPolicy;
 import io.specd.policies.fixed.StaticPolicy;
 import io.specd.policies.spec.DraftPolicy;
@@ -24,13 +25,14 @@ import java.util.regex.Pattern;
  *   <li>{@code confidence}: Kangaroo's confidence exit, draft to the maximum depth and stop
  *       expanding below η (0.6 by default);
  *   <li>{@code adaedl}: the entropy-bound exit with λ adapted online ({@link AdaEdlPolicy});
- *   <li>{@code tree}: depth and node budget chosen from acceptance per depth and measured costs
- *       ({@link BudgetPolicy});
+ *   <li>{@code tree}: the goodput planner: each step the depth and node budget, or none, that
+ *       maximise expected committed tokens per second, from acceptance per depth and measured costs
+ *       ({@link BudgetPolicy}), starting from what earlier requests learnt;
  *   <li>{@code bandit}: the reinforcement learner over whole plans ({@link BanditPolicy}).
  * </ul>
  *
  * <p>Thread-safe: {@link #create} may be called concurrently; bandit policies share their priors
- * through the registry given here.
+ * through the registry given here, goodput planners through this factory's {@link BudgetMemories}.
  */
 public final class PolicyFactory {
   /** The policy names {@link #create} accepts; {@code N} stands for a positive depth. */
@@ -43,6 +45,7 @@ public final class PolicyFactory {
   private final PolicySettings settings;
   private final PriorRegistry priors;
   private final ArmCatalog arms;
+  private final BudgetMemories budgets = new BudgetMemories();
 
   /**
    * @param settings the drafter's shape and every policy's tuning
@@ -72,25 +75,34 @@ public final class PolicyFactory {
               "confidence",
               shape.plan(shape.maxDepth(), StopRule.confidence(settings.confidenceThreshold())));
       case "adaedl" -> new AdaEdlPolicy(shape, settings.adaEdl());
-      case "tree" -> new BudgetPolicy(shape, settings.budget());
+      case "tree" -> new BudgetPolicy(shape, settings.budget(), budgets);
       case "bandit" -> new BanditPolicy(arms, priors, settings.bandit(), seed);
       default -> staticPolicy(staticDepth(name));
     };
   }
 
   /**
-   * The policy a drafter uses when a request names none: the fastest by {@code specd bench} on the
-   * default model (docs/BENCHMARKS.md). Clover-2 drafts 3 deep, Medusa 2 deep, Kangaroo to its
-   * confidence exit; plain decoding ({@code none}) never speculates.
+   * The policy a drafter uses when a request names none: the fastest by {@code specd bench} across
+   * workloads (docs/BENCHMARKS.md). On the {@code java} backend the goodput planner ({@code tree})
+   * for every drafter: it drafts what pays on a memory-bound model and stops drafting where nothing
+   * does (a cache-resident model, hot sampling). On {@code torch}, whose per-op costs make trees
+   * nearly free, the static shapes measured fastest there: Clover-2 3 deep, Medusa 2 deep, Kangaroo
+   * to its confidence exit. Plain decoding ({@code none}) never speculates.
    *
    * @param drafter the drafter's name
+   * @param backend the compute backend's name ({@code java} or {@code torch})
    */
-  public static String defaultFor(String drafter) {
+  public static String defaultFor(String drafter, String backend) {
+    if (drafter.equals("none")) {
+      return "none";
+    }
+    if (backend.equals("java")) {
+      return "tree";
+    }
     return switch (drafter) {
       case "clover" -> "static-3";
       case "medusa", "medusa+ngram" -> "static-2";
       case "kangaroo" -> "confidence";
-      case "none" -> "none";
       default -> STATIC;
     };
   }

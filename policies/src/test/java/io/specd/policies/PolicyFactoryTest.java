@@ -75,4 +75,16 @@ class PolicyFactoryTest {
         .hasMessageContaining("static-1 to static-4");
     assertThatThrownBy(() -> medusa.create(name, 1)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void theDefaultShouldBeTheGoodputPlannerOnJavaAndTheMeasuredStaticShapesOnTorch() {
+    for (String drafter : new String[] {"medusa", "medusa+ngram", "clover", "kangaroo"}) {
+      assertThat(PolicyFactory.defaultFor(drafter, "java")).as(drafter).isEqualTo("tree");
+    }
+    assertThat(PolicyFactory.defaultFor("clover", "torch")).isEqualTo("static-3");
+    assertThat(PolicyFactory.defaultFor("medusa", "torch")).isEqualTo("static-2");
+    assertThat(PolicyFactory.defaultFor("kangaroo", "torch")).isEqualTo("confidence");
+    assertThat(PolicyFactory.defaultFor("none", "java")).isEqualTo("none");
+    assertThat(PolicyFactory.defaultFor("none", "torch")).isEqualTo("none");
+  }
 }

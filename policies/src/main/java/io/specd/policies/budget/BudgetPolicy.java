@@ -15,19 +15,20 @@ import java.util.stream.IntStream;
  * nodes per depth level, and so the budget, that maximise expected committed tokens per expected
  * step time. The levels considered are the shape's nodes per depth, half and a quarter of it.
  *
- * <p>Both expectations are learnt from the outcomes, with exponential forgetting per step (so the
- * acceptance seen before a long stretch without drafts weighs little against the next probe).
- * Expected committed tokens for depth D at a given width are {@code 1 + Σ_{d≤D} P(first d
- * accepted)}, from the acceptance per depth observed at that width ({@code DepthAcceptance}).
- * Expected time is drafting, the measured draft time per drafted depth times D, plus verification,
- * a line fitted to measured verify time against the rows of the verification batch, {@code
- * batchOccupancy × (nodes + 1)}, since a full batch multiplies the rows every verification
- * processes. Depth 0 (plain decoding) competes too. Until the first outcome the policy drafts the
- * full shape; one step in {@code probeEvery} moves one level deeper, shallower, wider or narrower
- * than the best, in turn, to keep the estimates of neighbouring budgets current. While no
- * speculation is best, a probe is a draft one deep, and the probe period doubles after each up to
- * {@code maxProbeEvery}, so that a request where drafting does not pay runs within a few percent of
- * plain decoding.
+ * <p>Both expectations are learnt from the outcomes ({@link BudgetEstimates}), starting from those
+ * the drafter's earlier requests at the same temperature band published ({@link BudgetMemory}),
+ * with exponential forgetting per step (so the acceptance seen before a long stretch without drafts
+ * weighs little against the next probe). Expected committed tokens for depth D at a given width are
+ * {@code 1 + Σ_{d≤D} P(first d accepted)}, from the acceptance per depth observed at that width
+ * ({@code DepthAcceptance}). Expected time is drafting, the measured draft time per drafted depth
+ * times D, plus verification, a line fitted to measured verify time against the rows of the
+ * verification batch, {@code batchOccupancy × (nodes + 1)}, since a full batch multiplies the rows
+ * every verification processes. Depth 0 (plain decoding) competes too. Until the first outcome the
+ * policy drafts the full shape; one step in {@code probeEvery} moves one level deeper, shallower,
+ * wider or narrower than the best, in turn, to keep the estimates of neighbouring budgets current.
+ * While no speculation is best, a probe is a draft one deep, and the probe period doubles after
+ * each up to {@code maxProbeEvery}, so that a request where drafting does not pay runs within a few
+ * percent of plain decoding.
  *
  * <p>One instance serves one request; not thread-safe.
  */
@@ -35,32 +36,40 @@ public final class BudgetPolicy implements DraftPolicy {
   private final DraftShape shape;
   private final BudgetSettings settings;
   private final List<DraftShape> widths; // narrowest first
-  private final DepthAcceptance[] acceptance; // per width
-  private final DiscountedLine verifyNanos = new DiscountedLine();
+  private final BudgetMemories memories;
   private final List<Choice> probes; // offsets from the best choice, tried in turn
-  private double draftNanos;
-  private double draftedDepths;
+  private BudgetEstimates estimates; // from the memory at the first plan
+  private BudgetMemory memory;
   private int probePeriod;
   private int untilProbe;
   private int probeCount;
 
   /**
+   * A policy that learns from nothing (no memory shared with other requests).
+   *
    * @param shape the drafter's shape: the deepest depth considered and the widest level
    * @param settings forgetting and probing
    */
   public BudgetPolicy(DraftShape shape, BudgetSettings settings) {
+    this(shape, settings, new BudgetMemories());
+  }
+
+  /**
+   * @param shape the drafter's shape: the deepest depth considered and the widest level
+   * @param settings forgetting and probing
+   * @param memories estimates shared with the other requests of the drafter: this request starts
+   *     from the latest published for its temperature band and publishes its own
+   */
+  public BudgetPolicy(DraftShape shape, BudgetSettings settings, BudgetMemories memories) {
     this.shape = shape;
     this.settings = settings;
+    this.memories = memories;
     this.widths =
         IntStream.of(shape.nodesPerDepth() / 4, shape.nodesPerDepth() / 2, shape.nodesPerDepth())
             .filter(nodes -> nodes >= 1)
             .distinct()
             .mapToObj(shape::withNodesPerDepth)
             .toList();
-    this.acceptance = new DepthAcceptance[widths.size()];
-    for (int w = 0; w < acceptance.length; w++) {
-      acceptance[w] = new DepthAcceptance(shape.maxDepth());
-    }
     this.probePeriod = settings.probeEvery();
     this.untilProbe = probePeriod;
     this.probes =
@@ -79,6 +88,14 @@ public final class BudgetPolicy implements DraftPolicy {
 
   @Override
   public Plan plan(DraftContext context) {
+    if (estimates == null) {
+      memory = memories.of(context.drafter(), context.temperature());
+      BudgetEstimates shared = memory.snapshot();
+      estimates =
+          shared != null && shared.fits(widths.size(), shape.maxDepth())
+              ? shared
+              : new BudgetEstimates(widths.size(), shape.maxDepth());
+    }
     Choice best = best(context.batchOccupancy());
     int depth = best.depth();
     int width = best.width();
@@ -87,8 +104,8 @@ public final class BudgetPolicy implements DraftPolicy {
       untilProbe = Math.min(untilProbe, probePeriod);
     }
     if (--untilProbe <= 0) {
-      if (depth == 0) { // the one probe that tells anything: a draft one deep
-        depth = 1;
+      if (depth == 0) { // the one probe that tells anything: a draft one deep, if one could pay
+        depth = couldPay(context.batchOccupancy()) ? 1 : 0;
         probePeriod = Math.min(settings.maxProbeEvery(), 2 * probePeriod);
       } else {
         Choice offset = probes.get(probeCount++ % probes.size());
@@ -102,23 +119,18 @@ public final class BudgetPolicy implements DraftPolicy {
 
   @Override
   public void reward(Outcome outcome) {
-    double discount = settings.discount();
-    verifyNanos.add(
-        (double) outcome.batchSize() * (outcome.draftedNodes() + 1),
-        outcome.verifyNanos(),
-        discount);
     Plan plan = outcome.plan();
     int width = plan.speculate() && outcome.draftedDepth() > 0 ? widthOf(plan) : -1;
-    for (int w = 0; w < acceptance.length; w++) { // evidence ages with steps, not with drafts
-      if (w == width) {
-        acceptance[w].observe(outcome.draftedDepth(), outcome.accepted(), discount);
-      } else {
-        acceptance[w].decay(discount);
-      }
-    }
-    if (width >= 0) {
-      draftNanos = draftNanos * discount + outcome.draftNanos();
-      draftedDepths = draftedDepths * discount + outcome.draftedDepth();
+    estimates.observe(
+        (double) outcome.batchSize() * (outcome.draftedNodes() + 1),
+        outcome.verifyNanos(),
+        width,
+        outcome.draftedDepth(),
+        outcome.accepted(),
+        outcome.draftNanos(),
+        settings.discount());
+    if (untilProbe == 1) { // once per probe period: the next request starts from here
+      memory.publish(estimates);
     }
   }
 
@@ -136,14 +148,14 @@ public final class BudgetPolicy implements DraftPolicy {
    * draft) keeps the width of the best draft, so that probes from it try that draft's neighbours.
    */
   private Choice best(int occupancy) {
-    if (verifyNanos.isEmpty()) { // one level first: the deeper levels borrow its acceptance
+    if (estimates.isEmpty()) { // one level first: the deeper levels borrow its acceptance
       return new Choice(1, widths.size() - 1);
     }
-    double draftPerDepth = draftedDepths > 0 ? draftNanos / draftedDepths : 0;
+    double draftPerDepth = estimates.draftNanosPerDepth();
     Choice best = new Choice(1, widths.size() - 1);
     double bestRate = 0;
     for (int width = 0; width < widths.size(); width++) {
-      double[] survival = acceptance[width].survival();
+      double[] survival = estimates.survival(width);
       double committed = 1;
       for (int depth = 1; depth <= shape.maxDepth(); depth++) {
         committed += survival[depth - 1];
@@ -158,8 +170,25 @@ public final class BudgetPolicy implements DraftPolicy {
     return plainIsFaster ? new Choice(0, best.width()) : best;
   }
 
+  /**
+   * False when even drafts that are always accepted would commit fewer tokens per second than plain
+   * decoding at the measured costs (the narrowest level, every depth): then probing for a rise in
+   * acceptance cannot find one that pays, and costs what the drafter's catch-up and the larger
+   * verification take.
+   */
+  private boolean couldPay(int occupancy) {
+    double draftPerDepth = estimates.draftNanosPerDepth();
+    double plain = 1 / expectedNanos(0, 0, draftPerDepth, occupancy);
+    for (int depth = 1; depth <= shape.maxDepth(); depth++) {
+      if ((1 + depth) / expectedNanos(depth, 0, draftPerDepth, occupancy) > plain) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private double expectedNanos(int depth, int width, double draftPerDepth, int occupancy) {
     double rows = (double) occupancy * (widths.get(width).nodes(depth) + 1);
-    return Math.max(1, draftPerDepth * depth + verifyNanos.predict(rows));
+    return Math.max(1, draftPerDepth * depth + estimates.verifyNanos(rows));
   }
 }

@@ -28,6 +28,20 @@ final class DepthAcceptance {
     this.accepted = new double[maxDepth];
   }
 
+  private DepthAcceptance(DepthAcceptance from) {
+    this.reached = from.reached.clone();
+    this.accepted = from.accepted.clone();
+    this.priorWeight = from.priorWeight;
+  }
+
+  DepthAcceptance copy() {
+    return new DepthAcceptance(this);
+  }
+
+  int maxDepth() {
+    return reached.length;
+  }
+
   /**
    * Records a verified draft.
    *

@@ -16,6 +16,17 @@ public final class DiscountedLine {
   private double sumXx;
   private double sumXy;
 
+  /** An independent copy. */
+  public DiscountedLine copy() {
+    DiscountedLine copy = new DiscountedLine();
+    copy.weight = weight;
+    copy.sumX = sumX;
+    copy.sumY = sumY;
+    copy.sumXx = sumXx;
+    copy.sumXy = sumXy;
+    return copy;
+  }
+
   /** Adds a point after scaling the earlier ones by {@code discount}. */
   public void add(double x, double y, double discount) {
     weight = weight * discount + 1;

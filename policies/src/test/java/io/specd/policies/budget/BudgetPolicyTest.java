@@ -121,4 +121,23 @@ class BudgetPolicyTest {
         .as("60 steps after")
         .isGreaterThan(0.85);
   }
+
+  @Test
+  void aRequestShouldStartFromWhatEarlierRequestsOfTheDrafterLearnt() {
+    BudgetMemories memories = new BudgetMemories();
+    Scenario poor = Scenarios.of(Scenarios.POOR, Scenarios.SLOW_DRAFTER);
+    new Simulator(poor, 4).run(new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS, memories), 500);
+    DraftContext context = new DraftContext("simulated", 0, 0, 1);
+
+    Plan informed = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS, memories).plan(context);
+    Plan fresh =
+        new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS, new BudgetMemories()).plan(context);
+    Plan otherBand =
+        new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS, memories)
+            .plan(new DraftContext("simulated", 1.0, 0, 1));
+
+    assertThat(informed.speculate()).as("after 500 steps where drafting never paid").isFalse();
+    assertThat(fresh.speculate()).as("knowing nothing").isTrue();
+    assertThat(otherBand.speculate()).as("another temperature band").isTrue();
+  }
 }

@@ -28,7 +28,9 @@ class CloverHttpTest {
   @Test
   void shouldReportSpeculationAndMatchPlainGreedyOutput() throws Exception {
     String request = "{\"prompt\": \"Once upon a time\", \"max_tokens\": 32, \"temperature\": 0%s}";
-    JsonNode speculative = TestServer.json(server.post("/v1/completions", request.formatted("")));
+    JsonNode speculative =
+        TestServer.json(
+            server.post("/v1/completions", request.formatted(", \"policy\": \"static-3\"")));
     JsonNode plain =
         TestServer.json(
             server.post("/v1/completions", request.formatted(", \"policy\": \"none\"")));

@@ -23,6 +23,9 @@ import java.util.regex.Pattern;
  * per test class, closed with it.
  */
 public class LoopbackHarness implements AutoCloseable {
+  /** The engine's default policy: Clover-2's static shape, three deep. */
+  public static final String DEFAULT_POLICY = "static-3";
+
   public final Engine engine;
   public final SpecdServer server;
   public final HttpClient client =
@@ -32,7 +35,10 @@ public class LoopbackHarness implements AutoCloseable {
           .build();
 
   /**
-   * Loads the model, starts an engine with the drafter and the server.
+   * Loads the model, starts an engine with the drafter and the server. The engine's default policy
+   * drafts a fixed shape ({@link #DEFAULT_POLICY}) rather than the backend's default (the goodput
+   * planner, which on the cache-resident stories260K rightly stops drafting): these tests are about
+   * the server, and most want drafts to show.
    *
    * @param config HOCON over the defaults; the port is a free one unless it names one
    * @param drafter a drafter name ({@code none}, {@code clover}, …) with its shipped heads
@@ -42,7 +48,9 @@ public class LoopbackHarness implements AutoCloseable {
         ConfigFactory.parseString("specd.http.port = 0\n" + config)
             .withFallback(ConfigFactory.load());
     LlamaModel loaded = LlamaModel.load(model, backend);
-    this.engine = EngineLoader.start(full, loaded, drafter, null, null, false);
+    this.engine =
+        EngineLoader.start(
+            full, loaded, drafter, null, drafter.equals("none") ? null : DEFAULT_POLICY, false);
     try {
       this.server =
           SpecdServer.start(engine, HttpSettings.fromConfig(full)).toCompletableFuture().join();

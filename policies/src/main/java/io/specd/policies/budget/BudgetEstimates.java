@@ -1,0 +1,98 @@
+package io.specd.policies.budget;
+
+/**
+ * What a goodput planner has learnt: the acceptance per depth at each width it drafts, the time a
+ * verification takes against the rows of its batch, and the time drafting takes per drafted depth,
+ * all with exponential forgetting per step. Copied to start a request from what the ones before it
+ * learnt ({@link BudgetMemory}). Not thread-safe.
+ */
+final class BudgetEstimates {
+  private final DepthAcceptance[] acceptance; // per width
+  private final DiscountedLine verifyNanos;
+  private double draftNanos;
+  private double draftedDepths;
+
+  /**
+   * @param widths widths (levels) drafted
+   * @param maxDepth the deepest depth drafted
+   */
+  BudgetEstimates(int widths, int maxDepth) {
+    this.acceptance = new DepthAcceptance[widths];
+    for (int w = 0; w < widths; w++) {
+      acceptance[w] = new DepthAcceptance(maxDepth);
+    }
+    this.verifyNanos = new DiscountedLine();
+  }
+
+  private BudgetEstimates(BudgetEstimates from) {
+    this.acceptance = new DepthAcceptance[from.acceptance.length];
+    for (int w = 0; w < acceptance.length; w++) {
+      acceptance[w] = from.acceptance[w].copy();
+    }
+    this.verifyNanos = from.verifyNanos.copy();
+    this.draftNanos = from.draftNanos;
+    this.draftedDepths = from.draftedDepths;
+  }
+
+  BudgetEstimates copy() {
+    return new BudgetEstimates(this);
+  }
+
+  /** True for estimates of the same widths and depths. */
+  boolean fits(int widths, int maxDepth) {
+    return acceptance.length == widths && acceptance[0].maxDepth() == maxDepth;
+  }
+
+  /**
+   * Records a step.
+   *
+   * @param rows rows of the verification batch ({@code batch size × (drafted nodes + 1)})
+   * @param verify its verification time
+   * @param width the width drafted, or -1 for a step without a draft
+   * @param draftedDepth depth of the deepest drafted node
+   * @param accepted draft tokens accepted
+   * @param draft drafting time
+   * @param discount weight kept by earlier steps
+   */
+  void observe(
+      double rows,
+      double verify,
+      int width,
+      int draftedDepth,
+      int accepted,
+      double draft,
+      double discount) {
+    verifyNanos.add(rows, verify, discount);
+    for (int w = 0; w < acceptance.length; w++) { // evidence ages with steps, not with drafts
+      if (w == width) {
+        acceptance[w].observe(draftedDepth, accepted, discount);
+      } else {
+        acceptance[w].decay(discount);
+      }
+    }
+    if (width >= 0) {
+      draftNanos = draftNanos * discount + draft;
+      draftedDepths = draftedDepths * discount + draftedDepth;
+    }
+  }
+
+  /** True before the first step. */
+  boolean isEmpty() {
+    return verifyNanos.isEmpty();
+  }
+
+  /** At {@code width}, index d - 1 holds the probability that the first d drafts are accepted. */
+  double[] survival(int width) {
+    return acceptance[width].survival();
+  }
+
+  /** Expected verification time of a batch of {@code rows} rows. */
+  double verifyNanos(double rows) {
+    return verifyNanos.predict(rows);
+  }
+
+  /** Measured drafting time per drafted depth (0 before the first draft). */
+  double draftNanosPerDepth() {
+    return draftedDepths > 0 ? draftNanos / draftedDepths : 0;
+  }
+}
