@@ -15,6 +15,7 @@ import io.specd.cli.GenerateCommandTest.Outcome;
 import io.specd.gpu.Backends;
 import io.specd.kernels.TestModels;
 import io.specd.kernels.llama.LlamaModel;
+import io.specd.policies.spec.DecodeStats;
 import io.specd.streams.SpecDecoding;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,9 +27,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The command line ({@code generate}: the kernels' decoding loop) and the engine the server runs
  * (session and device actors) give the same tokens for the same greedy request, for plain decoding
- * and for each drafter under a static policy. (Their statistics still differ for Medusa and
- * Clover-2 — steps and drafted tokens — since the two loops are separate code; see the adaptive
- * speculation issue.)
+ * and for each drafter under a static policy, the same steps and accepted tokens for plain
+ * decoding, Clover-2 and Kangaroo, and the same drafted tokens for plain decoding and Kangaroo.
+ * (Still different, and not yet explained: Medusa's steps — 35 in the engine against 36 for the
+ * same tokens — and the nodes of Clover-2's dynamic trees — 153 against 144 over the same 17 steps.
+ * The two loops are separate code; see the adaptive speculation issue.)
  */
 class DecodingPathsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -80,6 +83,20 @@ class DecodingPathsTest {
       List<Integer> fromGenerate = new ArrayList<>();
       generated.path("tokens").forEach(id -> fromGenerate.add(id.asInt()));
       assertThat(tokens).as("tokens").isEqualTo(fromGenerate);
+      DecodeStats engineStats =
+          ((TokenEvent.Finished) events.get(events.size() - 1)).usage().stats();
+      JsonNode generateStats = generated.path("stats");
+      if (!drafter.equals("medusa")) {
+        assertThat(engineStats.steps()).as("steps").isEqualTo(generateStats.path("steps").asInt());
+        assertThat(engineStats.acceptedTokens())
+            .as("accepted tokens")
+            .isEqualTo(generateStats.path("accepted_tokens").asLong());
+      }
+      if (!drafter.equals("medusa") && !drafter.equals("clover")) {
+        assertThat(engineStats.draftedTokens())
+            .as("drafted tokens")
+            .isEqualTo(generateStats.path("drafted_tokens").asLong());
+      }
     } finally {
       engine.close();
     }
