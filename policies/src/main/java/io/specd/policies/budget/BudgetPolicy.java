@@ -23,12 +23,13 @@ import java.util.stream.IntStream;
  * ({@code DepthAcceptance}). Expected time is drafting, the measured draft time per drafted depth
  * times D, plus verification, a line fitted to measured verify time against the rows of the
  * verification batch, {@code batchOccupancy × (nodes + 1)}, since a full batch multiplies the rows
- * every verification processes. Depth 0 (plain decoding) competes too. Until the first outcome the
- * policy drafts the full shape; one step in {@code probeEvery} moves one level deeper, shallower,
- * wider or narrower than the best, in turn, to keep the estimates of neighbouring budgets current.
- * While no speculation is best, a probe is a draft one deep, and the probe period doubles after
- * each up to {@code maxProbeEvery}, so that a request where drafting does not pay runs within a few
- * percent of plain decoding.
+ * every verification processes. Depth 0 (plain decoding) competes too. With nothing learnt yet the
+ * policy drafts one level of the widest shape (deeper levels then borrow its acceptance); one step
+ * in {@code probeEvery} moves one level deeper, shallower, wider or narrower than the best, in
+ * turn, to keep the estimates of neighbouring budgets current. While no speculation is best, a
+ * probe is a draft one deep, the probe period doubles after each up to {@code maxProbeEvery}, and
+ * no probe is made while even drafts that are always accepted could not beat plain decoding at the
+ * measured costs, so that a request where drafting does not pay runs close to plain decoding.
  *
  * <p>One instance serves one request; not thread-safe.
  */
