@@ -62,8 +62,8 @@ final class Q8_0RowKernel extends TokenGroupRowKernel {
 
   /**
    * Row batches (in L1: a copied chunk) are repacked into this thread's split scratch first, so the
-   * products share {@link SplitQ8_0Rows}' pair kernels: rows in pairs, each block decoded once for
-   * two tokens.
+   * products share {@link SplitQ8_0Rows}' pair kernels and panels: rows in pairs, each block
+   * decoded once for up to four tokens, and the same sums bit for bit as a split matrix.
    */
   @Override
   public void dotsRows(
@@ -80,10 +80,11 @@ final class Q8_0RowKernel extends TokenGroupRowKernel {
       int outStride,
       int count) {
     SplitScratch scratch = SCRATCH.get().ensure(rows, count);
-    SplitQ8_0Rows.repack(src, srcOffset, 0, rows, count, scratch.quants, scratch.scales);
+    SplitQ8_0Rows.repack(src, srcOffset, 0, rows, rows, count, scratch.quants, scratch.scales);
     SplitQ8_0Rows.products(
         scratch.quants,
         scratch.scales,
+        rows,
         count,
         0,
         rows,

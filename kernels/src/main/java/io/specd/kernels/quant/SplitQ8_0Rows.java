@@ -1,21 +1,29 @@
 package io.specd.kernels.quant;
 
+import static io.specd.kernels.quant.Vectors.BYTES_16;
 import static io.specd.kernels.quant.Vectors.BYTES_32;
 import static io.specd.kernels.quant.Vectors.FLOATS;
 
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 
 /**
  * A Q8_0 matrix {@code [rows, columns]} repacked once at load for products that stream it from
- * memory. Rows go in pairs (an odd last row gets a zero partner), and the matrix keeps two arrays:
- * the int8 quants, pair by pair and block by block with the two rows' 32-value blocks side by side
- * in one 64-byte cache line ({@code quants[pairs, columns/32, 2, 32]}), and the blocks' scales
- * already converted to float32 in the same order ({@code scales[pairs, columns/32, 2]}): 36 bytes
- * per 34 of the file (1.06×). A pair's product reads two sequential streams: no copy through a
- * scratch, no f16 conversion per block, and one stream per pair where the file's layout has two.
- * Measured on a 400 MB matrix: ~20 GB/s of the file's bytes on one core and ~29 on two, against ~15
- * and ~21 for the file-layout kernels, which copy rows through an L1 scratch first.
+ * memory. Rows go in pairs (an odd last row gets a zero partner) and columns in panels of {@value
+ * #PANEL} (the last one may be narrower); a panel holds every pair's blocks of its columns, pair by
+ * pair, with the two rows' 32-value blocks side by side in one 64-byte cache line: {@code
+ * quants[panels, pairs, panel columns / 32, 2, 32]}, and the blocks' scales already converted to
+ * float32 in the same order ({@code scales[panels, pairs, panel columns / 32, 2]}): 36 bytes per 34
+ * of the file (1.06×).
+ *
+ * <p>A product walks the panels in order and, in each, the pairs in order: one sequential stream of
+ * the matrix, while the tokens' activations it multiplies stay within one panel's columns ({@value
+ * #PANEL} floats a token), so four tokens' worth stays in L1 next to the stream. Without panels
+ * four tokens of a 2,048-wide row (32 KiB) were evicted by the stream and four-token products cost
+ * 4× one token; with them 1.5× (one thread, a 400 MB matrix; on a 5,632-wide row even the one-token
+ * product ran 1.7× faster). Each pair's blocks are decoded once for up to four tokens; outputs
+ * gather one partial sum per panel.
  *
  * <p>The kernels are static and take the arrays and sizes as arguments: C2 re-reads instance fields
  * inside their loops, which halved the throughput. {@link Q8_0RowKernel} repacks the row batches it
@@ -25,6 +33,12 @@ import jdk.incubator.vector.FloatVector;
 public final class SplitQ8_0Rows {
   private static final int BLOCK = 32;
   private static final int BLOCK_BYTES = 34;
+
+  /** Columns of a panel: four tokens' activations over one panel take 16 KiB. */
+  static final int PANEL = 1024;
+
+  /** Rows of a panel one batch of tokens goes through before the next (64 KiB: in L2). */
+  private static final int CHUNK_ROWS = 64;
 
   private final int rows;
   private final int columns;
@@ -72,20 +86,22 @@ public final class SplitQ8_0Rows {
     for (int first = 0; first < rows; first += batch) {
       int count = Math.min(batch, rows - first);
       source.read(first, count, encoded);
-      repack(encoded, 0, first, count, columns, quants, scales);
+      repack(encoded, 0, first, count, rows, columns, quants, scales);
     }
     return new SplitQ8_0Rows(rows, columns, quants, scales);
   }
 
   /**
    * Repacks {@code count} Q8_0 rows in the file's encoding at {@code encoded[offset…]} as rows
-   * {@code [firstRow, firstRow + count)} of the split layout in {@code quants} and {@code scales}.
+   * {@code [firstRow, firstRow + count)} of the split layout of a {@code [rows, columns]} matrix in
+   * {@code quants} and {@code scales}.
    */
   static void repack(
       byte[] encoded,
       int offset,
       int firstRow,
       int count,
+      int rows,
       int columns,
       byte[] quants,
       float[] scales) {
@@ -93,16 +109,28 @@ public final class SplitQ8_0Rows {
     for (int r = firstRow; r < firstRow + count; r++) {
       for (int b = 0; b < blocks; b++) {
         int at = offset + ((r - firstRow) * blocks + b) * BLOCK_BYTES;
-        int slot = slot(r, b, blocks);
+        int slot = slot(r, b, rows, columns);
         scales[slot] = Vectors.half(encoded, at);
         System.arraycopy(encoded, at + 2, quants, slot * BLOCK, BLOCK);
       }
     }
   }
 
-  /** Where block {@code block} of row {@code row} goes, counted in blocks (its scale's index). */
-  private static int slot(int row, int block, int blocks) {
-    return (row & ~1) * blocks + 2 * block + (row & 1);
+  /**
+   * Where block {@code block} of row {@code row} of a {@code [rows, columns]} matrix goes, counted
+   * in blocks (its scale's index).
+   */
+  private static int slot(int row, int block, int rows, int columns) {
+    int panelBlocks = PANEL / BLOCK;
+    int panel = block / panelBlocks;
+    int first = panel * panelBlocks; // the panel's first block
+    int width = Math.min(panelBlocks, columns / BLOCK - first); // the panel's blocks
+    int pair = first * pairs(rows) + (row >> 1) * width + block - first;
+    return 2 * pair + (row & 1);
+  }
+
+  private static int pairs(int rows) {
+    return (rows + 1) >> 1;
   }
 
   public int rows() {
@@ -117,7 +145,7 @@ public final class SplitQ8_0Rows {
   public void dequantizeRow(int row, float[] dst, int dstOffset) {
     int blocks = columns / BLOCK;
     for (int b = 0; b < blocks; b++) {
-      int slot = slot(row, b, blocks);
+      int slot = slot(row, b, rows, columns);
       float scale = scales[slot];
       ByteVector q = ByteVector.fromArray(BYTES_32, quants, slot * BLOCK);
       Vectors.low(q).mul(scale).intoArray(dst, dstOffset + b * BLOCK);
@@ -135,19 +163,20 @@ public final class SplitQ8_0Rows {
     if ((from & 1) != 0) {
       throw new IllegalArgumentException("rows go in pairs: a range starts even, not at " + from);
     }
-    products(quants, scales, columns, from, to, x, xOffset, columns, tokens, y, yOffset, rows);
+    products(
+        quants, scales, rows, columns, from, to, x, xOffset, columns, tokens, y, yOffset, rows);
   }
 
   /**
-   * The products of rows {@code [from, to)} ({@code from} even) of a split matrix with rows of
-   * {@code columns} values: {@code y[yOffset + t·yStride + o] = Σ_i W[o, i] · x[xOffset + t·xStride
-   * + i]}. A pair's blocks are decoded once for two tokens and stay in L1 for the next two (a
-   * kernel for four tokens measured no faster, and C2 boxed its vectors: it inlined too much to
-   * intrinsify them all); an odd last row's zero partner is computed but not stored.
+   * The products of rows {@code [from, to)} ({@code from} even) of a split {@code [rows, columns]}
+   * matrix: {@code y[yOffset + t·yStride + o] = Σ_i W[o, i] · x[xOffset + t·xStride + i]}. Panel by
+   * panel, chunk by chunk of its rows, tokens in fours (then a two, then a one) over the chunk's
+   * pairs; an odd last row's zero partner is computed but not stored. Allocates nothing.
    */
   static void products(
       byte[] quants,
       float[] scales,
+      int rows,
       int columns,
       int from,
       int to,
@@ -158,78 +187,107 @@ public final class SplitQ8_0Rows {
       float[] y,
       int yOffset,
       int yStride) {
-    for (int r = from; r < to; r += 2) {
-      boolean second = r + 1 < to;
-      int t = 0;
-      for (; t + 2 <= tokens; t += 2) {
-        pair2(
-            quants,
-            scales,
-            columns,
-            r,
-            x,
-            xOffset + t * xStride,
-            xStride,
-            y,
-            yOffset + t * yStride + r,
-            yStride,
-            second);
-      }
-      if (t < tokens) {
-        pair(
-            quants,
-            scales,
-            columns,
-            r,
-            x,
-            xOffset + t * xStride,
-            y,
-            yOffset + t * yStride + r,
-            second);
+    for (int t = 0; t < tokens; t++) {
+      Arrays.fill(y, yOffset + t * yStride + from, yOffset + t * yStride + to, 0f);
+    }
+    int pairs = pairs(rows);
+    for (int first = 0; first < columns / BLOCK; first += PANEL / BLOCK) {
+      int blocks = Math.min(PANEL / BLOCK, columns / BLOCK - first); // the panel's
+      int xPanel = xOffset + first * BLOCK;
+      for (int chunk = from; chunk < to; chunk += CHUNK_ROWS) {
+        int end = Math.min(to, chunk + CHUNK_ROWS);
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+          for (int r = chunk; r < end; r += 2) {
+            pair4(
+                quants,
+                scales,
+                first * pairs + (r >> 1) * blocks,
+                blocks,
+                x,
+                xPanel + t * xStride,
+                xStride,
+                y,
+                yOffset + t * yStride + r,
+                yStride,
+                r + 1 < to);
+          }
+        }
+        if (t + 2 <= tokens) {
+          for (int r = chunk; r < end; r += 2) {
+            pair2(
+                quants,
+                scales,
+                first * pairs + (r >> 1) * blocks,
+                blocks,
+                x,
+                xPanel + t * xStride,
+                xStride,
+                y,
+                yOffset + t * yStride + r,
+                yStride,
+                r + 1 < to);
+          }
+          t += 2;
+        }
+        if (t < tokens) {
+          for (int r = chunk; r < end; r += 2) {
+            pair(
+                quants,
+                scales,
+                first * pairs + (r >> 1) * blocks,
+                blocks,
+                x,
+                xPanel + t * xStride,
+                y,
+                yOffset + t * yStride + r,
+                r + 1 < to);
+          }
+        }
       }
     }
   }
 
-  /** Rows {@code row} and {@code row + 1} (a pair) against one token. */
+  /**
+   * One token: adds the pair's products over {@code blocks} blocks from block pair {@code pair} to
+   * {@code out[at]} and {@code out[at + 1]}.
+   */
   private static void pair(
       byte[] quants,
       float[] scales,
-      int columns,
-      int row,
+      int pair,
+      int blocks,
       float[] x,
       int xOffset,
       float[] out,
       int at,
       boolean second) {
-    int blocks = columns / BLOCK;
-    int q = row * columns; // the pair's first quant
-    int s = row * blocks; // the pair's first scale
     FloatVector sum0 = FloatVector.zero(FLOATS);
-    FloatVector sum1 = FloatVector.zero(FLOATS);
+    FloatVector sum1 = sum0;
     for (int block = 0; block < blocks; block++) {
       int xi = xOffset + block * BLOCK;
       FloatVector x0 = FloatVector.fromArray(FLOATS, x, xi);
       FloatVector x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
-      int qi = q + 2 * block * BLOCK;
-      ByteVector v = ByteVector.fromArray(BYTES_32, quants, qi);
-      FloatVector products = Vectors.low(v).fma(x0, Vectors.high(v).mul(x1));
-      sum0 = products.fma(FloatVector.broadcast(FLOATS, scales[s + 2 * block]), sum0);
-      v = ByteVector.fromArray(BYTES_32, quants, qi + BLOCK);
-      products = Vectors.low(v).fma(x0, Vectors.high(v).mul(x1));
-      sum1 = products.fma(FloatVector.broadcast(FLOATS, scales[s + 2 * block + 1]), sum1);
+      int qi = (pair + block) * 2 * BLOCK;
+      int si = (pair + block) * 2;
+      // the block's products summed per lane, then scaled once
+      FloatVector products = half(quants, qi).fma(x0, half(quants, qi + 16).mul(x1));
+      sum0 = products.fma(FloatVector.broadcast(FLOATS, scales[si]), sum0);
+      products = half(quants, qi + 32).fma(x0, half(quants, qi + 48).mul(x1));
+      sum1 = products.fma(FloatVector.broadcast(FLOATS, scales[si + 1]), sum1);
     }
-    out[at] = Vectors.sum(sum0);
+    out[at] += Vectors.sum(sum0);
     if (second) {
-      out[at + 1] = Vectors.sum(sum1);
+      out[at + 1] += Vectors.sum(sum1);
     }
   }
 
-  /** A pair against two tokens: each block decoded once for both. */
+  /** {@link #pair} for two tokens: each block decoded and scaled once for both. */
   private static void pair2(
       byte[] quants,
       float[] scales,
-      int columns,
-      int row,
+      int pair,
+      int blocks,
       float[] x,
       int xOffset,
       int xStride,
@@ -237,23 +295,69 @@ public final class SplitQ8_0Rows {
       int at,
       int outStride,
       boolean second) {
-    int blocks = columns / BLOCK;
-    int q = row * columns;
-    int s = row * blocks;
-    FloatVector a0 = FloatVector.zero(FLOATS);
-    FloatVector a1 = FloatVector.zero(FLOATS);
-    FloatVector b0 = FloatVector.zero(FLOATS);
-    FloatVector b1 = FloatVector.zero(FLOATS);
+    FloatVector zero = FloatVector.zero(FLOATS);
+    FloatVector a0 = zero; // row a, token 0
+    FloatVector a1 = zero;
+    FloatVector b0 = zero; // row b, token 0
+    FloatVector b1 = zero;
     for (int block = 0; block < blocks; block++) {
-      float scaleA = scales[s + 2 * block];
-      float scaleB = scales[s + 2 * block + 1];
-      int qi = q + 2 * block * BLOCK;
-      ByteVector va = ByteVector.fromArray(BYTES_32, quants, qi);
-      ByteVector vb = ByteVector.fromArray(BYTES_32, quants, qi + BLOCK);
-      FloatVector wa0 = Vectors.low(va).mul(scaleA);
-      FloatVector wa1 = Vectors.high(va).mul(scaleA);
-      FloatVector wb0 = Vectors.low(vb).mul(scaleB);
-      FloatVector wb1 = Vectors.high(vb).mul(scaleB);
+      int qi = (pair + block) * 2 * BLOCK;
+      int si = (pair + block) * 2;
+      FloatVector wa0 = half(quants, qi).mul(scales[si]);
+      FloatVector wa1 = half(quants, qi + 16).mul(scales[si]);
+      FloatVector wb0 = half(quants, qi + 32).mul(scales[si + 1]);
+      FloatVector wb1 = half(quants, qi + 48).mul(scales[si + 1]);
+      int xi = xOffset + block * BLOCK;
+      FloatVector x0 = FloatVector.fromArray(FLOATS, x, xi);
+      FloatVector x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
+      a0 = wa1.fma(x1, wa0.fma(x0, a0));
+      b0 = wb1.fma(x1, wb0.fma(x0, b0));
+      x0 = FloatVector.fromArray(FLOATS, x, xi + xStride);
+      x1 = FloatVector.fromArray(FLOATS, x, xi + xStride + 16);
+      a1 = wa1.fma(x1, wa0.fma(x0, a1));
+      b1 = wb1.fma(x1, wb0.fma(x0, b1));
+    }
+    out[at] += Vectors.sum(a0);
+    out[at + outStride] += Vectors.sum(a1);
+    if (second) {
+      out[at + 1] += Vectors.sum(b0);
+      out[at + 1 + outStride] += Vectors.sum(b1);
+    }
+  }
+
+  /**
+   * {@link #pair} for four tokens: each block decoded and scaled once for all four. One zero vector
+   * seeds every sum: C2 (JDK 17) stops inlining at a node count, and eight {@code zero} calls
+   * pushed the last reduction past it, which boxed a vector on every call.
+   */
+  private static void pair4(
+      byte[] quants,
+      float[] scales,
+      int pair,
+      int blocks,
+      float[] x,
+      int xOffset,
+      int xStride,
+      float[] out,
+      int at,
+      int outStride,
+      boolean second) {
+    FloatVector zero = FloatVector.zero(FLOATS);
+    FloatVector a0 = zero; // row a, token 0
+    FloatVector a1 = zero;
+    FloatVector a2 = zero;
+    FloatVector a3 = zero;
+    FloatVector b0 = zero; // row b, token 0
+    FloatVector b1 = zero;
+    FloatVector b2 = zero;
+    FloatVector b3 = zero;
+    for (int block = 0; block < blocks; block++) {
+      int qi = (pair + block) * 2 * BLOCK;
+      int si = (pair + block) * 2;
+      FloatVector wa0 = half(quants, qi).mul(scales[si]);
+      FloatVector wa1 = half(quants, qi + 16).mul(scales[si]);
+      FloatVector wb0 = half(quants, qi + 32).mul(scales[si + 1]);
+      FloatVector wb1 = half(quants, qi + 48).mul(scales[si + 1]);
       int xi = xOffset + block * BLOCK;
       FloatVector x0 = FloatVector.fromArray(FLOATS, x, xi);
       FloatVector x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
@@ -264,12 +368,31 @@ public final class SplitQ8_0Rows {
       x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
       a1 = wa1.fma(x1, wa0.fma(x0, a1));
       b1 = wb1.fma(x1, wb0.fma(x0, b1));
+      xi += xStride;
+      x0 = FloatVector.fromArray(FLOATS, x, xi);
+      x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
+      a2 = wa1.fma(x1, wa0.fma(x0, a2));
+      b2 = wb1.fma(x1, wb0.fma(x0, b2));
+      xi += xStride;
+      x0 = FloatVector.fromArray(FLOATS, x, xi);
+      x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
+      a3 = wa1.fma(x1, wa0.fma(x0, a3));
+      b3 = wb1.fma(x1, wb0.fma(x0, b3));
     }
-    out[at] = Vectors.sum(a0);
-    out[at + outStride] = Vectors.sum(a1);
+    out[at] += Vectors.sum(a0);
+    out[at + outStride] += Vectors.sum(a1);
+    out[at + 2 * outStride] += Vectors.sum(a2);
+    out[at + 3 * outStride] += Vectors.sum(a3);
     if (second) {
-      out[at + 1] = Vectors.sum(b0);
-      out[at + 1 + outStride] = Vectors.sum(b1);
+      out[at + 1] += Vectors.sum(b0);
+      out[at + 1 + outStride] += Vectors.sum(b1);
+      out[at + 1 + 2 * outStride] += Vectors.sum(b2);
+      out[at + 1 + 3 * outStride] += Vectors.sum(b3);
     }
+  }
+
+  /** Half a block: the 16 int8 quants at {@code quants[at…]}, as floats. */
+  private static FloatVector half(byte[] quants, int at) {
+    return Vectors.floats(ByteVector.fromArray(BYTES_16, quants, at));
   }
 }

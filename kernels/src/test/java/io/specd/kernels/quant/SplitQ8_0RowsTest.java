@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The split Q8_0 kernels against the scalar reference on random rows: dequantized rows bit-exact,
  * products to float rounding for 1 to 9 tokens over row ranges with pairs and a leftover row (and,
- * for one token, bit-identical to the file-layout kernel's single-row {@code dot}).
+ * for one token, bit-identical to the file-layout kernel's single-row {@code dot}), and on rows
+ * three panels wide, the last one narrower, against the reference.
  */
 class SplitQ8_0RowsTest {
   private static final int ROWS = 7;
@@ -85,6 +86,49 @@ class SplitQ8_0RowsTest {
                   .isEqualTo(Float.floatToRawIntBits(dot));
             }
           }
+        }
+      }
+    }
+  }
+
+  @Test
+  void productsShouldSumEveryPanelOfWideRows() {
+    int rows = 5;
+    int columns = 2 * SplitQ8_0Rows.PANEL + 3 * 32;
+    int rowBytes = columns / 32 * 34;
+    byte[] wide = new byte[rows * rowBytes];
+    float[][] reference = new float[rows][columns];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(
+          RandomRows.of(GgmlType.Q8_0, columns, random), 0, wide, r * rowBytes, rowBytes);
+      ReferenceDequantizer.dequantize(GgmlType.Q8_0, wide, r * rowBytes, reference[r], 0, columns);
+    }
+    SplitQ8_0Rows matrix =
+        SplitQ8_0Rows.split(
+            rows,
+            columns,
+            (first, count, into) ->
+                System.arraycopy(wide, first * rowBytes, into, 0, count * rowBytes));
+    float[] x = new float[7 * columns];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = random.nextFloat() * 2 - 1;
+    }
+    for (int r = 0; r < rows; r++) {
+      float[] row = new float[columns];
+      matrix.dequantizeRow(r, row, 0);
+      assertThat(bits(row)).as("row %d", r).containsExactly(bits(reference[r]));
+    }
+    for (int tokens = 1; tokens <= 7; tokens++) {
+      float[] y = new float[tokens * rows];
+      matrix.multiply(x, 0, tokens, y, 0, 0, rows);
+      for (int t = 0; t < tokens; t++) {
+        for (int r = 0; r < rows; r++) {
+          assertClose(
+              y[t * rows + r],
+              reference[r],
+              x,
+              t * columns,
+              "row " + r + ", token " + t + " of " + tokens);
         }
       }
     }
