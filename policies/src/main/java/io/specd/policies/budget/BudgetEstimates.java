@@ -2,15 +2,16 @@ package io.specd.policies.budget;
 
 /**
  * What a goodput planner has learnt: the acceptance per depth at each width it drafts, the time a
- * verification takes against the rows of its batch, and the time drafting takes per drafted depth,
- * all with exponential forgetting per step. Copied to start a request from what the ones before it
- * learnt ({@link BudgetMemory}). Not thread-safe.
+ * verification takes against the rows of its batch ({@link VerifyCosts}), and the time drafting
+ * takes per drafted depth, all with exponential forgetting per step. Copied to start a request from
+ * what the ones before it learnt ({@link BudgetMemory}). Not thread-safe.
  */
 final class BudgetEstimates {
   private final DepthAcceptance[] acceptance; // per width
-  private final DiscountedLine verifyNanos;
+  private final VerifyCosts verifyNanos;
   private double draftNanos;
   private double draftedDepths;
+  private int stepsSinceDraft;
 
   /**
    * @param widths widths (levels) drafted
@@ -21,7 +22,7 @@ final class BudgetEstimates {
     for (int w = 0; w < widths; w++) {
       acceptance[w] = new DepthAcceptance(maxDepth);
     }
-    this.verifyNanos = new DiscountedLine();
+    this.verifyNanos = new VerifyCosts();
   }
 
   private BudgetEstimates(BudgetEstimates from) {
@@ -32,6 +33,7 @@ final class BudgetEstimates {
     this.verifyNanos = from.verifyNanos.copy();
     this.draftNanos = from.draftNanos;
     this.draftedDepths = from.draftedDepths;
+    this.stepsSinceDraft = from.stepsSinceDraft;
   }
 
   BudgetEstimates copy() {
@@ -70,10 +72,11 @@ final class BudgetEstimates {
         acceptance[w].decay(discount);
       }
     }
-    if (width >= 0) {
-      draftNanos = draftNanos * discount + draft;
-      draftedDepths = draftedDepths * discount + draftedDepth;
-    }
+    // the draft time ages with steps too: after a long stretch without drafts (the first ones
+    // measured while the JIT compiled the drafter, say) the next draft's time weighs the most
+    draftNanos = draftNanos * discount + (width >= 0 ? draft : 0);
+    draftedDepths = draftedDepths * discount + (width >= 0 ? draftedDepth : 0);
+    stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
   }
 
   /** True before the first step. */
@@ -89,6 +92,11 @@ final class BudgetEstimates {
   /** Expected verification time of a batch of {@code rows} rows. */
   double verifyNanos(double rows) {
     return verifyNanos.predict(rows);
+  }
+
+  /** Steps observed since the last one that drafted (all of them before the first draft). */
+  int stepsSinceDraft() {
+    return stepsSinceDraft;
   }
 
   /** Measured drafting time per drafted depth (0 before the first draft). */

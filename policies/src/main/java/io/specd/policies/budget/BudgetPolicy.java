@@ -21,19 +21,26 @@ import java.util.stream.IntStream;
  * weighs little against the next probe). Expected committed tokens for depth D at a given width are
  * {@code 1 + Σ_{d≤D} P(first d accepted)}, from the acceptance per depth observed at that width
  * ({@code DepthAcceptance}). Expected time is drafting, the measured draft time per drafted depth
- * times D, plus verification, a line fitted to measured verify time against the rows of the
- * verification batch, {@code batchOccupancy × (nodes + 1)}, since a full batch multiplies the rows
- * every verification processes. Depth 0 (plain decoding) competes too. With nothing learnt yet the
- * policy drafts one level of the widest shape (deeper levels then borrow its acceptance); one step
- * in {@code probeEvery} moves one level deeper, shallower, wider or narrower than the best, in
- * turn, to keep the estimates of neighbouring budgets current. While no speculation is best, a
- * probe is a draft one deep, the probe period doubles after each up to {@code maxProbeEvery}, and
- * no probe is made while even drafts that are always accepted could not beat plain decoding at the
- * measured costs, so that a request where drafting does not pay runs close to plain decoding.
+ * times D, plus verification, the measured verify time at the rows of the verification batch,
+ * {@code batchOccupancy × (nodes + 1)}, since a full batch multiplies the rows every verification
+ * processes ({@link VerifyCosts}: a curve, not a line, as a memory-bound model verifies a few rows
+ * at the price of one). Depth 0 (plain decoding) competes too. With nothing learnt yet the policy
+ * drafts one level of the widest shape (deeper levels then borrow its acceptance); one step in
+ * {@code probeEvery} moves one level deeper, shallower, wider or narrower than the best, in turn,
+ * to keep the estimates of neighbouring budgets current. While no speculation is best, a probe is a
+ * draft one deep, the probe period doubles after each up to {@code maxProbeEvery}, and no probe is
+ * made while even drafts that are always accepted could not beat plain decoding at the measured
+ * costs, so that a request where drafting does not pay runs close to plain decoding; except one in
+ * {@code 2 × maxProbeEvery} steps without a draft, counted across the requests that handed the
+ * estimates on, since the costs that say so may be stale: measured while the JIT still compiled the
+ * drafter and the larger verifications, say.
  *
  * <p>One instance serves one request; not thread-safe.
  */
 public final class BudgetPolicy implements DraftPolicy {
+  /** Without a draft for this many longest probe periods, a probe drafts even if none could pay. */
+  private static final int STALE_PROBES = 2;
+
   private final DraftShape shape;
   private final BudgetSettings settings;
   private final List<DraftShape> widths; // narrowest first
@@ -106,7 +113,8 @@ public final class BudgetPolicy implements DraftPolicy {
     }
     if (--untilProbe <= 0) {
       if (depth == 0) { // the one probe that tells anything: a draft one deep, if one could pay
-        depth = couldPay(context.batchOccupancy()) ? 1 : 0;
+        boolean stale = estimates.stepsSinceDraft() >= STALE_PROBES * settings.maxProbeEvery();
+        depth = stale || couldPay(context.batchOccupancy()) ? 1 : 0;
         probePeriod = Math.min(settings.maxProbeEvery(), 2 * probePeriod);
       } else {
         Choice offset = probes.get(probeCount++ % probes.size());

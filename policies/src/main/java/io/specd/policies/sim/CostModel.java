@@ -6,25 +6,38 @@ import java.util.random.RandomGenerator;
  * Simulated step costs. Verification costs a fixed amount plus a cost per row of the batch's
  * forward pass, where a batch of {@code batchOccupancy} sequences each verifying {@code nodes + 1}
  * rows (the draft nodes and the root) processes {@code batchOccupancy × (nodes + 1)} rows; so full
- * batches make every drafted node expensive. Drafting costs a fixed amount per drafted depth (one
+ * batches make every drafted node expensive. A forward costs at least what {@code verifyFreeRows}
+ * rows do: on a memory-bound model reading the weights takes as long as that many rows' arithmetic,
+ * so a few rows verify at the price of one. Drafting costs a fixed amount per drafted depth (one
  * drafter forward per level). Every cost is multiplied by log-normal noise of mean 1, as measured
  * wall times would be.
  *
  * @param verifyFixedNanos cost of a verification forward independent of its size (&gt; 0)
  * @param verifyPerNodeNanos cost per verified row (≥ 0)
+ * @param verifyFreeRows rows a forward costs at least (≥ 0; 0 or 1 for none free)
  * @param draftPerDepthNanos cost per drafted depth (≥ 0)
  * @param noise standard deviation of the log of the noise factor (≥ 0)
  */
 public record CostModel(
-    long verifyFixedNanos, long verifyPerNodeNanos, long draftPerDepthNanos, double noise) {
+    long verifyFixedNanos,
+    long verifyPerNodeNanos,
+    int verifyFreeRows,
+    long draftPerDepthNanos,
+    double noise) {
 
   public CostModel {
-    if (verifyFixedNanos <= 0 || verifyPerNodeNanos < 0 || draftPerDepthNanos < 0) {
+    if (verifyFixedNanos <= 0
+        || verifyPerNodeNanos < 0
+        || verifyFreeRows < 0
+        || draftPerDepthNanos < 0) {
       throw new IllegalArgumentException(
-          "costs need a fixed verify cost > 0 and per-node and per-depth costs >= 0, got "
+          "costs need a fixed verify cost > 0 and per-node costs, free rows and per-depth costs"
+              + " >= 0, got "
               + verifyFixedNanos
               + ", "
               + verifyPerNodeNanos
+              + ", "
+              + verifyFreeRows
               + ", "
               + draftPerDepthNanos);
     }
@@ -33,10 +46,16 @@ public record CostModel(
     }
   }
 
+  /** Costs where every row is paid for (no free rows). */
+  public CostModel(
+      long verifyFixedNanos, long verifyPerNodeNanos, long draftPerDepthNanos, double noise) {
+    this(verifyFixedNanos, verifyPerNodeNanos, 0, draftPerDepthNanos, noise);
+  }
+
   /** Verification time of {@code nodes} draft nodes in a batch of {@code batchOccupancy}. */
   public long verifyNanos(int nodes, int batchOccupancy, RandomGenerator random) {
     double rows = (double) batchOccupancy * (nodes + 1);
-    return noisy(verifyFixedNanos + verifyPerNodeNanos * rows, random);
+    return noisy(verifyFixedNanos + verifyPerNodeNanos * Math.max(rows, verifyFreeRows), random);
   }
 
   /** Drafting time of a draft {@code depth} deep (0 when nothing is drafted). */

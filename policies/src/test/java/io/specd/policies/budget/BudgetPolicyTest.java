@@ -50,6 +50,18 @@ class BudgetPolicyTest {
   }
 
   @Test
+  void shouldFindTheChainThatVerifiesAtTheCostOfOneTokenOnAMemoryBoundModel() {
+    Scenario scenario = Scenarios.of(Scenarios.GOOD, Scenarios.MEMORY_BOUND);
+    double best =
+        Scenarios.bestFixedTokensPerSecond(scenario, ArmCatalog.from(CHAIN).arms(), 3000, 4);
+
+    SimulationTrace trace = run(scenario, CHAIN, 3000);
+
+    assertThat(trace.since(1000).meanPlannedDepth()).isBetween(1.5, 2.5); // 2 deep pays most
+    assertThat(trace.tokensPerSecond() / best).isGreaterThan(0.95);
+  }
+
+  @Test
   void shouldDraftDeeperWhenAcceptanceIsHigher() {
     double good = run(Scenarios.of(Scenarios.GOOD, Scenarios.CPU), CHAIN, 2000).meanPlannedDepth();
     double middling =
@@ -120,6 +132,35 @@ class BudgetPolicyTest {
     assertThat(window(trace, 1060, 1200).share(plan -> !plan.speculate()))
         .as("60 steps after")
         .isGreaterThan(0.85);
+  }
+
+  @Test
+  void shouldDraftAgainWhenTheCostsThatStoppedItWereMeasuredCold() {
+    BudgetMemories memories = new BudgetMemories();
+    DraftContext context = new DraftContext("simulated", 0, 0, 1);
+    int[] drafted = new int[10]; // per request of 64 steps
+    for (int request = 0; request < drafted.length; request++) {
+      BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS, memories);
+      for (int step = 0; step < 64; step++) {
+        Plan plan = policy.plan(context);
+        int depth = plan.speculate() ? plan.maxDepth() : 0;
+        // the first request drafts and verifies at 50x the cost (the JIT compiling the drafter and
+        // the kernels) and its drafts are rejected; in the later ones every draft is accepted and
+        // verifies at about the price of one token
+        boolean cold = request == 0;
+        long verify = depth == 0 ? 10_000_000L : cold ? 500_000_000L : 11_000_000L;
+        long draft = depth * (cold ? 15_000_000L : 300_000L);
+        int accepted = cold ? 0 : depth;
+        policy.reward(
+            new Outcome(
+                plan, depth, depth, accepted, new double[0], new double[0], 0, draft, verify, 1));
+        drafted[request] += plan.speculate() ? 1 : 0;
+      }
+    }
+
+    assertThat(drafted[1]).as("drafts in the request after the cold one").isLessThan(5);
+    // a probe 64 steps after the last draft finds drafts paying, its time outweighs the cold ones
+    assertThat(drafted[drafted.length - 1]).as("drafts in the last request").isGreaterThan(55);
   }
 
   @Test

@@ -12,6 +12,14 @@ public final class Scenarios {
   /** As {@link #CPU} with a drafter twice as slow (0.6 ms per depth). */
   public static final CostModel SLOW_DRAFTER = new CostModel(2_000_000, 50_000, 600_000, 0.1);
 
+  /**
+   * The CPU backend on a memory-bound model (the padded 2048×8 Q8_0 one): a forward costs what 3
+   * rows' arithmetic does (13 ms) however few rows it carries, then 4 ms a row; 1 ms per drafted
+   * depth.
+   */
+  public static final CostModel MEMORY_BOUND =
+      new CostModel(1_000_000, 4_000_000, 3, 1_000_000, 0.1);
+
   /** A drafter that matches the target well, less so deeper. */
   public static final double[] GOOD = {0.85, 0.8, 0.75, 0.7, 0.65, 0.6};
 

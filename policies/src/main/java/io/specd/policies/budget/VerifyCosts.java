@@ -1,0 +1,111 @@
+package io.specd.policies.budget;
+
+/**
+ * Verification time against the rows of the verification batch, as measured: a mean per row count
+ * observed, with exponential forgetting, interpolated linearly between the counts observed and
+ * extended beyond them by the slope of a line fitted to every step ({@link DiscountedLine}); never
+ * decreasing in rows. A line alone cannot follow a CPU's costs on a memory-bound model, where the
+ * weights are read once however many rows a forward carries until the arithmetic takes over (the
+ * padded 2048×8 Q8_0 model: 4 rows cost 1.5× one row, 8 rows 2.7×, 16 rows 5×): fitted across those
+ * points it over-prices short chains and under-prices wide trees. Not thread-safe; allocates
+ * nothing after construction.
+ */
+final class VerifyCosts {
+  /** Row counts above this are only in the line. */
+  static final int MAX_ROWS = 512;
+
+  /** Weight below which a row count's mean is forgotten. */
+  private static final double FORGOTTEN = 1e-3;
+
+  private final double[] weight; // [MAX_ROWS + 1] discounted count of steps at each row count
+  private final double[] total; // [MAX_ROWS + 1] discounted sum of their times
+  private final int[] observed; // the row counts with a weight, ascending: [count]
+  private final double[] envelope; // [count] the largest mean up to each of them
+  private final DiscountedLine line;
+  private int count;
+
+  VerifyCosts() {
+    this.weight = new double[MAX_ROWS + 1];
+    this.total = new double[MAX_ROWS + 1];
+    this.observed = new int[MAX_ROWS];
+    this.envelope = new double[MAX_ROWS];
+    this.line = new DiscountedLine();
+  }
+
+  private VerifyCosts(VerifyCosts from) {
+    this.weight = from.weight.clone();
+    this.total = from.total.clone();
+    this.observed = from.observed.clone();
+    this.envelope = from.envelope.clone();
+    this.line = from.line.copy();
+    this.count = from.count;
+  }
+
+  VerifyCosts copy() {
+    return new VerifyCosts(this);
+  }
+
+  /** Records a verification of {@code rows} rows that took {@code nanos}, after aging the rest. */
+  void add(double rows, double nanos, double discount) {
+    line.add(rows, nanos, discount);
+    int kept = 0;
+    for (int i = 0; i < count; i++) {
+      int r = observed[i];
+      weight[r] *= discount;
+      total[r] *= discount;
+      if (weight[r] < FORGOTTEN) {
+        weight[r] = 0;
+        total[r] = 0;
+      } else {
+        observed[kept++] = r;
+      }
+    }
+    count = kept;
+    int r = (int) Math.round(rows);
+    if (r >= 1 && r <= MAX_ROWS) {
+      if (weight[r] == 0) {
+        int at = count++;
+        for (; at > 0 && observed[at - 1] > r; at--) {
+          observed[at] = observed[at - 1];
+        }
+        observed[at] = r;
+      }
+      weight[r] += 1;
+      total[r] += nanos;
+    }
+    double max = 0;
+    for (int i = 0; i < count; i++) {
+      max = Math.max(max, total[observed[i]] / weight[observed[i]]);
+      envelope[i] = max;
+    }
+  }
+
+  /** True before the first verification. */
+  boolean isEmpty() {
+    return line.isEmpty();
+  }
+
+  /**
+   * Expected time of a verification of {@code rows} rows: the mean at that count, else between the
+   * nearest counts observed below and above, else from the nearest one along the line's slope; at
+   * least the time expected for any smaller count.
+   */
+  double predict(double rows) {
+    if (count == 0) {
+      return line.predict(rows);
+    }
+    int below = -1; // the last count observed at or below rows
+    while (below + 1 < count && observed[below + 1] <= rows) {
+      below++;
+    }
+    double slope = line.slope();
+    if (below < 0) {
+      return Math.max(0, envelope[0] - slope * (observed[0] - rows));
+    }
+    if (below == count - 1) {
+      return envelope[below] + slope * (rows - observed[below]);
+    }
+    double fraction = (rows - observed[below]) / (observed[below + 1] - observed[below]);
+    return envelope[below] + fraction * (envelope[below + 1] - envelope[below]);
+  }
+}
