@@ -31,6 +31,7 @@ import java.util.Map;
  * releases it or dies (watched). {@code Prefill} and {@code Verify} requests from many sessions
  * queue up and run in batches — one target forward per batch — which close at {@code max-batch}
  * requests, when every live session is waiting, or {@code batch-window} after the first request.
+ * Before the first, it runs a short request of its own ({@link DeviceWarmUp}).
  *
  * <p>Runs only on {@link DeviceSettings#DISPATCHER} (one thread); every NDArray it creates lives in
  * a step manager closed within the handler, and only host values leave it. A failed batch answers
@@ -168,6 +169,19 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     this.observer = observer;
     model.backend().prepareThread(); // setup runs on the device's own thread, as every op will
     this.pool = model.newCachePool(settings.kvSlots(), contextLength(model, settings));
+    long start = System.nanoTime();
+    int warmUp =
+        DeviceWarmUp.run(model, drafter, pool, mode, settings.warmUpSteps(), this::learnStepCost);
+    if (warmUp > 0) {
+      context
+          .getLog()
+          .info(
+              "warmed up with {} steps in {} ms: a step of 1 token {} ms, {} ms more per token",
+              warmUp,
+              (System.nanoTime() - start) / 1_000_000,
+              String.format("%.2f", 1e3 * stepCost.predict(1)),
+              String.format("%.2f", 1e3 * stepCost.slope()));
+    }
     observer.liveSessions(0);
     context
         .getLog()

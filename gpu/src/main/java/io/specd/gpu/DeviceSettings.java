@@ -11,9 +11,16 @@ import java.time.Duration;
  * @param kvSlots KV caches held at most (live sessions)
  * @param contextLength tokens per KV cache; 0 for the model's context length
  * @param faultInjection whether {@link DeviceActor.InjectFault} is honoured (tests only)
+ * @param warmUpSteps steps of the request the device runs on its own at start ({@link
+ *     DeviceWarmUp}); 0 for none
  */
 public record DeviceSettings(
-    int maxBatch, Duration batchWindow, int kvSlots, int contextLength, boolean faultInjection) {
+    int maxBatch,
+    Duration batchWindow,
+    int kvSlots,
+    int contextLength,
+    boolean faultInjection,
+    int warmUpSteps) {
 
   /** The dispatcher the device actor runs on. */
   public static final String DISPATCHER = "specd.gpu.dispatcher";
@@ -31,6 +38,9 @@ public record DeviceSettings(
     if (contextLength < 0) {
       throw new IllegalArgumentException("specd.gpu.context-length must be >= 0");
     }
+    if (warmUpSteps < 0) {
+      throw new IllegalArgumentException("specd.gpu.warm-up-steps must be >= 0");
+    }
   }
 
   /** Reads {@code specd.gpu}. */
@@ -41,7 +51,8 @@ public record DeviceSettings(
         c.getDuration("batch-window"),
         c.getInt("kv-slots"),
         c.getInt("context-length"),
-        c.getBoolean("fault-injection"));
+        c.getBoolean("fault-injection"),
+        c.getInt("warm-up-steps"));
   }
 
   /**
@@ -58,6 +69,7 @@ public record DeviceSettings(
     long fitting = Math.max(1, (long) (freeBytes * 0.8) / Math.max(1, bytesPerSlot));
     return fitting >= kvSlots
         ? this
-        : new DeviceSettings(maxBatch, batchWindow, (int) fitting, contextLength, faultInjection);
+        : new DeviceSettings(
+            maxBatch, batchWindow, (int) fitting, contextLength, faultInjection, warmUpSteps);
   }
 }

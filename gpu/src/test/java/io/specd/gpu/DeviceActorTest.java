@@ -34,7 +34,7 @@ class DeviceActorTest {
     Optional<Path> path = ModelStore.standard().findLocal();
     assumeTrue(path.isPresent(), "stories260K.gguf is not available");
     model = LlamaModel.load(path.get(), new JavaBackend(1));
-    DeviceSettings settings = new DeviceSettings(4, Duration.ofMillis(2), 4, CONTEXT, false);
+    DeviceSettings settings = new DeviceSettings(4, Duration.ofMillis(2), 4, CONTEXT, false, 0);
     device =
         KIT.spawn(
             DeviceActor.create(
