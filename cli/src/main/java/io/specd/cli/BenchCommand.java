@@ -272,8 +272,7 @@ final class BenchCommand implements Callable<Integer> {
     try {
       List<int[]> promptTokens =
           promptTexts.stream().map(p -> model.tokenizer().encodePrompt(p)).toList();
-      int longest = promptTokens.stream().mapToInt(p -> p.length).max().orElse(1);
-      pool = model.newCachePool(1, Math.min(model.config().contextLength(), longest + maxTokens));
+      pool = model.newCachePool(1, model.config().contextLength()); // as generate's
       for (String drafter : drafterNames(model)) {
         for (String policy : policiesOf(drafter)) {
           decoders.add(load(model, pool, drafter, policy));

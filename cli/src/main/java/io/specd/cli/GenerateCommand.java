@@ -54,9 +54,10 @@ final class GenerateCommand implements Callable<Integer> {
       GenerationRequest request = new GenerationRequest(promptTokens, maxTokens, sampling);
       request.checkFits(model.config().contextLength());
       PrintWriter out = spec.commandLine().getOut();
-      try (KvCachePool pool =
-              model.newCachePool(
-                  1, Math.min(model.config().contextLength(), promptTokens.length + maxTokens));
+      // the model's whole context, as the engine's caches: a draft near the end of a request is
+      // then cut by the same room, and generate gives the server's statistics (caches grow in
+      // pages: the capacity costs nothing until it is used)
+      try (KvCachePool pool = model.newCachePool(1, model.config().contextLength());
           LoadedDecoder loaded = decoding.decoder(model, pool)) {
         Decoder decoder = loaded.decoder();
         GenerationResult result;

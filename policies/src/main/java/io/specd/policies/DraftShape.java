@@ -47,12 +47,13 @@ public record DraftShape(int maxDepth, int branching, int nodesPerDepth) {
    * Kangaroo a chain capped at 6 tokens (its reference code's cap). Any other drafter gets a
    * 4-token chain.
    *
-   * @param drafter the drafter's name ({@code kangaroo}, {@code medusa}, {@code clover}, …)
+   * @param drafter the drafter's name ({@code kangaroo}, {@code medusa}, {@code medusa+ngram},
+   *     {@code clover}, …)
    */
   public static DraftShape forDrafter(String drafter) {
     return switch (drafter) {
       case "kangaroo" -> chain(6);
-      case "medusa" -> tree(4, 8, 4);
+      case "medusa", "medusa+ngram" -> tree(4, 8, 4);
       case "clover" -> tree(5, 4, 3);
       default -> chain(4);
     };

@@ -25,6 +25,7 @@ class DraftShapeTest {
   void shouldGiveEachShippedDrafterItsShape() {
     assertThat(DraftShape.forDrafter("kangaroo")).isEqualTo(DraftShape.chain(6));
     assertThat(DraftShape.forDrafter("medusa").plan(4, StopRule.NONE).nodeBudget()).isEqualTo(16);
+    assertThat(DraftShape.forDrafter("medusa+ngram")).isEqualTo(DraftShape.forDrafter("medusa"));
     assertThat(DraftShape.forDrafter("clover").isChain()).isFalse();
     assertThat(DraftShape.forDrafter("unknown")).isEqualTo(DraftShape.chain(4));
   }
