@@ -280,7 +280,9 @@ final class BenchCommand implements Callable<Integer> {
       }
       double[] ops = new double[decoders.size()];
       for (int d = 0; d < decoders.size(); d++) {
-        warmUp(decoders.get(d).decoder(), promptTokens.get(0));
+        warmUp(
+            decoders.get(d).warmUpDecoder(model, pool, AcceptanceMode.LOSSLESS),
+            promptTokens.get(0));
         if (model.backend() instanceof TorchBackend) { // ops are PyTorch's: none on java
           ops[d] = opsPerStep(decoders.get(d).decoder(), promptTokens.get(0));
         }

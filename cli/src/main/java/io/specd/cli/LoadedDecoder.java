@@ -53,6 +53,22 @@ record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements
     return new LoadedDecoder(decoder, decoder.policyName(), drafter);
   }
 
+  /**
+   * What to warm the JIT up with: plain decoding itself; for a drafter, the same drafter drafting
+   * its whole shape every step under a policy of its own, so that the drafter and the larger
+   * verifications are compiled before they are timed and this decoder's policies learn nothing from
+   * the warm-up's cold steps (a goodput planner would hand their costs on to the measured runs).
+   */
+  Decoder warmUpDecoder(LlamaModel model, KvCachePool pool, AcceptanceMode mode) {
+    if (drafter == null) {
+      return decoder;
+    }
+    PolicyFactory policies =
+        new PolicyFactory(
+            PolicySettings.defaults(DraftShape.forDrafter(drafter.name())), new PriorRegistry());
+    return new SpeculativeDecoder(model, pool, drafter, () -> policies.create("static", 0), mode);
+  }
+
   @Override
   public void close() {
     if (drafter != null) {

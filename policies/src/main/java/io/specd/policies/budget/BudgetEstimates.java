@@ -94,6 +94,16 @@ final class BudgetEstimates {
     return verifyNanos.predict(rows);
   }
 
+  /**
+   * Forgets what drafts cost — the draft time and the verification time of batches larger than one
+   * row each — keeping what plain steps cost: for estimates whose draft costs are stale.
+   */
+  void forgetDraftCosts() {
+    draftNanos = 0;
+    draftedDepths = 0;
+    verifyNanos.forgetAbove(1);
+  }
+
   /** Steps observed since the last one that drafted (all of them before the first draft). */
   int stepsSinceDraft() {
     return stepsSinceDraft;

@@ -31,15 +31,21 @@ import java.util.stream.IntStream;
  * draft one deep, the probe period doubles after each up to {@code maxProbeEvery}, and no probe is
  * made while even drafts that are always accepted could not beat plain decoding at the measured
  * costs, so that a request where drafting does not pay runs close to plain decoding; except one in
- * {@code 2 × maxProbeEvery} steps without a draft, counted across the requests that handed the
- * estimates on, since the costs that say so may be stale: measured while the JIT still compiled the
- * drafter and the larger verifications, say.
+ * {@code 16 × maxProbeEvery} steps without a draft (counted across the requests that handed the
+ * estimates on) when the measured costs of a one-deep draft are implausible — three plain steps or
+ * more, as when they were measured while the JIT still compiled the drafter and the larger
+ * verifications. That probe's times replace the draft costs measured before it.
  *
  * <p>One instance serves one request; not thread-safe.
  */
 public final class BudgetPolicy implements DraftPolicy {
-  /** Without a draft for this many longest probe periods, a probe drafts even if none could pay. */
-  private static final int STALE_PROBES = 2;
+  /** Without a draft for this many longest probe periods, a probe drafts even if none could pay… */
+  private static final int STALE_PROBES = 16;
+
+  /**
+   * … when the measured cost of a one-deep draft is this many plain steps: likely measured cold.
+   */
+  private static final double IMPLAUSIBLE_DRAFT_STEPS = 3;
 
   private final DraftShape shape;
   private final BudgetSettings settings;
@@ -51,6 +57,7 @@ public final class BudgetPolicy implements DraftPolicy {
   private int probePeriod;
   private int untilProbe;
   private int probeCount;
+  private boolean refreshing; // the step planned is a probe after a long stretch without drafts
 
   /**
    * A policy that learns from nothing (no memory shared with other requests).
@@ -113,8 +120,10 @@ public final class BudgetPolicy implements DraftPolicy {
     }
     if (--untilProbe <= 0) {
       if (depth == 0) { // the one probe that tells anything: a draft one deep, if one could pay
-        boolean stale = estimates.stepsSinceDraft() >= STALE_PROBES * settings.maxProbeEvery();
-        depth = stale || couldPay(context.batchOccupancy()) ? 1 : 0;
+        refreshing =
+            estimates.stepsSinceDraft() >= STALE_PROBES * settings.maxProbeEvery()
+                && implausibleDraftCost(context.batchOccupancy());
+        depth = refreshing || couldPay(context.batchOccupancy()) ? 1 : 0;
         probePeriod = Math.min(settings.maxProbeEvery(), 2 * probePeriod);
       } else {
         Choice offset = probes.get(probeCount++ % probes.size());
@@ -129,6 +138,10 @@ public final class BudgetPolicy implements DraftPolicy {
   @Override
   public void reward(Outcome outcome) {
     Plan plan = outcome.plan();
+    if (refreshing) { // what drafts cost was measured long ago: this probe's times replace it
+      estimates.forgetDraftCosts();
+      refreshing = false;
+    }
     int width = plan.speculate() && outcome.draftedDepth() > 0 ? widthOf(plan) : -1;
     estimates.observe(
         (double) outcome.batchSize() * (outcome.draftedNodes() + 1),
@@ -194,6 +207,18 @@ public final class BudgetPolicy implements DraftPolicy {
       }
     }
     return false;
+  }
+
+  /**
+   * True when a one-deep draft of the narrowest level costs, as measured, {@value
+   * #IMPLAUSIBLE_DRAFT_STEPS} plain steps or more: a verification of two rows takes less than two
+   * of one on any backend, so such costs were likely measured while the JIT still compiled the
+   * drafter or the larger verifications.
+   */
+  private boolean implausibleDraftCost(int occupancy) {
+    double draftPerDepth = estimates.draftNanosPerDepth();
+    return expectedNanos(1, 0, draftPerDepth, occupancy)
+        >= IMPLAUSIBLE_DRAFT_STEPS * expectedNanos(0, 0, draftPerDepth, occupancy);
   }
 
   private double expectedNanos(int depth, int width, double draftPerDepth, int occupancy) {

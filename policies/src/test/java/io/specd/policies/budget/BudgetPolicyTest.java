@@ -138,7 +138,7 @@ class BudgetPolicyTest {
   void shouldDraftAgainWhenTheCostsThatStoppedItWereMeasuredCold() {
     BudgetMemories memories = new BudgetMemories();
     DraftContext context = new DraftContext("simulated", 0, 0, 1);
-    int[] drafted = new int[10]; // per request of 64 steps
+    int[] drafted = new int[16]; // per request of 64 steps
     for (int request = 0; request < drafted.length; request++) {
       BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS, memories);
       for (int step = 0; step < 64; step++) {
@@ -159,7 +159,8 @@ class BudgetPolicyTest {
     }
 
     assertThat(drafted[1]).as("drafts in the request after the cold one").isLessThan(5);
-    // a probe 64 steps after the last draft finds drafts paying, its time outweighs the cold ones
+    // a probe 64 steps after the last draft finds drafts paying, and its times replace the cold
+    // ones
     assertThat(drafted[drafted.length - 1]).as("drafts in the last request").isGreaterThan(55);
   }
 
