@@ -73,9 +73,13 @@ final class BudgetEstimates {
       }
     }
     // the draft time ages with steps too: after a long stretch without drafts (the first ones
-    // measured while the JIT compiled the drafter, say) the next draft's time weighs the most
-    draftNanos = draftNanos * discount + (width >= 0 ? draft : 0);
-    draftedDepths = draftedDepths * discount + (width >= 0 ? draftedDepth : 0);
+    // measured while the JIT compiled the drafter, say) the next draft's time weighs the most. A
+    // draft right after steps without one is not timed: it includes catching the drafter's state
+    // up on the skipped tokens (Clover-2's augmenting block, Kangaroo's adapter), paid once per
+    // resumption, which priced every probe out of drafting for good
+    boolean timed = width >= 0 && stepsSinceDraft == 0;
+    draftNanos = draftNanos * discount + (timed ? draft : 0);
+    draftedDepths = draftedDepths * discount + (timed ? draftedDepth : 0);
     stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
   }
 

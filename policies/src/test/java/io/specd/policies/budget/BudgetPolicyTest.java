@@ -165,6 +165,33 @@ class BudgetPolicyTest {
   }
 
   @Test
+  void shouldResumeDraftingThoughResumingCostsTheDrafterACatchUp() {
+    BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS);
+    DraftContext context = new DraftContext("simulated", 0, 0, 1);
+    boolean draftedLast = true; // a prefill leaves the drafter caught up
+    int drafted = 0;
+    for (int step = 0; step < 800; step++) {
+      Plan plan = policy.plan(context);
+      int depth = plan.speculate() ? plan.maxDepth() : 0;
+      // no draft is accepted for 200 steps, then every one; a draft costs 0.3 ms a depth, and 60 ms
+      // more right after steps without one (the drafter's state catching up on the skipped
+      // tokens); two drafted tokens verify at 1.1x a plain step: drafting pays once it goes on
+      long draft = depth == 0 ? 0 : depth * 300_000L + (draftedLast ? 0 : 60_000_000L);
+      long verify = depth == 0 ? 10_000_000L : 11_000_000L + depth * 500_000L;
+      int accepted = step < 200 ? 0 : depth;
+      policy.reward(
+          new Outcome(
+              plan, depth, depth, accepted, new double[0], new double[0], 0, draft, verify, 1));
+      draftedLast = plan.speculate();
+      if (step >= 500 && plan.speculate()) {
+        drafted++;
+      }
+    }
+
+    assertThat(drafted).as("steps drafted of the last 300").isGreaterThan(270);
+  }
+
+  @Test
   void aRequestShouldStartFromWhatEarlierRequestsOfTheDrafterLearnt() {
     BudgetMemories memories = new BudgetMemories();
     Scenario poor = Scenarios.of(Scenarios.POOR, Scenarios.SLOW_DRAFTER);
