@@ -170,8 +170,13 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     model.backend().prepareThread(); // setup runs on the device's own thread, as every op will
     this.pool = model.newCachePool(settings.kvSlots(), contextLength(model, settings));
     long start = System.nanoTime();
-    int warmUp =
-        DeviceWarmUp.run(model, drafter, pool, mode, settings.warmUpSteps(), this::learnStepCost);
+    int warmUp = 0;
+    try {
+      warmUp =
+          DeviceWarmUp.run(model, drafter, pool, mode, settings.warmUpSteps(), this::learnStepCost);
+    } catch (RuntimeException e) { // only the JIT's head start is lost: requests tell the rest
+      context.getLog().warn("the device's warm-up request failed; serving without it", e);
+    }
     if (warmUp > 0) {
       context
           .getLog()
