@@ -72,6 +72,14 @@ public final class EngineMetrics implements DeviceObserver {
                   + " tokens the batch verifies")
           .labelNames("term")
           .register(registry);
+  private final Gauge stepCostCurve =
+      Gauge.builder()
+          .name("specd_step_cost_curve_seconds")
+          .help(
+              "The device's measured time of a verification step by the tokens the batch"
+                  + " verifies, interpolated between the sizes it has run")
+          .labelNames("tokens")
+          .register(registry);
   private final Histogram stepSeconds =
       Histogram.builder()
           .name("specd_step_seconds")
@@ -198,6 +206,11 @@ public final class EngineMetrics implements DeviceObserver {
   public void stepCosts(double fixedSeconds, double secondsPerToken) {
     stepCost.labelValues("fixed").set(fixedSeconds);
     stepCost.labelValues("per_token").set(secondsPerToken);
+  }
+
+  @Override
+  public void stepCost(int tokens, double seconds) {
+    stepCostCurve.labelValues(Integer.toString(tokens)).set(seconds);
   }
 
   @Override

@@ -16,7 +16,7 @@ import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.spec.SessionState;
 import io.specd.kernels.spec.SpeculativeStep;
-import io.specd.policies.budget.DiscountedLine;
+import io.specd.policies.budget.VerifyCosts;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.util.ArrayDeque;
@@ -41,6 +41,9 @@ import java.util.Map;
 public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   /** How much each earlier step weighs in the cost model after one more: 0.98 per step. */
   private static final double STEP_COST_DISCOUNT = 0.98;
+
+  /** The verified tokens at which {@code /metrics} reports the cost model's step time. */
+  private static final int[] REPORTED_TOKENS = {1, 2, 4, 8, 16, 32};
 
   /** What the device actor does. */
   public sealed interface Command
@@ -122,7 +125,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   private final DeviceObserver observer;
 
   /** Step time against verified tokens, forgetting old steps (half-life ~35 steps). */
-  private final DiscountedLine stepCost = new DiscountedLine();
+  private final VerifyCosts stepCost = new VerifyCosts();
 
   private final TimerScheduler<Command> timers;
   private final KvCachePool pool;
@@ -185,7 +188,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
               warmUp,
               (System.nanoTime() - start) / 1_000_000,
               String.format("%.2f", 1e3 * stepCost.predict(1)),
-              String.format("%.2f", 1e3 * stepCost.slope()));
+              String.format("%.2f", 1e3 * stepCost.fittedSlope()));
     }
     observer.liveSessions(0);
     context
@@ -373,7 +376,10 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       }
     }
     stepCost.add(tokens, nanos / 1e9, STEP_COST_DISCOUNT);
-    observer.stepCosts(stepCost.intercept(), stepCost.slope());
+    observer.stepCosts(stepCost.fittedIntercept(), stepCost.fittedSlope());
+    for (int reported : REPORTED_TOKENS) {
+      observer.stepCost(reported, stepCost.predict(reported));
+    }
   }
 
   private void checkInjectedFault() {

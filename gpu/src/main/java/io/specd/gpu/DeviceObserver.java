@@ -23,6 +23,12 @@ public interface DeviceObserver {
    */
   default void stepCosts(double fixedSeconds, double secondsPerToken) {}
 
+  /**
+   * The device's measured cost of a verification step of {@code tokens} verified tokens (drafts and
+   * roots of the whole batch), interpolated between the sizes it has run, refitted after each.
+   */
+  default void stepCost(int tokens, double seconds) {}
+
   /** Requests waiting for the next batch. */
   default void queueDepth(int depth) {}
 

@@ -7,10 +7,11 @@ package io.specd.policies.budget;
  * decreasing in rows. A line alone cannot follow a CPU's costs on a memory-bound model, where the
  * weights are read once however many rows a forward carries until the arithmetic takes over (the
  * padded 2048×8 Q8_0 model: 4 rows cost 1.5× one row, 8 rows 2.7×, 16 rows 5×): fitted across those
- * points it over-prices short chains and under-prices wide trees. Not thread-safe; allocates
+ * points it over-prices short chains and under-prices wide trees. A request's goodput planner keeps
+ * one, and the device one of its steps (reported in {@code /metrics}). Not thread-safe; allocates
  * nothing after construction.
  */
-final class VerifyCosts {
+public final class VerifyCosts {
   /** Row counts above this are only in the line. */
   static final int MAX_ROWS = 512;
 
@@ -24,7 +25,7 @@ final class VerifyCosts {
   private final DiscountedLine line;
   private int count;
 
-  VerifyCosts() {
+  public VerifyCosts() {
     this.weight = new double[MAX_ROWS + 1];
     this.total = new double[MAX_ROWS + 1];
     this.observed = new int[MAX_ROWS];
@@ -45,8 +46,11 @@ final class VerifyCosts {
     return new VerifyCosts(this);
   }
 
-  /** Records a verification of {@code rows} rows that took {@code nanos}, after aging the rest. */
-  void add(double rows, double nanos, double discount) {
+  /**
+   * Records a verification of {@code rows} rows that took {@code nanos} (or any unit of time, the
+   * same throughout), after aging the rest by {@code discount}.
+   */
+  public void add(double rows, double nanos, double discount) {
     line.add(rows, nanos, discount);
     int kept = 0;
     for (int i = 0; i < count; i++) {
@@ -80,6 +84,16 @@ final class VerifyCosts {
     }
   }
 
+  /** The fitted line's intercept: the cost of a step apart from its rows. */
+  public double fittedIntercept() {
+    return line.intercept();
+  }
+
+  /** The fitted line's slope: the cost of one row more, never negative. */
+  public double fittedSlope() {
+    return line.slope();
+  }
+
   /** Forgets the means of row counts above {@code rows} (the fitted line stays). */
   void forgetAbove(int rows) {
     int kept = 0;
@@ -101,11 +115,11 @@ final class VerifyCosts {
   }
 
   /**
-   * Expected time of a verification of {@code rows} rows: the mean at that count, else between the
-   * nearest counts observed below and above, else from the nearest one along the line's slope; at
-   * least the time expected for any smaller count.
+   * Expected time of a verification of {@code rows} rows (in the unit of the times added): the mean
+   * at that count, else between the nearest counts observed below and above, else from the nearest
+   * one along the line's slope; at least the time expected for any smaller count.
    */
-  double predict(double rows) {
+  public double predict(double rows) {
     if (count == 0) {
       return line.predict(rows);
     }

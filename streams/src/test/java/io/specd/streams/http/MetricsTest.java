@@ -67,7 +67,9 @@ class MetricsTest {
         .contains("specd_step_seconds_count{kind=\"prefill\"} 2")
         .contains("specd_step_seconds_count{kind=\"verify\"}")
         .contains("specd_step_cost_seconds{term=\"fixed\"}")
-        .contains("specd_step_cost_seconds{term=\"per_token\"}");
+        .contains("specd_step_cost_seconds{term=\"per_token\"}")
+        .contains("specd_step_cost_curve_seconds{tokens=\"1\"}")
+        .contains("specd_step_cost_curve_seconds{tokens=\"16\"}");
   }
 
   @Test
