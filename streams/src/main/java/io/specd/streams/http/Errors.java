@@ -15,6 +15,7 @@ import akka.http.javadsl.server.MethodRejection;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.scaladsl.model.EntityStreamException;
 import akka.http.scaladsl.model.EntityStreamSizeException;
+import akka.http.scaladsl.model.IllegalRequestException;
 import io.specd.actors.EngineOverloaded;
 import io.specd.actors.EngineUnavailable;
 import io.specd.actors.Withdrawn;
@@ -68,12 +69,13 @@ final class Errors {
       return ApiError.cancelled();
     }
     if (cause instanceof TimeoutException) { // the body did not arrive in time (toStrictEntity)
-      return new ApiError(
-          StatusCodes.REQUEST_TIMEOUT,
-          "invalid_request_error",
-          "the request body did not arrive in time (specd.http.limits.body-timeout)",
-          null,
-          "body_timeout");
+      return bodyTimeout();
+    }
+    if (cause instanceof IllegalRequestException illegal) { // Akka HTTP's own refusals
+      // toStrictEntity turns its timeout into one with status 408 (seen in CI: a 500 before)
+      return illegal.status().intValue() == StatusCodes.REQUEST_TIMEOUT.intValue()
+          ? bodyTimeout()
+          : ApiError.invalid(null, "malformed_request", illegal.info().summary());
     }
     if (cause instanceof EntityStreamException broken) {
       return ApiError.invalid(null, "malformed_request", broken.info().summary());
@@ -89,6 +91,15 @@ final class Errors {
         "internal error (error id " + id + " in the server's log)",
         null,
         "internal_error");
+  }
+
+  private static ApiError bodyTimeout() {
+    return new ApiError(
+        StatusCodes.REQUEST_TIMEOUT,
+        "invalid_request_error",
+        "the request body did not arrive in time (specd.http.limits.body-timeout)",
+        null,
+        "body_timeout");
   }
 
   /** The JSON response for a failure. */
