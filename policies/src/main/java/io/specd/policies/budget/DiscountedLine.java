@@ -1,13 +1,12 @@
 package io.specd.policies.budget;
 
 /**
- * A straight line {@code y = a + b·x} fitted by least squares with exponential forgetting, used to
- * predict verification time from the rows a verification batch processes (a request's policy, and
- * the device's cost model of its steps). The slope is never negative (more rows never verify
- * faster) and is taken as zero while the observed {@code x} do not vary enough to measure it. Not
- * thread-safe.
+ * A straight line {@code y = a + b·x} fitted by least squares with exponential forgetting: how
+ * {@link VerifyCosts} extends verification time beyond the batch sizes it has measured. The slope
+ * is never negative (more rows never verify faster) and is taken as zero while the observed {@code
+ * x} do not vary enough to measure it. Not thread-safe.
  */
-public final class DiscountedLine {
+final class DiscountedLine {
   private static final double MIN_RELATIVE_SPREAD = 1e-9;
 
   private double weight;
@@ -17,7 +16,7 @@ public final class DiscountedLine {
   private double sumXy;
 
   /** An independent copy. */
-  public DiscountedLine copy() {
+  DiscountedLine copy() {
     DiscountedLine copy = new DiscountedLine();
     copy.weight = weight;
     copy.sumX = sumX;
@@ -28,7 +27,7 @@ public final class DiscountedLine {
   }
 
   /** Adds a point after scaling the earlier ones by {@code discount}. */
-  public void add(double x, double y, double discount) {
+  void add(double x, double y, double discount) {
     weight = weight * discount + 1;
     sumX = sumX * discount + x;
     sumY = sumY * discount + y;
@@ -37,22 +36,22 @@ public final class DiscountedLine {
   }
 
   /** True before the first point. */
-  public boolean isEmpty() {
+  boolean isEmpty() {
     return weight == 0;
   }
 
   /** The fitted value at {@code x}; the mean of {@code y} while the slope cannot be measured. */
-  public double predict(double x) {
+  double predict(double x) {
     return intercept() + slope() * x;
   }
 
   /** The fitted {@code a} (the mean of {@code y} while the slope cannot be measured). */
-  public double intercept() {
+  double intercept() {
     return sumY / weight - slope() * (sumX / weight);
   }
 
   /** The fitted {@code b}, never negative; zero while the {@code x} do not vary enough. */
-  public double slope() {
+  double slope() {
     double meanX = sumX / weight;
     double meanY = sumY / weight;
     double varianceX = sumXx / weight - meanX * meanX;

@@ -13,7 +13,7 @@ package io.specd.policies.budget;
  */
 public final class VerifyCosts {
   /** Row counts above this are only in the line. */
-  static final int MAX_ROWS = 512;
+  private static final int MAX_ROWS = 512;
 
   /** Weight below which a row count's mean is forgotten. */
   private static final double FORGOTTEN = 1e-3;

@@ -88,6 +88,13 @@ class BudgetPolicyTest {
     assertThat(trace.since(1000).share(plan -> !plan.speculate())).isGreaterThan(0.9);
   }
 
+  /** A chain's step: {@code depth} drafted (0: none), {@code accepted} of them kept, its times. */
+  private static Outcome chainOutcome(
+      Plan plan, int depth, int accepted, long draftNanos, long verifyNanos) {
+    return new Outcome(
+        plan, depth, depth, accepted, new double[0], new double[0], 0, draftNanos, verifyNanos, 1);
+  }
+
   private static double meanNodeBudget(SimulationTrace trace) {
     return trace.outcomes().stream()
         .map(Outcome::plan)
@@ -151,9 +158,7 @@ class BudgetPolicyTest {
         long verify = depth == 0 ? 10_000_000L : cold ? 500_000_000L : 11_000_000L;
         long draft = depth * (cold ? 15_000_000L : 300_000L);
         int accepted = cold ? 0 : depth;
-        policy.reward(
-            new Outcome(
-                plan, depth, depth, accepted, new double[0], new double[0], 0, draft, verify, 1));
+        policy.reward(chainOutcome(plan, depth, accepted, draft, verify));
         drafted[request] += plan.speculate() ? 1 : 0;
       }
     }
@@ -179,9 +184,7 @@ class BudgetPolicyTest {
       long draft = depth == 0 ? 0 : depth * 300_000L + (draftedLast ? 0 : 60_000_000L);
       long verify = depth == 0 ? 10_000_000L : 11_000_000L + depth * 500_000L;
       int accepted = step < 200 ? 0 : depth;
-      policy.reward(
-          new Outcome(
-              plan, depth, depth, accepted, new double[0], new double[0], 0, draft, verify, 1));
+      policy.reward(chainOutcome(plan, depth, accepted, draft, verify));
       draftedLast = plan.speculate();
       if (step >= 500 && plan.speculate()) {
         drafted++;
