@@ -24,7 +24,17 @@ public final class SpecdCommand {
   private static final int USAGE_WIDTH = 100;
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    int status;
+    try {
+      status = commandLine().execute(args);
+    } catch (OutOfMemoryError e) { // the model, its drafters and KV caches outgrew the heap
+      System.err.printf(
+          "specd: out of memory (%s) with a %d MiB Java heap: give the JVM more, e.g."
+              + " SPECD_JAVA_OPTS=-Xmx4g, or serve fewer sessions%n",
+          e.getMessage(), Runtime.getRuntime().maxMemory() >> 20);
+      status = 3;
+    }
+    System.exit(status);
   }
 
   /**

@@ -35,7 +35,8 @@ final class PagedKvCache extends KvCache {
       if (pageCount == pages.length) {
         pages = Arrays.copyOf(pages, 2 * pages.length);
       }
-      pages[pageCount++] = pool.takePage();
+      float[] page = pool.takePage(); // before counting it: taking may fail (out of memory)
+      pages[pageCount++] = page;
     }
   }
 
