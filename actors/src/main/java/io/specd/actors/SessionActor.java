@@ -3,10 +3,9 @@ package io.specd.actors;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
-import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.BehaviorBuilder;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.specd.gpu.DeviceActor;
 import io.specd.kernels.sample.TokenLogprobs;
@@ -17,7 +16,6 @@ import io.specd.policies.spec.DraftPolicy;
 import io.specd.policies.spec.FinishReason;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.StatsRecorder;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -27,11 +25,14 @@ import java.util.function.Supplier;
  * until EOS, {@code max_tokens}, a stop string, cancellation, a device failure or the request
  * timeout.
  *
- * <p>Demand-driven: the consumer acknowledges each event with {@link Ack}; at most one event waits
- * for its ack while one step runs on the device, so a slow consumer pauses the session (nothing
- * buffers more than a step's tokens). On stop it releases its KV cache on the device at once.
+ * <p>One behaviour per state: {@link #starting} (waiting for its policy), {@link #stepping} (a
+ * device step in flight), {@link #delivering} (the step's events wait for the consumer before the
+ * next step) and {@link #ending} (the last events go out, then it stops). Demand-driven: the
+ * consumer acknowledges each event with {@link Ack} ({@link Outbox}); at most one event waits for
+ * its ack while one step runs on the device, so a slow consumer pauses the session (nothing buffers
+ * more than a step's tokens). On stop it releases its KV cache on the device at once.
  */
-public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
+public final class SessionActor {
 
   /** What a session does. */
   public sealed interface Command
@@ -83,6 +84,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       EngineMetrics metrics,
       RepeatedWarnings warnings) {}
 
+  private final ActorContext<Command> context;
   private final String id;
   private final int[] prompt;
   private final CompletionRequest request;
@@ -91,14 +93,11 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
   private final IncrementalDecoder decoder;
   private final StopStrings stops;
   private final StatsRecorder recorder;
-  private final ArrayDeque<TokenEvent> pending = new ArrayDeque<>();
+  private final Outbox outbox = new Outbox();
   private final Provenance provenance = new Provenance();
-  private ActorRef<TokenEvent> consumer;
-  private boolean consumerReady;
-  private boolean awaitingDevice;
-  private boolean finished;
-  private boolean terminalSent;
-  private boolean cancelled;
+  private final Behavior<Command> stepping;
+  private final Behavior<Command> delivering;
+  private final Behavior<Command> ending;
   private DraftPolicy policy;
   private int generated;
   private int batchOccupancy = 1;
@@ -112,7 +111,8 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers -> new SessionActor(context, timers, id, prompt, request, wiring)));
+                timers ->
+                    new SessionActor(context, timers, id, prompt, request, wiring).starting()));
   }
 
   private SessionActor(
@@ -122,7 +122,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       int[] prompt,
       CompletionRequest request,
       Wiring wiring) {
-    super(context);
+    this.context = context;
     this.id = id;
     this.prompt = prompt;
     this.request = request;
@@ -131,6 +131,10 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     this.decoder = new IncrementalDecoder(wiring.tokenizer(), prompt);
     this.stops = new StopStrings(request.stop());
     this.recorder = new StatsRecorder(prompt.length);
+    this.stepping =
+        live(Behaviors::same).onMessage(WrappedDevice.class, m -> guarded(() -> onStep(m))).build();
+    this.delivering = live(this::proceed).build();
+    this.ending = endingBehaviour();
     timers.startSingleTimer(RequestTimeout.INSTANCE, wiring.settings().requestTimeout());
     timers.startSingleTimer(SubscribeTimeout.INSTANCE, wiring.settings().subscribeTimeout());
     ActorRef<PolicyActor.PolicyCreated> policyReplies =
@@ -142,19 +146,74 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
                 request.policy(), request.sampling().seed(), policyReplies));
   }
 
-  @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Subscribe.class, this::onSubscribe)
-        .onMessageEquals(Ack.INSTANCE, this::onAck)
-        .onMessageEquals(Cancel.INSTANCE, this::onCancel)
-        .onMessage(DeviceLost.class, lost -> fail(lost.reason()))
+  /** Waiting for the policy: the consumer may subscribe meanwhile. */
+  private Behavior<Command> starting() {
+    return live(Behaviors::same)
         .onMessage(WrappedPolicy.class, m -> guarded(() -> onPolicy(m)))
-        .onMessage(WrappedDevice.class, m -> guarded(() -> onDevice(m)))
-        .onMessageEquals(RequestTimeout.INSTANCE, this::onRequestTimeout)
+        .build();
+  }
+
+  /**
+   * What every state before the end handles alike: the consumer's subscription and acks (after
+   * which {@code afterDemand} gives the next behaviour), cancellation, a lost device, the timeouts
+   * and the stop.
+   */
+  private BehaviorBuilder<Command> live(Supplier<Behavior<Command>> afterDemand) {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            Subscribe.class,
+            subscribe -> {
+              outbox.subscribe(subscribe.consumer());
+              return afterDemand(afterDemand);
+            })
+        .onMessageEquals(
+            Ack.INSTANCE,
+            () -> {
+              outbox.demand();
+              return afterDemand(afterDemand);
+            })
+        .onMessageEquals(Cancel.INSTANCE, () -> cancel(true))
+        .onMessage(DeviceLost.class, lost -> fail(lost.reason()))
+        .onMessageEquals(
+            RequestTimeout.INSTANCE,
+            () -> fail("the request timed out after " + wiring.settings().requestTimeout()))
+        .onMessageEquals(SubscribeTimeout.INSTANCE, this::onSubscribeTimeout)
+        .onSignal(PostStop.class, signal -> onPostStop());
+  }
+
+  private Behavior<Command> afterDemand(Supplier<Behavior<Command>> next) {
+    outbox.deliver();
+    return next.get();
+  }
+
+  /** Finished: the last events go out on demand, then the session stops; late replies are moot. */
+  private Behavior<Command> endingBehaviour() {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            Subscribe.class,
+            subscribe -> {
+              outbox.subscribe(subscribe.consumer());
+              return drain();
+            })
+        .onMessageEquals(
+            Ack.INSTANCE,
+            () -> {
+              outbox.demand();
+              return drain();
+            })
+        .onMessageEquals(Cancel.INSTANCE, () -> cancel(false))
+        .onMessage(DeviceLost.class, lost -> Behaviors.same())
+        .onMessage(WrappedDevice.class, m -> Behaviors.same())
+        .onMessage(WrappedPolicy.class, m -> Behaviors.same())
+        .onMessageEquals(RequestTimeout.INSTANCE, Behaviors::same)
         .onMessageEquals(SubscribeTimeout.INSTANCE, this::onSubscribeTimeout)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
+  }
+
+  /** Sends what the consumer may take of the last events; stops once the terminal one is out. */
+  private Behavior<Command> drain() {
+    return outbox.deliver() ? Behaviors.stopped() : ending;
   }
 
   /** Runs a handler; a bug in it ends the request with an error event, never in silence. */
@@ -162,41 +221,26 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     try {
       return handler.get();
     } catch (RuntimeException e) {
-      getContext().getLog().error("session {} failed", id, e);
+      context.getLog().error("session {} failed", id, e);
       return fail("internal error: " + e);
     }
   }
 
-  private Behavior<Command> onSubscribe(Subscribe subscribe) {
-    consumer = subscribe.consumer();
-    consumerReady = true;
-    return advance();
-  }
-
-  private Behavior<Command> onAck() {
-    consumerReady = true;
-    return advance();
-  }
-
-  private Behavior<Command> onCancel() {
-    getContext().getLog().debug("session {} cancelled after {} tokens", id, generated);
-    if (!finished) {
+  private Behavior<Command> cancel(boolean counted) {
+    context.getLog().debug("session {} cancelled after {} tokens", id, generated);
+    if (counted) {
       wiring.metrics().finished(FinishReason.CANCELLED);
     }
-    cancelled = true;
+    outbox.close();
     return Behaviors.stopped();
   }
 
   private Behavior<Command> onPolicy(WrappedPolicy wrapped) {
-    if (finished) { // timed out before the policy came
-      return advance();
-    }
     if (wrapped.created().policy() == null) {
       return fail(wrapped.created().error());
     }
     policy = wrapped.created().policy();
     metrics = wiring.metrics().session(wiring.drafter(), policy.name());
-    awaitingDevice = true;
     wiring
         .device()
         .tell(
@@ -206,47 +250,58 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
                 request.maxTokens(),
                 request.sampling(),
                 request.topLogprobs(),
-                getContext().getSelf(),
+                context.getSelf(),
                 deviceReplies));
-    return this;
+    return stepping;
   }
 
-  private Behavior<Command> onDevice(WrappedDevice wrapped) {
-    awaitingDevice = false;
-    if (finished) {
-      return advance();
-    }
+  /** A device step ended: its tokens become events; then the next step, or the end. */
+  private Behavior<Command> onStep(WrappedDevice wrapped) {
     DeviceActor.Reply reply = wrapped.reply();
+    boolean ended = false;
     if (reply instanceof DeviceActor.Prefilled p) {
       firstToken = System.nanoTime();
       lastEmitted = firstToken;
       metrics.firstToken(firstToken - start);
-      take(new int[] {p.firstToken()}, 0, p.logprobs());
+      ended = take(new int[] {p.firstToken()}, 0, p.logprobs());
     } else if (reply instanceof DeviceActor.Verified v) {
       recorder.record(v.stepped().outcome(), v.stepped().times());
       policy.reward(v.stepped().outcome());
       metrics.stepped(v.stepped().outcome());
       batchOccupancy = v.stepped().outcome().batchSize();
-      take(v.stepped().tokens(), v.stepped().outcome().accepted(), v.stepped().logprobs());
+      ended = take(v.stepped().tokens(), v.stepped().outcome().accepted(), v.stepped().logprobs());
     } else if (reply instanceof DeviceActor.Exhausted) {
       end(FinishReason.MAX_TOKENS);
+      ended = true;
     } else if (reply instanceof DeviceActor.Failed f) {
       return fail(f.message());
     }
-    return advance();
+    if (ended) {
+      return drain();
+    }
+    outbox.deliver();
+    return proceed();
   }
 
-  private Behavior<Command> onRequestTimeout() {
-    return fail("the request timed out after " + wiring.settings().requestTimeout());
+  /** The next step once the consumer has taken every event of the last one. */
+  private Behavior<Command> proceed() {
+    if (!outbox.isEmpty()) {
+      return delivering;
+    }
+    Plan plan =
+        policy.plan(
+            new DraftContext(
+                wiring.drafter(), request.sampling().temperature(), generated, batchOccupancy));
+    wiring.device().tell(new DeviceActor.Verify(id, plan, deviceReplies));
+    return stepping;
   }
 
   private Behavior<Command> onSubscribeTimeout() {
-    if (consumer != null) {
-      return this;
+    if (outbox.subscribed()) {
+      return Behaviors.same();
     }
-    getContext().getLog().warn("session {}: nobody subscribed, stopping", id);
+    context.getLog().warn("session {}: nobody subscribed, stopping", id);
     wiring.metrics().ended("error");
-    finished = true;
     return Behaviors.stopped();
   }
 
@@ -255,8 +310,9 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
    *
    * @param accepted how many of the tokens were accepted from the draft (the rest is the target's)
    * @param logprobs the tokens' log-probabilities (empty unless the request asked for them)
+   * @return whether the generation ended
    */
-  private void take(int[] tokens, int accepted, List<TokenLogprobs> logprobs) {
+  private boolean take(int[] tokens, int accepted, List<TokenLogprobs> logprobs) {
     FinishReason reason = null;
     int taken = 0;
     for (int token : tokens) {
@@ -286,9 +342,12 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
     lastEmitted = now;
     if (reason != null) {
       end(reason);
-    } else if (provenance.hasText()) {
-      pending.add(provenance.event());
+      return true;
     }
+    if (provenance.hasText()) {
+      outbox.add(provenance.event());
+    }
+    return false;
   }
 
   /**
@@ -305,60 +364,30 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       provenance.visible(stops.flush());
     }
     if (provenance.hasText() || provenance.hasTokens()) {
-      pending.add(provenance.event());
+      outbox.add(provenance.event());
     }
-    finish(ending);
-  }
-
-  private void finish(FinishReason reason) {
-    finished = true;
     long end = System.nanoTime();
     Usage usage =
         new Usage(
             wiring.drafter(),
             policy.name(),
             recorder.stats(generated, firstToken - start, end - firstToken));
-    pending.add(new TokenEvent.Finished(reason, usage));
-    wiring.metrics().finished(reason);
-    getContext().getLog().debug("session {} finished ({}): {}", id, reason, usage.stats());
+    outbox.add(new TokenEvent.Finished(ending, usage));
+    wiring.metrics().finished(ending);
+    context.getLog().debug("session {} finished ({}): {}", id, ending, usage.stats());
   }
 
+  /** Ends the request with an error event alone (what was queued is dropped). */
   private Behavior<Command> fail(String message) {
-    if (!finished) {
-      finished = true;
-      pending.clear();
-      pending.add(new TokenEvent.Failed(message));
-      wiring.metrics().ended("error");
-      long suppressed = wiring.warnings().admit("session failed");
-      if (suppressed >= 0) {
-        getContext()
-            .getLog()
-            .warn("session {} failed: {} ({} like warnings suppressed)", id, message, suppressed);
-      }
+    outbox.replaceWith(new TokenEvent.Failed(message));
+    wiring.metrics().ended("error");
+    long suppressed = wiring.warnings().admit("session failed");
+    if (suppressed >= 0) {
+      context
+          .getLog()
+          .warn("session {} failed: {} ({} like warnings suppressed)", id, message, suppressed);
     }
-    return advance();
-  }
-
-  /** Delivers what the consumer may take, starts the next step when allowed, stops when done. */
-  private Behavior<Command> advance() {
-    if (consumer != null && consumerReady && !pending.isEmpty()) {
-      TokenEvent event = pending.poll();
-      consumer.tell(event);
-      consumerReady = false;
-      terminalSent = !(event instanceof TokenEvent.Tokens);
-    }
-    if (terminalSent) {
-      return Behaviors.stopped();
-    }
-    if (!finished && !awaitingDevice && policy != null && pending.isEmpty()) {
-      Plan plan =
-          policy.plan(
-              new DraftContext(
-                  wiring.drafter(), request.sampling().temperature(), generated, batchOccupancy));
-      awaitingDevice = true;
-      wiring.device().tell(new DeviceActor.Verify(id, plan, deviceReplies));
-    }
-    return this;
+    return drain();
   }
 
   private Behavior<Command> onPostStop() {
@@ -366,9 +395,7 @@ public final class SessionActor extends AbstractBehavior<SessionActor.Command> {
       metrics.ended(System.nanoTime() - start);
     }
     wiring.device().tell(new DeviceActor.Release(id));
-    if (consumer != null && !terminalSent && !cancelled) { // never leave a subscriber waiting
-      consumer.tell(new TokenEvent.Failed("the session stopped"));
-    }
-    return this;
+    outbox.abandon(); // never leave a subscriber waiting
+    return Behaviors.same();
   }
 }
