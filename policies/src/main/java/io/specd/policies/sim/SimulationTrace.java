@@ -23,6 +23,20 @@ public record SimulationTrace(List<Outcome> outcomes) {
     return nanos == 0 ? 0 : committed * 1e9 / nanos;
   }
 
+  /**
+   * The regret of the first {@code steps} steps against a plan of known throughput: the tokens that
+   * plan would have committed in the same simulated time, less the tokens these steps committed. A
+   * learner's regret grows ever slower once it has found the best plan; negative when it beat the
+   * plan (noise, or a plan that was not the best).
+   *
+   * @param bestTokensPerSecond the throughput of the plan compared with
+   */
+  public double regretTokens(int steps, double bestTokensPerSecond) {
+    List<Outcome> prefix = outcomes.subList(0, steps);
+    double seconds = prefix.stream().mapToLong(Outcome::stepNanos).sum() / 1e9;
+    return bestTokensPerSecond * seconds - prefix.stream().mapToLong(Outcome::committed).sum();
+  }
+
   /** The steps from {@code step} (counting from 0) on. */
   public SimulationTrace since(int step) {
     return new SimulationTrace(outcomes.subList(step, outcomes.size()));
