@@ -75,8 +75,10 @@ final class ConcurrencyBench {
     int most = levels.stream().mapToInt(Integer::intValue).max().orElse(1);
     boolean[] modes = {true, false};
     Load[][] best = new Load[modes.length][levels.size()];
-    try (Engine batched = start(true, most);
-        Engine unbatched = start(false, most)) {
+    // the engines share the model, which serves one caller at a time: each device's own warm-up
+    // (at its start) must be over before the next engine starts, which a first request waits for
+    try (Engine batched = started(true, most);
+        Engine unbatched = started(false, most)) {
       Engine[] engines = {batched, unbatched};
       for (Engine engine : engines) { // warm-up: the JIT, and every batch size once
         run(engine, most);
@@ -98,6 +100,18 @@ final class ConcurrencyBench {
       loads.addAll(List.of(mode));
     }
     return loads;
+  }
+
+  /** An engine whose device has warmed up: it has answered a first request. */
+  private Engine started(boolean batching, int sessions) {
+    Engine engine = start(batching, sessions);
+    try {
+      run(engine, 1);
+    } catch (RuntimeException e) {
+      engine.close();
+      throw e;
+    }
+    return engine;
   }
 
   private Engine start(boolean batching, int sessions) {
