@@ -12,6 +12,7 @@ final class BudgetEstimates {
   private double draftNanos;
   private double draftedDepths;
   private int stepsSinceDraft;
+  private int stepsSinceTimedDraft;
 
   /**
    * @param widths widths (levels) drafted
@@ -34,6 +35,7 @@ final class BudgetEstimates {
     this.draftNanos = from.draftNanos;
     this.draftedDepths = from.draftedDepths;
     this.stepsSinceDraft = from.stepsSinceDraft;
+    this.stepsSinceTimedDraft = from.stepsSinceTimedDraft;
   }
 
   BudgetEstimates copy() {
@@ -81,6 +83,7 @@ final class BudgetEstimates {
     draftNanos = draftNanos * discount + (timed ? draft : 0);
     draftedDepths = draftedDepths * discount + (timed ? draftedDepth : 0);
     stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
+    stepsSinceTimedDraft = timed ? 0 : stepsSinceTimedDraft + 1;
   }
 
   /** True before the first step. */
@@ -99,18 +102,11 @@ final class BudgetEstimates {
   }
 
   /**
-   * Forgets what drafts cost — the draft time and the verification time of batches larger than one
-   * row each — keeping what plain steps cost: for estimates whose draft costs are stale.
+   * Steps observed since the last draft whose time was measured (a draft right after one): the age
+   * of {@link #draftNanosPerDepth()}.
    */
-  void forgetDraftCosts() {
-    draftNanos = 0;
-    draftedDepths = 0;
-    verifyNanos.forgetAbove(1);
-  }
-
-  /** Steps observed since the last one that drafted (all of them before the first draft). */
-  int stepsSinceDraft() {
-    return stepsSinceDraft;
+  int stepsSinceTimedDraft() {
+    return stepsSinceTimedDraft;
   }
 
   /** Measured drafting time per drafted depth (0 before the first draft). */

@@ -30,22 +30,20 @@ import java.util.stream.IntStream;
  * to keep the estimates of neighbouring budgets current. While no speculation is best, a probe is a
  * draft one deep, the probe period doubles after each up to {@code maxProbeEvery}, and no probe is
  * made while even drafts that are always accepted could not beat plain decoding at the measured
- * costs, so that a request where drafting does not pay runs close to plain decoding; except one in
- * {@code 16 × maxProbeEvery} steps without a draft (counted across the requests that handed the
- * estimates on) when the measured costs of a one-deep draft are implausible — three plain steps or
- * more, as when they were measured while the JIT still compiled the drafter and the larger
- * verifications. That probe's times replace the draft costs measured before it.
+ * costs, so that a request where drafting does not pay runs close to plain decoding. Those costs
+ * age: once no draft has been timed for {@code 16 × maxProbeEvery} steps (counted across the
+ * requests that handed the estimates on), the next probe drafts one deep whatever the costs say,
+ * and the step after it drafts again. The first draft after steps without one is not timed (it pays
+ * the drafter's catch-up on the skipped tokens); the second is, and its time replaces the aged one.
+ * Without it the costs that stopped drafting — measured while the JIT compiled the drafter and the
+ * larger verifications, say — would stand for good, and drafting that has become cheap would never
+ * resume.
  *
  * <p>One instance serves one request; not thread-safe.
  */
 public final class BudgetPolicy implements DraftPolicy {
-  /** Without a draft for this many longest probe periods, a probe drafts even if none could pay… */
+  /** Without a timed draft for this many longest probe periods, the draft costs are re-measured. */
   private static final int STALE_PROBES = 16;
-
-  /**
-   * … when the measured cost of a one-deep draft is this many plain steps: likely measured cold.
-   */
-  private static final double IMPLAUSIBLE_DRAFT_STEPS = 3;
 
   private final DraftShape shape;
   private final BudgetSettings settings;
@@ -57,7 +55,7 @@ public final class BudgetPolicy implements DraftPolicy {
   private int probePeriod;
   private int untilProbe;
   private int probeCount;
-  private boolean refreshing; // the step planned is a probe after a long stretch without drafts
+  private Plan timedProbe; // the draft after a probe of aged costs, whose time is measured, or null
 
   /**
    * A policy that learns from nothing (no memory shared with other requests).
@@ -111,6 +109,11 @@ public final class BudgetPolicy implements DraftPolicy {
               ? shared
               : new BudgetEstimates(widths.size(), shape.maxDepth());
     }
+    if (timedProbe != null) {
+      Plan plan = timedProbe;
+      timedProbe = null;
+      return plan;
+    }
     Choice best = best(context.batchOccupancy());
     int depth = best.depth();
     int width = best.width();
@@ -120,10 +123,11 @@ public final class BudgetPolicy implements DraftPolicy {
     }
     if (--untilProbe <= 0) {
       if (depth == 0) { // the one probe that tells anything: a draft one deep, if one could pay
-        refreshing =
-            estimates.stepsSinceDraft() >= STALE_PROBES * settings.maxProbeEvery()
-                && implausibleDraftCost(context.batchOccupancy());
-        depth = refreshing || couldPay(context.batchOccupancy()) ? 1 : 0;
+        boolean aged = estimates.stepsSinceTimedDraft() >= STALE_PROBES * settings.maxProbeEvery();
+        depth = aged || couldPay(context.batchOccupancy()) ? 1 : 0;
+        if (aged) {
+          timedProbe = widths.get(width).plan(1, StopRule.NONE);
+        }
         probePeriod = Math.min(settings.maxProbeEvery(), 2 * probePeriod);
       } else {
         Choice offset = probes.get(probeCount++ % probes.size());
@@ -138,10 +142,6 @@ public final class BudgetPolicy implements DraftPolicy {
   @Override
   public void reward(Outcome outcome) {
     Plan plan = outcome.plan();
-    if (refreshing) { // what drafts cost was measured long ago: this probe's times replace it
-      estimates.forgetDraftCosts();
-      refreshing = false;
-    }
     int width = plan.speculate() && outcome.draftedDepth() > 0 ? widthOf(plan) : -1;
     estimates.observe(
         (double) outcome.batchSize() * (outcome.draftedNodes() + 1),
@@ -207,18 +207,6 @@ public final class BudgetPolicy implements DraftPolicy {
       }
     }
     return false;
-  }
-
-  /**
-   * True when a one-deep draft of the narrowest level costs, as measured, {@value
-   * #IMPLAUSIBLE_DRAFT_STEPS} plain steps or more: a verification of two rows takes less than two
-   * of one on any backend, so such costs were likely measured while the JIT still compiled the
-   * drafter or the larger verifications.
-   */
-  private boolean implausibleDraftCost(int occupancy) {
-    double draftPerDepth = estimates.draftNanosPerDepth();
-    return expectedNanos(1, 0, draftPerDepth, occupancy)
-        >= IMPLAUSIBLE_DRAFT_STEPS * expectedNanos(0, 0, draftPerDepth, occupancy);
   }
 
   private double expectedNanos(int depth, int width, double draftPerDepth, int occupancy) {

@@ -94,21 +94,6 @@ public final class VerifyCosts {
     return line.slope();
   }
 
-  /** Forgets the means of row counts above {@code rows} (the fitted line stays). */
-  void forgetAbove(int rows) {
-    int kept = 0;
-    for (int i = 0; i < count; i++) {
-      int r = observed[i];
-      if (r > rows) {
-        weight[r] = 0;
-        total[r] = 0;
-      } else {
-        observed[kept++] = r;
-      }
-    }
-    count = kept; // the envelope of the counts kept is unchanged: each is a maximum from below
-  }
-
   /** True before the first verification. */
   boolean isEmpty() {
     return line.isEmpty();

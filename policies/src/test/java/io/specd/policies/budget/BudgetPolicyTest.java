@@ -195,6 +195,34 @@ class BudgetPolicyTest {
   }
 
   @Test
+  void shouldDraftAgainWhenDraftsBecameCheaperThanWhenTheyWereLastTimed() {
+    BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS);
+    DraftContext context = new DraftContext("simulated", 0, 0, 1);
+    boolean draftedLast = true;
+    int drafted = 0;
+    for (int step = 0; step < 1200; step++) {
+      Plan plan = policy.plan(context);
+      int depth = plan.speculate() ? plan.maxDepth() : 0;
+      // every draft is accepted; for 40 steps a draft costs 15 ms a depth (the JIT still compiling
+      // the drafter: plausible, but drafting does not pay), then 0.3 ms, plus 60 ms right after
+      // steps without a draft (the drafter catching up), so probes alone never time a draft
+      boolean cold = step < 40;
+      long draft =
+          depth == 0
+              ? 0
+              : depth * (cold ? 15_000_000L : 300_000L) + (draftedLast ? 0 : 60_000_000L);
+      long verify = depth == 0 ? 10_000_000L : 11_000_000L + depth * 500_000L;
+      policy.reward(chainOutcome(plan, depth, depth, draft, verify));
+      draftedLast = plan.speculate();
+      if (step >= 900 && plan.speculate()) {
+        drafted++;
+      }
+    }
+
+    assertThat(drafted).as("steps drafted of the last 300").isGreaterThan(270);
+  }
+
+  @Test
   void aRequestShouldStartFromWhatEarlierRequestsOfTheDrafterLearnt() {
     BudgetMemories memories = new BudgetMemories();
     Scenario poor = Scenarios.of(Scenarios.POOR, Scenarios.SLOW_DRAFTER);

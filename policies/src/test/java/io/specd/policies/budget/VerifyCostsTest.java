@@ -88,17 +88,6 @@ class VerifyCostsTest {
   }
 
   @Test
-  void shouldForgetTheRowCountsAboveOneOnRequest() {
-    VerifyCosts costs = memoryBound();
-    costs.forgetAbove(1);
-
-    assertThat(costs.predict(1)).isCloseTo(12.0, within(1e-9));
-    costs.add(4, 14.0, 1); // what four rows cost now, without the old 18.5
-    assertThat(costs.predict(4)).isCloseTo(14.0, within(1e-9));
-    assertThat(costs.predict(2)).isCloseTo(12.0 + 2.0 / 3, within(1e-9));
-  }
-
-  @Test
   void copiesShouldLearnIndependently() {
     VerifyCosts costs = memoryBound();
     VerifyCosts copy = costs.copy();
