@@ -10,6 +10,7 @@ import io.specd.kernels.llama.RopeRotations;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.llama.Transformer;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A LLaMA model (or a drafter's decoder stack) on the {@code java} backend: the forward pass in
@@ -18,7 +19,8 @@ import java.util.List;
  * <p>A batch runs as one pass over the weights: every sequence's new tokens are rows of the same
  * products (no padding); attention runs per token over its own sequence's {@link PagedKvCache}.
  * Every buffer lives in this model and grows to the largest batch it has seen; a forward allocates
- * nothing once the buffers fit. Not thread-safe (the device actor owns it).
+ * nothing once the buffers fit. Not thread-safe (the device actor owns it): a forward entered while
+ * another runs fails at once rather than mixing two batches in one workspace.
  *
  * <p>Dimension legend: N new tokens of the batch, D model width, H query heads, K key/value heads,
  * E head size, F FFN width, V vocabulary.
@@ -37,6 +39,7 @@ final class JavaModel implements Transformer {
   private final Attention attention;
   private final float queryScale;
   private final Workspace work = new Workspace();
+  private final AtomicBoolean running = new AtomicBoolean();
   private PagedKvCachePool statelessPool;
 
   /**
@@ -72,6 +75,19 @@ final class JavaModel implements Transformer {
 
   @Override
   public ForwardResult forward(
+      List<SequenceInput> sequences, float[] inputHidden, ForwardOptions options) {
+    if (!running.compareAndSet(false, true)) {
+      throw new IllegalStateException(
+          "two threads ran forwards of one java-backend model at once; it serves one owner");
+    }
+    try {
+      return forwardAlone(sequences, inputHidden, options);
+    } finally {
+      running.set(false);
+    }
+  }
+
+  private ForwardResult forwardAlone(
       List<SequenceInput> sequences, float[] inputHidden, ForwardOptions options) {
     int batch = sequences.size();
     work.layout(sequences);
