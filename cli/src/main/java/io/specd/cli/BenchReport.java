@@ -172,22 +172,34 @@ final class BenchReport {
         row.put("vs_single_session", load.tokensPerSecond() / single(load, loads));
         row.put("p50_ms_between_tokens", load.p50Millis());
         row.put("p99_ms_between_tokens", load.p99Millis());
+        row.put("p50_ms_to_first_token", load.firstTokenP50Millis());
+        row.put("p99_ms_to_first_token", load.firstTokenP99Millis());
       }
       out.println(root.toPrettyString());
     } else {
       out.printf(
-          "%-13s %-9s %11s %9s %10s %8s %8s%n",
-          "drafter", "batching", "concurrency", "tokens/s", "vs 1", "p50 ms", "p99 ms");
+          "%-13s %-9s %11s %9s %10s %8s %8s %9s %9s%n",
+          "drafter",
+          "batching",
+          "concurrency",
+          "tokens/s",
+          "vs 1",
+          "p50 ms",
+          "p99 ms",
+          "ttft p50",
+          "ttft p99");
       for (ConcurrencyBench.Load load : loads) {
         out.printf(
-            "%-13s %-9s %11d %9.0f %9.2fx %8.2f %8.2f%n",
+            "%-13s %-9s %11d %9.0f %9.2fx %8.2f %8.2f %9.2f %9.2f%n",
             load.drafter(),
             load.batching() ? "on" : "off",
             load.concurrency(),
             load.tokensPerSecond(),
             load.tokensPerSecond() / single(load, loads),
             load.p50Millis(),
-            load.p99Millis());
+            load.p99Millis(),
+            load.firstTokenP50Millis(),
+            load.firstTokenP99Millis());
       }
     }
     out.flush();

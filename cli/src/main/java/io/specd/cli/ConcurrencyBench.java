@@ -52,8 +52,11 @@ final class ConcurrencyBench {
    * @param requests requests completed
    * @param tokens tokens generated
    * @param tokensPerSecond aggregate tokens/s
-   * @param p50Millis median time between tokens a client sees
+   * @param p50Millis median time between tokens a client sees (after the first)
    * @param p99Millis 99th percentile of the time between tokens
+   * @param firstTokenP50Millis median time from a request's start to its first token (admission,
+   *     prefill)
+   * @param firstTokenP99Millis 99th percentile of the time to the first token
    * @param drafter the engine's drafter
    */
   record Load(
@@ -64,6 +67,8 @@ final class ConcurrencyBench {
       double tokensPerSecond,
       double p50Millis,
       double p99Millis,
+      double firstTokenP50Millis,
+      double firstTokenP99Millis,
       String drafter) {}
 
   /**
@@ -80,14 +85,14 @@ final class ConcurrencyBench {
     try (Engine batched = started(true, most);
         Engine unbatched = started(false, most)) {
       Engine[] engines = {batched, unbatched};
-      for (Engine engine : engines) { // warm-up: the JIT, and every batch size once
-        run(engine, most);
-        run(engine, 1);
+      for (int m = 0; m < modes.length; m++) { // warm-up: the JIT, and every batch size once
+        run(engines[m], modes[m], most);
+        run(engines[m], modes[m], 1);
       }
       for (int round = 0; round < rounds; round++) {
         for (int l = 0; l < levels.size(); l++) {
           for (int m = 0; m < modes.length; m++) {
-            Load load = run(engines[m], levels.get(l));
+            Load load = run(engines[m], modes[m], levels.get(l));
             if (best[m][l] == null || load.tokensPerSecond() > best[m][l].tokensPerSecond()) {
               best[m][l] = load;
             }
@@ -106,7 +111,7 @@ final class ConcurrencyBench {
   private Engine started(boolean batching, int sessions) {
     Engine engine = start(batching, sessions);
     try {
-      run(engine, 1);
+      run(engine, batching, 1);
     } catch (RuntimeException e) {
       engine.close();
       throw e;
@@ -131,7 +136,7 @@ final class ConcurrencyBench {
   }
 
   /** Streams {@code 2 × level} requests, {@code level} at a time; greedy, one prompt each. */
-  private Load run(Engine engine, int level) {
+  private Load run(Engine engine, boolean batching, int level) {
     List<CompletionRequest> requests = new ArrayList<>();
     for (int i = 0; i < 2 * level; i++) {
       requests.add(CompletionRequest.greedy(prompts.get(i % prompts.size()), maxTokens));
@@ -150,14 +155,17 @@ final class ConcurrencyBench {
     double seconds = (System.nanoTime() - start) / 1e9;
     long tokens = streams.stream().mapToLong(s -> s.tokens).sum();
     double[] gaps = gaps(streams.stream().map(s -> s.gaps).toList());
+    double[] firsts = streams.stream().mapToDouble(s -> s.firstToken).sorted().toArray();
     return new Load(
-        engine.system().settings().config().getInt("specd.gpu.max-batch") > 1,
+        batching,
         level,
         streams.size(),
         tokens,
         tokens / seconds,
         percentile(gaps, 0.50) / 1e6,
         percentile(gaps, 0.99) / 1e6,
+        percentile(firsts, 0.50) / 1e6,
+        percentile(firsts, 0.99) / 1e6,
         engine.drafterName());
   }
 
@@ -174,20 +182,27 @@ final class ConcurrencyBench {
   }
 
   /**
-   * What a client sees of one stream: its tokens and the time between them. An event that brings k
-   * tokens after a gap g counts k gaps of g/k (tokens arrive together, so each waited its share).
+   * What a client sees of one stream: the time to its first tokens, then its tokens and the time
+   * between them. An event that brings k tokens after a gap g counts k gaps of g/k (tokens arrive
+   * together, so each waited its share); the wait for the first event (admission and prefill) is
+   * the time to the first token, not a gap.
    */
   private static final class Stream {
     final List<Long> gaps = new ArrayList<>();
     long last = System.nanoTime();
+    long firstToken;
     long tokens;
 
     Stream take(TokenEvent event) {
       if (event instanceof TokenEvent.Tokens t) {
         long now = System.nanoTime();
         int k = t.tokenIds().length;
-        for (int i = 0; i < k; i++) {
-          gaps.add((now - last) / k);
+        if (tokens == 0) {
+          firstToken = now - last;
+        } else {
+          for (int i = 0; i < k; i++) {
+            gaps.add((now - last) / k);
+          }
         }
         tokens += k;
         last = now;

@@ -218,6 +218,9 @@ class GenerateCommandTest {
       assertThat(row.path("tokens_per_second").asDouble()).isPositive();
       assertThat(row.path("p99_ms_between_tokens").asDouble())
           .isGreaterThanOrEqualTo(row.path("p50_ms_between_tokens").asDouble());
+      assertThat(row.path("p50_ms_to_first_token").asDouble()).isPositive();
+      assertThat(row.path("p99_ms_to_first_token").asDouble())
+          .isGreaterThanOrEqualTo(row.path("p50_ms_to_first_token").asDouble());
     }
   }
 
