@@ -90,6 +90,7 @@ public final class SpeculativeStep {
       List<SessionState> states,
       List<Plan> plans,
       AcceptanceMode mode) {
+    long stepStart = System.nanoTime();
     int n = states.size();
     Proposal[] proposals = new Proposal[n];
     long[] proposeNanos = new long[n];
@@ -119,6 +120,22 @@ public final class SpeculativeStep {
           proposeNanos,
           mode,
           results);
+    }
+    // a session waits for the whole step: the others' drafting and every group's forward too
+    long stepNanos = System.nanoTime() - stepStart;
+    int rows = 0;
+    for (int i = 0; i < n; i++) {
+      rows += proposals[i] == null ? 0 : proposals[i].input().size();
+    }
+    for (int i = 0; i < n; i++) {
+      if (results[i] instanceof Stepped s) {
+        results[i] =
+            new Stepped(
+                s.tokens(),
+                s.outcome().inBatch(stepNanos - proposeNanos[i], rows),
+                s.times(),
+                s.logprobs());
+      }
     }
     return Arrays.asList(results);
   }

@@ -50,7 +50,7 @@ final class BudgetEstimates {
   /**
    * Records a step.
    *
-   * @param rows rows of the verification batch ({@code batch size × (drafted nodes + 1)})
+   * @param rows rows of the verification batch, every sequence's
    * @param verify its verification time
    * @param width the width drafted, or -1 for a step without a draft
    * @param draftedDepth depth of the deepest drafted node

@@ -22,9 +22,12 @@ import java.util.stream.IntStream;
  * {@code 1 + Σ_{d≤D} P(first d accepted)}, from the acceptance per depth observed at that width
  * ({@code DepthAcceptance}). Expected time is drafting, the measured draft time per drafted depth
  * times D, plus verification, the measured verify time at the rows of the verification batch,
- * {@code batchOccupancy × (nodes + 1)}, since a full batch multiplies the rows every verification
- * processes ({@link VerifyCosts}: a curve, not a line, as a memory-bound model verifies a few rows
- * at the price of one). Depth 0 (plain decoding) competes too. With nothing learnt yet the policy
+ * {@code batchOccupancy × (nodes + 1)} if every sequence of the batch plans alike, since a full
+ * batch multiplies the rows every verification processes ({@link VerifyCosts}: a curve, not a line,
+ * as a memory-bound model verifies a few rows at the price of one). Steps are recorded at the rows
+ * their batch really carried ({@link Outcome#batchRows()}): a lone probe in a full batch adds one
+ * row, not the batch's worth, and recording it at the planned rows made drafting in full batches
+ * look nearly free. Depth 0 (plain decoding) competes too. With nothing learnt yet the policy
  * drafts one level of the widest shape (deeper levels then borrow its acceptance); one step in
  * {@code probeEvery} moves one level deeper, shallower, wider or narrower than the best, in turn,
  * to keep the estimates of neighbouring budgets current. While no speculation is best, a probe is a
@@ -144,7 +147,7 @@ public final class BudgetPolicy implements DraftPolicy {
     Plan plan = outcome.plan();
     int width = plan.speculate() && outcome.draftedDepth() > 0 ? widthOf(plan) : -1;
     estimates.observe(
-        (double) outcome.batchSize() * (outcome.draftedNodes() + 1),
+        outcome.batchRows(),
         outcome.verifyNanos(),
         width,
         outcome.draftedDepth(),

@@ -12,8 +12,11 @@ package io.specd.policies.spec;
  * @param lineEntropy entropy (nats) of the draft distribution at each depth of the main line
  * @param lineAccepted how many main-line tokens were accepted (≤ accepted)
  * @param draftNanos time spent drafting
- * @param verifyNanos time spent verifying (target forward and acceptance)
+ * @param verifyNanos the rest of the step's time: verification and acceptance, and in a batch what
+ *     this sequence waits for besides (the other sequences' drafting, the forwards of other groups)
  * @param batchSize sequences verified together with this one (1 alone)
+ * @param batchRows rows the step's verification carried across the batch (this sequence's drafted
+ *     nodes and root, and the other sequences')
  */
 public record Outcome(
     Plan plan,
@@ -25,11 +28,38 @@ public record Outcome(
     int lineAccepted,
     long draftNanos,
     long verifyNanos,
-    int batchSize) {
+    int batchSize,
+    int batchRows) {
 
   public Outcome {
     lineConfidence = lineConfidence.clone();
     lineEntropy = lineEntropy.clone();
+  }
+
+  /** An outcome in a batch whose sequences all drafted as many nodes as this one. */
+  public Outcome(
+      Plan plan,
+      int draftedNodes,
+      int draftedDepth,
+      int accepted,
+      double[] lineConfidence,
+      double[] lineEntropy,
+      int lineAccepted,
+      long draftNanos,
+      long verifyNanos,
+      int batchSize) {
+    this(
+        plan,
+        draftedNodes,
+        draftedDepth,
+        accepted,
+        lineConfidence,
+        lineEntropy,
+        lineAccepted,
+        draftNanos,
+        verifyNanos,
+        batchSize,
+        batchSize * (draftedNodes + 1));
   }
 
   @Override
@@ -50,5 +80,24 @@ public record Outcome(
   /** Wall time of the step. */
   public long stepNanos() {
     return draftNanos + verifyNanos;
+  }
+
+  /**
+   * This outcome as its batch saw it: {@code nanos} the rest of the step's time beyond this
+   * sequence's drafting, {@code rows} every sequence's verified rows.
+   */
+  public Outcome inBatch(long nanos, int rows) {
+    return new Outcome(
+        plan,
+        draftedNodes,
+        draftedDepth,
+        accepted,
+        lineConfidence,
+        lineEntropy,
+        lineAccepted,
+        draftNanos,
+        nanos,
+        batchSize,
+        rows);
   }
 }
