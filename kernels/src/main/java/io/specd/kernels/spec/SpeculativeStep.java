@@ -108,6 +108,10 @@ public final class SpeculativeStep {
       proposeNanos[i] = System.nanoTime() - start;
       groups.computeIfAbsent(proposals[i].fromLayer(), k -> new ArrayList<>()).add(i);
     }
+    int rows = 0; // verified by the whole batch, whatever its groups
+    for (Proposal proposal : proposals) {
+      rows += proposal == null ? 0 : proposal.input().size();
+    }
     for (Map.Entry<Integer, List<Integer>> group : groups.entrySet()) {
       verifyAndCommit(
           model,
@@ -118,21 +122,18 @@ public final class SpeculativeStep {
           plans,
           proposals,
           proposeNanos,
+          rows,
           mode,
           results);
     }
     // a session waits for the whole step: the others' drafting and every group's forward too
     long stepNanos = System.nanoTime() - stepStart;
-    int rows = 0;
-    for (int i = 0; i < n; i++) {
-      rows += proposals[i] == null ? 0 : proposals[i].input().size();
-    }
     for (int i = 0; i < n; i++) {
       if (results[i] instanceof Stepped s) {
         results[i] =
             new Stepped(
                 s.tokens(),
-                s.outcome().inBatch(stepNanos - proposeNanos[i], rows),
+                s.outcome().withVerifyNanos(stepNanos - proposeNanos[i]),
                 s.times(),
                 s.logprobs());
       }
@@ -153,6 +154,7 @@ public final class SpeculativeStep {
       List<Plan> plans,
       Proposal[] proposals,
       long[] proposeNanos,
+      int rows,
       AcceptanceMode mode,
       Result[] results) {
     List<SequenceInput> inputs = new ArrayList<>();
@@ -179,7 +181,7 @@ public final class SpeculativeStep {
         results[i] =
             new Stepped(
                 tokens(proposals[i].tree(), acceptance),
-                outcome(plans.get(i), proposals[i].tree(), acceptance, times, states.size()),
+                outcome(plans.get(i), proposals[i].tree(), acceptance, times, states.size(), rows),
                 times,
                 states.get(i).committedLogprobs());
       } catch (RuntimeException e) {
@@ -224,7 +226,12 @@ public final class SpeculativeStep {
   }
 
   private static Outcome outcome(
-      Plan plan, DraftTree tree, Acceptance acceptance, StageTimes times, int batchSize) {
+      Plan plan,
+      DraftTree tree,
+      Acceptance acceptance,
+      StageTimes times,
+      int batchSize,
+      int batchRows) {
     int[] line = tree.mainLine();
     double[] confidence = new double[line.length];
     double[] entropy = new double[line.length];
@@ -247,6 +254,7 @@ public final class SpeculativeStep {
         onLine,
         times.propose(),
         times.verify() + times.accept() + times.commit(),
-        batchSize);
+        batchSize,
+        batchRows);
   }
 }

@@ -76,6 +76,7 @@ public final class Simulator {
           0,
           0,
           costs.verifyNanos(0, batch, random),
+          batch,
           batch);
     }
     MainLine line = draft(plan, now);
@@ -103,7 +104,8 @@ public final class Simulator {
         lineAccepted,
         costs.draftNanos(depth, random),
         costs.verifyNanos(nodes, batch, random),
-        batch);
+        batch,
+        batch * (nodes + 1)); // the batch's sequences draft alike
   }
 
   /** The drafted main line: each token's true acceptance probability and reported confidence. */

@@ -36,32 +36,6 @@ public record Outcome(
     lineEntropy = lineEntropy.clone();
   }
 
-  /** An outcome in a batch whose sequences all drafted as many nodes as this one. */
-  public Outcome(
-      Plan plan,
-      int draftedNodes,
-      int draftedDepth,
-      int accepted,
-      double[] lineConfidence,
-      double[] lineEntropy,
-      int lineAccepted,
-      long draftNanos,
-      long verifyNanos,
-      int batchSize) {
-    this(
-        plan,
-        draftedNodes,
-        draftedDepth,
-        accepted,
-        lineConfidence,
-        lineEntropy,
-        lineAccepted,
-        draftNanos,
-        verifyNanos,
-        batchSize,
-        batchSize * (draftedNodes + 1));
-  }
-
   @Override
   public double[] lineConfidence() {
     return lineConfidence.clone();
@@ -82,11 +56,8 @@ public record Outcome(
     return draftNanos + verifyNanos;
   }
 
-  /**
-   * This outcome as its batch saw it: {@code nanos} the rest of the step's time beyond this
-   * sequence's drafting, {@code rows} every sequence's verified rows.
-   */
-  public Outcome inBatch(long nanos, int rows) {
+  /** This outcome with {@code nanos} as the rest of the step's time beyond its drafting. */
+  public Outcome withVerifyNanos(long nanos) {
     return new Outcome(
         plan,
         draftedNodes,
@@ -98,6 +69,6 @@ public record Outcome(
         draftNanos,
         nanos,
         batchSize,
-        rows);
+        batchRows);
   }
 }

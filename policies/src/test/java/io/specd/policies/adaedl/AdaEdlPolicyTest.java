@@ -86,7 +86,7 @@ class AdaEdlPolicyTest {
     AdaEdlPolicy policy = new AdaEdlPolicy(CHAIN, AdaEdlSettings.DEFAULTS);
 
     policy.reward(
-        new Outcome(Plan.NO_SPECULATION, 0, 0, 0, new double[0], new double[0], 0, 0, 1000, 1));
+        new Outcome(Plan.NO_SPECULATION, 0, 0, 0, new double[0], new double[0], 0, 0, 1000, 1, 1));
 
     assertThat(policy.observations()).isZero();
   }
@@ -106,6 +106,7 @@ class AdaEdlPolicyTest {
         lineAccepted,
         1000,
         1000,
-        1);
+        1,
+        confidence.length + 1);
   }
 }

@@ -102,19 +102,7 @@ class BudgetPolicyTest {
       int rows = 16 + depth;
       long verify = 2_000_000L + 4_000_000L * rows;
       int accepted = depth > 0 && step % 10 < 7 ? 1 : 0;
-      policy.reward(
-          new Outcome(
-              plan,
-              depth,
-              depth,
-              accepted,
-              new double[0],
-              new double[0],
-              0,
-              depth * 4_000_000L,
-              verify,
-              16,
-              rows));
+      policy.reward(batchOutcome(plan, depth, accepted, depth * 4_000_000L, verify, 16, rows));
       if (step >= 700 && plan.speculate()) {
         drafted++;
       }
@@ -126,8 +114,30 @@ class BudgetPolicyTest {
   /** A chain's step: {@code depth} drafted (0: none), {@code accepted} of them kept, its times. */
   private static Outcome chainOutcome(
       Plan plan, int depth, int accepted, long draftNanos, long verifyNanos) {
+    return batchOutcome(plan, depth, accepted, draftNanos, verifyNanos, 1, depth + 1);
+  }
+
+  /** {@link #chainOutcome} in a batch of {@code batchSize} sequences verifying {@code rows}. */
+  private static Outcome batchOutcome(
+      Plan plan,
+      int depth,
+      int accepted,
+      long draftNanos,
+      long verifyNanos,
+      int batchSize,
+      int rows) {
     return new Outcome(
-        plan, depth, depth, accepted, new double[0], new double[0], 0, draftNanos, verifyNanos, 1);
+        plan,
+        depth,
+        depth,
+        accepted,
+        new double[0],
+        new double[0],
+        0,
+        draftNanos,
+        verifyNanos,
+        batchSize,
+        rows);
   }
 
   private static double meanNodeBudget(SimulationTrace trace) {
