@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -305,22 +306,25 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  /** Every drafter named (the default one when none is), one after another. */
   private int concurrencyBench(List<String> promptTexts) {
-    String drafter = drafters == null ? null : drafters.get(0);
-    ConcurrencyBench bench =
-        new ConcurrencyBench(
-            () -> {
-              try {
-                return modelOptions.load();
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            },
-            drafter,
-            maxTokens,
-            promptTexts,
-            rounds);
-    List<ConcurrencyBench.Load> loads = bench.measure(concurrency);
+    List<ConcurrencyBench.Load> loads = new ArrayList<>();
+    for (String drafter : drafters == null ? Collections.<String>singletonList(null) : drafters) {
+      ConcurrencyBench bench =
+          new ConcurrencyBench(
+              () -> {
+                try {
+                  return modelOptions.load();
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              },
+              drafter,
+              maxTokens,
+              promptTexts,
+              rounds);
+      loads.addAll(bench.measure(concurrency));
+    }
     report().concurrency(loads);
     return 0;
   }

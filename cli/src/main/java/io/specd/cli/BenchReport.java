@@ -205,10 +205,17 @@ final class BenchReport {
     out.flush();
   }
 
-  /** The single-session tokens/s of a load's batching mode (the load's own when not measured). */
+  /**
+   * The single-session tokens/s of a load's drafter and batching mode (the load's own when not
+   * measured).
+   */
   private static double single(ConcurrencyBench.Load load, List<ConcurrencyBench.Load> loads) {
     return loads.stream()
-        .filter(l -> l.batching() == load.batching() && l.concurrency() == 1)
+        .filter(
+            l ->
+                l.drafter().equals(load.drafter())
+                    && l.batching() == load.batching()
+                    && l.concurrency() == 1)
         .mapToDouble(ConcurrencyBench.Load::tokensPerSecond)
         .findFirst()
         .orElse(load.tokensPerSecond());

@@ -80,8 +80,9 @@ final class ConcurrencyBench {
     int most = levels.stream().mapToInt(Integer::intValue).max().orElse(1);
     boolean[] modes = {true, false};
     Load[][] best = new Load[modes.length][levels.size()];
-    // the engines share the model, which serves one caller at a time: each device's own warm-up
-    // (at its start) must be over before the next engine starts, which a first request waits for
+    // each engine loads its own model, but they share the cores: the second starts once the first
+    // has answered a request, so its device's warm-up (at its start) does not slow the first
+    // engine's first requests, whose step times the goodput planner would learn from
     try (Engine batched = started(true, most);
         Engine unbatched = started(false, most)) {
       Engine[] engines = {batched, unbatched};

@@ -207,12 +207,30 @@ class GenerateCommandTest {
             "1",
             "--concurrency",
             "1,3",
+            "--drafters",
+            "none,kangaroo",
             "--json");
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     JsonNode rows = JSON.readTree(outcome.out()).path("concurrency");
     List<String> measured = new ArrayList<>();
-    rows.forEach(r -> measured.add(r.path("batching").asText() + "@" + r.path("concurrency")));
-    assertThat(measured).containsExactly("true@1", "true@3", "false@1", "false@3");
+    rows.forEach(
+        r ->
+            measured.add(
+                r.path("drafter").asText()
+                    + ":"
+                    + r.path("batching").asText()
+                    + "@"
+                    + r.path("concurrency")));
+    assertThat(measured)
+        .containsExactly(
+            "none:true@1",
+            "none:true@3",
+            "none:false@1",
+            "none:false@3",
+            "kangaroo:true@1",
+            "kangaroo:true@3",
+            "kangaroo:false@1",
+            "kangaroo:false@3");
     for (JsonNode row : rows) {
       assertThat(row.path("tokens").asLong()).isEqualTo(8L * row.path("requests").asLong());
       assertThat(row.path("tokens_per_second").asDouble()).isPositive();
