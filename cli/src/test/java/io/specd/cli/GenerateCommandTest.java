@@ -212,15 +212,7 @@ class GenerateCommandTest {
             "--json");
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     JsonNode rows = JSON.readTree(outcome.out()).path("concurrency");
-    List<String> measured = new ArrayList<>();
-    rows.forEach(
-        r ->
-            measured.add(
-                r.path("drafter").asText()
-                    + ":"
-                    + r.path("batching").asText()
-                    + "@"
-                    + r.path("concurrency")));
+    List<String> measured = labels(rows, "drafter", "batching", "concurrency");
     assertThat(measured)
         .containsExactly(
             "none:true@1",
@@ -301,15 +293,7 @@ class GenerateCommandTest {
                 .asLong())
         .isPositive();
     JsonNode runs = result.path("runs");
-    List<String> measured = new ArrayList<>();
-    runs.forEach(
-        r ->
-            measured.add(
-                r.path("backend").asText()
-                    + ":"
-                    + r.path("drafter").asText()
-                    + "@"
-                    + r.path("temperature")));
+    List<String> measured = labels(runs, "backend", "drafter", "temperature");
     List<String> configurations =
         List.of(
             "none@0.0",
@@ -358,5 +342,19 @@ class GenerateCommandTest {
     } catch (Exception e) {
       throw new AssertionError(outcome.out(), e);
     }
+  }
+
+  /** Each row as {@code first:second@third}, from the fields of those names. */
+  private static List<String> labels(JsonNode rows, String first, String second, String third) {
+    List<String> labels = new ArrayList<>();
+    rows.forEach(
+        r ->
+            labels.add(
+                r.path(first).asText()
+                    + ":"
+                    + r.path(second).asText()
+                    + "@"
+                    + r.path(third).asText()));
+    return labels;
   }
 }
