@@ -1,9 +1,7 @@
 package io.specd.kernels.spec;
 
 import io.specd.kernels.llama.AncestorMask;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * A token tree proposed by a drafter. Node 0 is the root: the token the target already chose, not
@@ -34,33 +32,33 @@ public final class DraftTree {
   private final float[] entropy;
   private final float[][] distributions;
   private final int[][] children;
+  private final int maxDepth;
+
+  private static final int[] NO_CHILDREN = {};
 
   private DraftTree(Builder b) {
     this.proposals = b.proposals;
-    int n = b.tokens.size();
-    this.tokens = new int[n];
-    this.parents = new int[n];
+    int n = b.size;
+    this.tokens = Arrays.copyOf(b.tokens, n);
+    this.parents = Arrays.copyOf(b.parents, n);
     this.depths = new int[n];
-    this.draftProbability = new float[n];
-    this.topProbability = new float[n];
-    this.entropy = new float[n];
-    this.distributions = new float[n][];
-    for (int i = 0; i < n; i++) {
-      tokens[i] = b.tokens.get(i);
-      parents[i] = b.parents.get(i);
-      depths[i] = i == 0 ? 0 : depths[parents[i]] + 1;
-      draftProbability[i] = b.draftProbability.get(i);
-      topProbability[i] = b.topProbability.get(i);
-      entropy[i] = b.entropy.get(i);
-      distributions[i] = b.distributions.get(i);
+    this.draftProbability = Arrays.copyOf(b.draftProbability, n);
+    this.topProbability = Arrays.copyOf(b.topProbability, n);
+    this.entropy = Arrays.copyOf(b.entropy, n);
+    this.distributions = Arrays.copyOf(b.distributions, n);
+    int deepest = 0;
+    for (int i = 1; i < n; i++) {
+      depths[i] = depths[parents[i]] + 1;
+      deepest = Math.max(deepest, depths[i]);
     }
+    this.maxDepth = deepest;
     this.children = new int[n][];
     int[] counts = new int[n];
     for (int i = 1; i < n; i++) {
       counts[parents[i]]++;
     }
     for (int i = 0; i < n; i++) {
-      children[i] = new int[counts[i]];
+      children[i] = counts[i] == 0 ? NO_CHILDREN : new int[counts[i]];
       counts[i] = 0;
     }
     for (int i = 1; i < n; i++) {
@@ -105,7 +103,7 @@ public final class DraftTree {
 
   /** The deepest node's depth (0 for the root alone). */
   public int maxDepth() {
-    return Arrays.stream(depths).max().orElse(0);
+    return maxDepth;
   }
 
   /** The children of a node, in the drafter's rank order. */
@@ -159,31 +157,33 @@ public final class DraftTree {
    * The main line: the chain of first-ranked children from the root (node indices, root excluded).
    */
   public int[] mainLine() {
-    List<Integer> line = new ArrayList<>();
+    int length = 0;
     for (int node = 0; children[node].length > 0; node = children[node][0]) {
-      line.add(children[node][0]);
+      length++;
     }
-    return line.stream().mapToInt(Integer::intValue).toArray();
+    int[] line = new int[length];
+    for (int i = 0, node = 0; i < length; i++) {
+      node = children[node][0];
+      line[i] = node;
+    }
+    return line;
   }
 
   /** Builds a tree node by node; parents must be added before their children. */
   public static final class Builder {
     private final Proposals proposals;
-    private final List<Integer> tokens = new ArrayList<>();
-    private final List<Integer> parents = new ArrayList<>();
-    private final List<Float> draftProbability = new ArrayList<>();
-    private final List<Float> topProbability = new ArrayList<>();
-    private final List<Float> entropy = new ArrayList<>();
-    private final List<float[]> distributions = new ArrayList<>();
+    // node i's fields at index i, grown by doubling
+    private int[] tokens = new int[8];
+    private int[] parents = new int[8];
+    private float[] draftProbability = new float[8];
+    private float[] topProbability = new float[8];
+    private float[] entropy = new float[8];
+    private float[][] distributions = new float[8][];
+    private int size;
 
     private Builder(int root, Proposals proposals) {
       this.proposals = proposals;
-      tokens.add(root);
-      parents.add(-1);
-      draftProbability.add(1f);
-      topProbability.add(1f);
-      entropy.add(0f);
-      distributions.add(null);
+      append(root, -1, 1f, 1f, 0f, null);
     }
 
     /**
@@ -199,11 +199,11 @@ public final class DraftTree {
      */
     public int add(
         int parent, int token, float probability, float top, float entropy, float[] distribution) {
-      if (parent < 0 || parent >= tokens.size()) {
+      if (parent < 0 || parent >= size) {
         throw new IllegalArgumentException("parent " + parent + " does not exist yet");
       }
-      for (int i = 1; i < tokens.size(); i++) {
-        if (parents.get(i) == parent && tokens.get(i) == token) {
+      for (int i = 1; i < size; i++) {
+        if (parents[i] == parent && tokens[i] == token) {
           throw new IllegalArgumentException("token " + token + " is already a child of " + parent);
         }
       }
@@ -211,18 +211,33 @@ public final class DraftTree {
         throw new IllegalArgumentException(
             "sampled trees need each node's distribution; point-mass trees take none");
       }
-      tokens.add(token);
-      parents.add(parent);
-      draftProbability.add(probability);
-      topProbability.add(top);
-      this.entropy.add(entropy);
-      distributions.add(distribution);
-      return tokens.size() - 1;
+      append(token, parent, probability, top, entropy, distribution);
+      return size - 1;
+    }
+
+    private void append(
+        int token, int parent, float probability, float top, float entropy, float[] distribution) {
+      if (size == tokens.length) {
+        int grown = 2 * size;
+        tokens = Arrays.copyOf(tokens, grown);
+        parents = Arrays.copyOf(parents, grown);
+        draftProbability = Arrays.copyOf(draftProbability, grown);
+        topProbability = Arrays.copyOf(topProbability, grown);
+        this.entropy = Arrays.copyOf(this.entropy, grown);
+        distributions = Arrays.copyOf(distributions, grown);
+      }
+      tokens[size] = token;
+      parents[size] = parent;
+      draftProbability[size] = probability;
+      topProbability[size] = top;
+      this.entropy[size] = entropy;
+      distributions[size] = distribution;
+      size++;
     }
 
     /** Nodes added so far, the root included. */
     public int size() {
-      return tokens.size();
+      return size;
     }
 
     public DraftTree build() {

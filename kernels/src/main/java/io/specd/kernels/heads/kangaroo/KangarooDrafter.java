@@ -147,6 +147,8 @@ public final class KangarooDrafter implements Drafter {
     adapter.close();
   }
 
+  private static final int[] NOTHING = {};
+
   /** A drafted node (index = its tree node and its row among the proposal's shallow states). */
   private record Node(
       int index, int parent, int depth, int token, double score, float top, float entropy) {}
@@ -184,6 +186,7 @@ public final class KangarooDrafter implements Drafter {
     private float[] logits = new float[0]; // [n, V] scratch
 
     private Draft last;
+    private final Draft noDraft = new Draft(); // a step that drafted nothing
 
     Session(KvCache target, KvCache own) {
       this.target = target;
@@ -214,15 +217,15 @@ public final class KangarooDrafter implements Drafter {
       int base = target.length();
       boolean sampled = plan.branching() == 1 && !sampling.isGreedy();
       int maxDepth = plan.speculate() ? plan.maxDepth() : 0;
+      if (maxDepth == 0) { // no draft: the target's plain step, its shallow state kept for later
+        last = noDraft;
+        return Proposal.fullForward(DraftTree.rootOnly(root), target);
+      }
       DraftTree.Builder tree =
           DraftTree.builder(
               root, sampled ? DraftTree.Proposals.SAMPLED : DraftTree.Proposals.POINT_MASS);
       Draft draft = new Draft();
       draft.nodes.add(new Node(0, -1, 0, root, 0, 1f, 0f));
-      if (maxDepth == 0) { // no draft: the target's plain step, its shallow state kept for later
-        last = draft;
-        return Proposal.fullForward(tree.build(), target);
-      }
       List<Node> level = List.of(draft.nodes.get(0));
       shallowStates(draft, level, base);
       for (int depth = 0; depth < maxDepth; depth++) {
@@ -393,34 +396,45 @@ public final class KangarooDrafter implements Drafter {
 
     @Override
     public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
-      int replayed = pendingRows;
       int[] path = acceptance.path();
-      List<Integer> keep = new ArrayList<>();
-      for (int i = 0; i < replayed && !last.adapterOrder.isEmpty(); i++) {
-        keep.add(i);
-      }
       int lastNode = path[path.length - 1];
-      for (int node : path) {
-        int order = last.adapterOrder.indexOf(node);
-        if (order >= 0) {
-          keep.add(replayed + order);
-        }
-      }
-      own.commit(keep.stream().mapToInt(Integer::intValue).toArray());
       if (last.adapterOrder.isEmpty()) {
+        own.commit(NOTHING);
         // the adapter did not run: it still lags by the pending rows, and now by the root too
         if (last.shallowRows == 0) { // no draft: the root's state from the full forward
           appendPending(verification, 1);
         } else {
           appendPending(last.shallow, 0, 1);
         }
-      } else if (last.adapterOrder.contains(lastNode)) {
-        pendingRows = 0;
       } else {
+        commitAdapter(path);
         pendingRows = 0;
-        appendPending(last.shallow, lastNode * dim, 1);
+        if (!last.adapterOrder.contains(lastNode)) {
+          appendPending(last.shallow, lastNode * dim, 1);
+        }
       }
       last = null;
+    }
+
+    /**
+     * Keeps in the adapter's cache the pending positions it replayed and the accepted nodes it ran
+     * on (rows of its window: replayed positions, then nodes in the order it ran them).
+     */
+    private void commitAdapter(int[] path) {
+      int replayed = pendingRows;
+      int[] keep = new int[replayed + path.length];
+      int kept = 0;
+      while (kept < replayed) {
+        keep[kept] = kept;
+        kept++;
+      }
+      for (int node : path) {
+        int order = last.adapterOrder.indexOf(node);
+        if (order >= 0) {
+          keep[kept++] = replayed + order;
+        }
+      }
+      own.commit(Arrays.copyOf(keep, kept));
     }
 
     @Override
