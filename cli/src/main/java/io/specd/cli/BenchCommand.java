@@ -70,8 +70,18 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "3",
       description =
-          "Untimed generations before measuring, to warm up the JIT (default: ${DEFAULT-VALUE}).")
+          "Untimed generations of each configuration before measuring, to warm up the JIT; they"
+              + " go on until --warmup-seconds have passed too (default: ${DEFAULT-VALUE}).")
   int warmup;
+
+  @Option(
+      names = "--warmup-seconds",
+      paramLabel = "S",
+      defaultValue = "1",
+      description =
+          "Least time each configuration warms up for: on a small model a few generations end"
+              + " before the JIT has compiled the step (default: ${DEFAULT-VALUE}).")
+  double warmupSeconds;
 
   @Option(
       names = "--drafters",
@@ -282,7 +292,7 @@ final class BenchCommand implements Callable<Integer> {
       double[] ops = new double[decoders.size()];
       for (int d = 0; d < decoders.size(); d++) {
         warmUp(
-            decoders.get(d).warmUpDecoder(model, pool, AcceptanceMode.LOSSLESS),
+            decoders.get(d).warmUpDecoders(model, pool, AcceptanceMode.LOSSLESS),
             promptTokens.get(0));
         if (model.backend() instanceof TorchBackend) { // ops are PyTorch's: none on java
           ops[d] = opsPerStep(decoders.get(d).decoder(), promptTokens.get(0));
@@ -384,10 +394,12 @@ final class BenchCommand implements Callable<Integer> {
         model, pool, spec, checkpoint, policy, 0, AcceptanceMode.LOSSLESS);
   }
 
-  private void warmUp(Decoder decoder, int[] prompt) {
-    for (int i = 0; i < warmup; i++) {
-      decoder.generate(
-          new GenerationRequest(prompt, maxTokens, SamplingParams.GREEDY), TokenSink.IGNORE);
+  /** Generates with each decoder in turn, {@link #warmup} times and for {@link #warmupSeconds}. */
+  private void warmUp(List<Decoder> decoders, int[] prompt) {
+    GenerationRequest request = new GenerationRequest(prompt, maxTokens, SamplingParams.GREEDY);
+    long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
+      decoders.get(i % decoders.size()).generate(request, TokenSink.IGNORE);
     }
   }
 

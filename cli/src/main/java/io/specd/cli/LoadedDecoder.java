@@ -13,6 +13,7 @@ import io.specd.policies.PolicyFactory;
 import io.specd.policies.PolicySettings;
 import io.specd.policies.bandit.PriorRegistry;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A decoder ready to run, the name of its policy, and the drafter it holds (null for plain
@@ -54,19 +55,22 @@ record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements
   }
 
   /**
-   * What to warm the JIT up with: plain decoding itself; for a drafter, the same drafter drafting
-   * its whole shape every step under a policy of its own, so that the drafter and the larger
-   * verifications are compiled before they are timed and this decoder's policies learn nothing from
-   * the warm-up's cold steps (a goodput planner would hand their costs on to the measured runs).
+   * What to warm the JIT up with, in turns: plain decoding itself; for a drafter, the same drafter
+   * drafting its whole shape every step, then drafting nothing, each under a policy of its own, so
+   * that the drafter, the larger verifications and the steps without a draft are all compiled
+   * before they are timed, and this decoder's policies learn nothing from the warm-up's cold steps
+   * (a goodput planner would hand their costs on to the measured runs).
    */
-  Decoder warmUpDecoder(LlamaModel model, KvCachePool pool, AcceptanceMode mode) {
+  List<Decoder> warmUpDecoders(LlamaModel model, KvCachePool pool, AcceptanceMode mode) {
     if (drafter == null) {
-      return decoder;
+      return List.of(decoder);
     }
     PolicyFactory policies =
         new PolicyFactory(
             PolicySettings.defaults(DraftShape.forDrafter(drafter.name())), new PriorRegistry());
-    return new SpeculativeDecoder(model, pool, drafter, () -> policies.create("static", 0), mode);
+    return List.of(
+        new SpeculativeDecoder(model, pool, drafter, () -> policies.create("static", 0), mode),
+        new SpeculativeDecoder(model, pool, drafter, () -> policies.create("none", 0), mode));
   }
 
   @Override
