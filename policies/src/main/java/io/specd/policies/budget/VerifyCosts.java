@@ -2,18 +2,26 @@ package io.specd.policies.budget;
 
 /**
  * Verification time against the rows of the verification batch, as measured: a mean per row count
- * observed, with exponential forgetting, interpolated linearly between the counts observed and
- * extended beyond them by the slope of a line fitted to every step ({@link DiscountedLine}); never
- * decreasing in rows. A line alone cannot follow a CPU's costs on a memory-bound model, where the
- * weights are read once however many rows a forward carries until the arithmetic takes over (the
- * padded 2048×8 Q8_0 model: 4 rows cost 1.5× one row, 8 rows 2.7×, 16 rows 5×): fitted across those
- * points it over-prices short chains and under-prices wide trees. A request's goodput planner keeps
- * one, and the device one of its steps (reported in {@code /metrics}). Not thread-safe; allocates
- * nothing after construction.
+ * observed, with exponential forgetting and stalls clipped, interpolated linearly between the
+ * counts observed and extended beyond them by the slope of a line fitted to every step ({@link
+ * DiscountedLine}); never decreasing in rows. A line alone cannot follow a CPU's costs on a
+ * memory-bound model, where the weights are read once however many rows a forward carries until the
+ * arithmetic takes over (the padded 2048×8 Q8_0 model: 4 rows cost 1.5× one row, 8 rows 2.7×, 16
+ * rows 5×): fitted across those points it over-prices short chains and under-prices wide trees. A
+ * request's goodput planner keeps one, and the device one of its steps (reported in {@code
+ * /metrics}). Not thread-safe; allocates nothing after construction.
  */
 public final class VerifyCosts {
   /** Row counts above this are only in the line. */
   private static final int MAX_ROWS = 512;
+
+  /**
+   * A step at a row count with an established mean counts as at most this many times that mean: a
+   * garbage-collection pause or a preemption stalls whichever step it lands on, and those are
+   * nearly always at the row count observed most (plain decoding's one row), so unclipped stalls
+   * priced plain steps above drafting ones (a 4 ms pause in a 25 µs step).
+   */
+  private static final double STALL = 3;
 
   /** Weight below which a row count's mean is forgotten. */
   private static final double FORGOTTEN = 1e-3;
@@ -51,6 +59,11 @@ public final class VerifyCosts {
    * same throughout), after aging the rest by {@code discount}.
    */
   public void add(double rows, double nanos, double discount) {
+    int row = (int) Math.round(rows);
+    boolean tracked = row >= 1 && row <= MAX_ROWS;
+    if (tracked && weight[row] >= 1) {
+      nanos = Math.min(nanos, STALL * total[row] / weight[row]);
+    }
     line.add(rows, nanos, discount);
     int kept = 0;
     for (int i = 0; i < count; i++) {
@@ -65,17 +78,16 @@ public final class VerifyCosts {
       }
     }
     count = kept;
-    int r = (int) Math.round(rows);
-    if (r >= 1 && r <= MAX_ROWS) {
-      if (weight[r] == 0) {
+    if (tracked) {
+      if (weight[row] == 0) {
         int at = count++;
-        for (; at > 0 && observed[at - 1] > r; at--) {
+        for (; at > 0 && observed[at - 1] > row; at--) {
           observed[at] = observed[at - 1];
         }
-        observed[at] = r;
+        observed[at] = row;
       }
-      weight[r] += 1;
-      total[r] += nanos;
+      weight[row] += 1;
+      total[row] += nanos;
     }
     double max = 0;
     for (int i = 0; i < count; i++) {
@@ -92,6 +104,15 @@ public final class VerifyCosts {
   /** The fitted line's slope: the cost of one row more, never negative. */
   public double fittedSlope() {
     return line.slope();
+  }
+
+  /**
+   * Whether {@link #predict} at {@code rows} rests on measurements: the row counts observed reach
+   * that far, or the fitted line has a slope to extend them by (after a long stretch at one row
+   * count the others are forgotten and beyond them the prediction is flat, a guess).
+   */
+  public boolean measures(double rows) {
+    return count > 0 && (rows <= observed[count - 1] || line.hasSlope());
   }
 
   /** True before the first verification. */

@@ -88,6 +88,35 @@ class VerifyCostsTest {
   }
 
   @Test
+  void shouldNotLetAStallPricePlainStepsAboveDraftingOnes() {
+    VerifyCosts costs = new VerifyCosts();
+    for (int i = 0; i < 100; i++) {
+      costs.add(1, 25.0, 0.98);
+      if (i % 25 == 0) {
+        costs.add(2, 35.0, 0.98);
+      }
+    }
+    costs.add(1, 4000.0, 0.98); // a collector's pause
+
+    assertThat(costs.predict(1)).isLessThan(27.0);
+    assertThat(costs.predict(2)).isGreaterThan(costs.predict(1));
+  }
+
+  @Test
+  void shouldFollowARealRiseInCostAsItsDiscountedMeanDoes() {
+    VerifyCosts costs = new VerifyCosts();
+    for (int i = 0; i < 100; i++) {
+      costs.add(1, 25.0, 0.98);
+    }
+    for (int i = 0; i < 60; i++) {
+      costs.add(1, 100.0, 0.98); // another session's load, say
+    }
+
+    // the unclipped discounted mean is 79.8 here
+    assertThat(costs.predict(1)).isGreaterThan(77.0);
+  }
+
+  @Test
   void copiesShouldLearnIndependently() {
     VerifyCosts costs = memoryBound();
     VerifyCosts copy = costs.copy();
