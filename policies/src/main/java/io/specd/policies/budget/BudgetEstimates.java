@@ -13,6 +13,7 @@ final class BudgetEstimates {
   private double draftedDepths;
   private int stepsSinceDraft;
   private int stepsSinceTimedDraft;
+  private int staleRetimings; // re-timings of aged costs since drafting last paid
 
   /**
    * @param widths widths (levels) drafted
@@ -36,6 +37,7 @@ final class BudgetEstimates {
     this.draftedDepths = from.draftedDepths;
     this.stepsSinceDraft = from.stepsSinceDraft;
     this.stepsSinceTimedDraft = from.stepsSinceTimedDraft;
+    this.staleRetimings = from.staleRetimings;
   }
 
   BudgetEstimates copy() {
@@ -101,12 +103,36 @@ final class BudgetEstimates {
     return verifyNanos.predict(rows);
   }
 
+  /** Whether that expectation rests on measurements ({@link VerifyCosts#measures}). */
+  boolean measuresVerification(double rows) {
+    return verifyNanos.measures(rows);
+  }
+
   /**
    * Steps observed since the last draft whose time was measured (a draft right after one): the age
    * of {@link #draftNanosPerDepth()}.
    */
   int stepsSinceTimedDraft() {
     return stepsSinceTimedDraft;
+  }
+
+  /**
+   * How many times aged draft costs have been re-timed since drafting last paid: each re-timing
+   * pays the drafter's catch-up on every token skipped since the last draft, so while they keep
+   * confirming that drafting does not pay they are spaced further apart.
+   */
+  int staleRetimings() {
+    return staleRetimings;
+  }
+
+  /** Counts a re-timing of aged draft costs. */
+  void retimed() {
+    staleRetimings++;
+  }
+
+  /** Drafting pays: the next aged costs are re-timed at the first interval again. */
+  void draftingPays() {
+    staleRetimings = 0;
   }
 
   /** Measured drafting time per drafted depth (0 before the first draft). */

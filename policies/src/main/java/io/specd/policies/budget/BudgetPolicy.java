@@ -36,17 +36,22 @@ import java.util.stream.IntStream;
  * costs, so that a request where drafting does not pay runs close to plain decoding. Those costs
  * age: once no draft has been timed for {@code 16 × maxProbeEvery} steps (counted across the
  * requests that handed the estimates on), the next probe drafts one deep whatever the costs say,
- * and the step after it drafts again. The first draft after steps without one is not timed (it pays
- * the drafter's catch-up on the skipped tokens); the second is, and its time replaces the aged one.
- * Without it the costs that stopped drafting — measured while the JIT compiled the drafter and the
- * larger verifications, say — would stand for good, and drafting that has become cheap would never
- * resume.
+ * and the step after it drafts again; each such re-timing after which drafting still does not pay
+ * doubles that interval (up to 16×), since it pays the drafter's catch-up on every skipped token
+ * (on stories260K, where no draft pays, re-timing every 512 steps cost 4–8% of plain speed). The
+ * first draft after steps without one is not timed (it pays the drafter's catch-up on the skipped
+ * tokens); the second is, and its time replaces the aged one. Without it the costs that stopped
+ * drafting — measured while the JIT compiled the drafter and the larger verifications, say — would
+ * stand for good, and drafting that has become cheap would never resume.
  *
  * <p>One instance serves one request; not thread-safe.
  */
 public final class BudgetPolicy implements DraftPolicy {
   /** Without a timed draft for this many longest probe periods, the draft costs are re-measured. */
   private static final int STALE_PROBES = 16;
+
+  /** Re-timings that find drafting still does not pay double the interval, up to 2^this times. */
+  private static final int MAX_STALE_BACKOFF = 4;
 
   private final DraftShape shape;
   private final BudgetSettings settings;
@@ -120,16 +125,23 @@ public final class BudgetPolicy implements DraftPolicy {
     Choice best = best(context.batchOccupancy());
     int depth = best.depth();
     int width = best.width();
-    if (depth > 0 && probePeriod > settings.probeEvery()) { // drafting pays again
-      probePeriod = settings.probeEvery();
-      untilProbe = Math.min(untilProbe, probePeriod);
+    if (depth > 0) {
+      estimates.draftingPays();
+      if (probePeriod > settings.probeEvery()) { // drafting pays again
+        probePeriod = settings.probeEvery();
+        untilProbe = Math.min(untilProbe, probePeriod);
+      }
     }
     if (--untilProbe <= 0) {
       if (depth == 0) { // the one probe that tells anything: a draft one deep, if one could pay
-        boolean aged = estimates.stepsSinceTimedDraft() >= STALE_PROBES * settings.maxProbeEvery();
+        int backoff = Math.min(estimates.staleRetimings(), MAX_STALE_BACKOFF);
+        boolean aged =
+            estimates.stepsSinceTimedDraft()
+                >= (STALE_PROBES * settings.maxProbeEvery()) << backoff;
         depth = aged || couldPay(context.batchOccupancy()) ? 1 : 0;
         if (aged) {
           timedProbe = widths.get(width).plan(1, StopRule.NONE);
+          estimates.retimed();
         }
         probePeriod = Math.min(settings.maxProbeEvery(), 2 * probePeriod);
       } else {
@@ -197,15 +209,20 @@ public final class BudgetPolicy implements DraftPolicy {
 
   /**
    * False when even drafts that are always accepted would commit fewer tokens per second than plain
-   * decoding at the measured costs (the narrowest level, every depth): then probing for a rise in
-   * acceptance cannot find one that pays, and costs what the drafter's catch-up and the larger
-   * verification take.
+   * decoding at the measured costs (the narrowest level, every depth whose verification cost rests
+   * on measurements): then probing for a rise in acceptance cannot find one that pays, and costs
+   * what the drafter's catch-up and the larger verification take. A depth priced by a guess does
+   * not count: after a long stretch of plain steps only one row count is remembered, the cost of
+   * more rows looked flat, every depth looked nearly free to verify, and the probes this set off
+   * paid the drafter's catch-up every thousand steps.
    */
   private boolean couldPay(int occupancy) {
     double draftPerDepth = estimates.draftNanosPerDepth();
     double plain = 1 / expectedNanos(0, 0, draftPerDepth, occupancy);
     for (int depth = 1; depth <= shape.maxDepth(); depth++) {
-      if ((1 + depth) / expectedNanos(depth, 0, draftPerDepth, occupancy) > plain) {
+      double rows = (double) occupancy * (widths.get(0).nodes(depth) + 1);
+      if (estimates.measuresVerification(rows)
+          && (1 + depth) / expectedNanos(depth, 0, draftPerDepth, occupancy) > plain) {
         return true;
       }
     }

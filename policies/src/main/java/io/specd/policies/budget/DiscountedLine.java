@@ -52,12 +52,22 @@ final class DiscountedLine {
 
   /** The fitted {@code b}, never negative; zero while the {@code x} do not vary enough. */
   double slope() {
-    double meanX = sumX / weight;
-    double meanY = sumY / weight;
-    double varianceX = sumXx / weight - meanX * meanX;
-    if (varianceX <= MIN_RELATIVE_SPREAD * (meanX * meanX + 1)) {
+    if (!hasSlope()) {
       return 0;
     }
-    return Math.max(0, (sumXy / weight - meanX * meanY) / varianceX);
+    double meanX = sumX / weight;
+    double meanY = sumY / weight;
+    return Math.max(0, (sumXy / weight - meanX * meanY) / varianceX());
+  }
+
+  /** Whether the observed {@code x} vary enough to measure a slope. */
+  boolean hasSlope() {
+    double meanX = sumX / weight;
+    return weight > 0 && varianceX() > MIN_RELATIVE_SPREAD * (meanX * meanX + 1);
+  }
+
+  private double varianceX() {
+    double meanX = sumX / weight;
+    return sumXx / weight - meanX * meanX;
   }
 }

@@ -241,30 +241,70 @@ class BudgetPolicyTest {
 
   @Test
   void shouldDraftAgainWhenDraftsBecameCheaperThanWhenTheyWereLastTimed() {
+    int drafted =
+        draftedSteps(
+            1200,
+            900,
+            (plan, step, depth, draftedLast) -> {
+              // every draft is accepted; for 40 steps a draft costs 15 ms a depth (the JIT still
+              // compiling the drafter: plausible, but drafting does not pay), then 0.3 ms, plus
+              // 60 ms right after steps without a draft (the drafter catching up), so probes alone
+              // never time a draft
+              boolean cold = step < 40;
+              long draft =
+                  depth == 0
+                      ? 0
+                      : depth * (cold ? 15_000_000L : 300_000L) + (draftedLast ? 0 : 60_000_000L);
+              long verify = depth == 0 ? 10_000_000L : 11_000_000L + depth * 500_000L;
+              return chainOutcome(plan, depth, depth, draft, verify);
+            });
+
+    assertThat(drafted).as("steps drafted of the last 300").isGreaterThan(270);
+  }
+
+  @Test
+  void shouldRetimeAgedCostsLessOftenWhileDraftingKeepsNotPaying() {
+    int steps = 20_000;
+    int drafted =
+        draftedSteps(
+            steps,
+            0,
+            (plan, step, depth, draftedLast) -> {
+              // half the drafts are accepted, a draft costs 0.8 steps a depth and a verification of
+              // two rows 1.4 steps: drafting never pays, so only re-timings of aged costs draft
+              long draft = depth * 8_000_000L + (draftedLast || depth == 0 ? 0 : 60_000_000L);
+              long verify = depth == 0 ? 10_000_000L : 14_000_000L + (depth - 1) * 4_000_000L;
+              int accepted = depth > 0 ? Math.min(depth, step % 2) : 0;
+              return chainOutcome(plan, depth, accepted, draft, verify);
+            });
+
+    // re-timing every 512 steps would draft twice per 512 steps: 78 times; doubling, 11
+    assertThat(drafted).as("steps drafted of %d", steps).isLessThan(16);
+  }
+
+  /** A simulated step's outcome, given whether the step before it drafted. */
+  private interface SimulatedStep {
+    Outcome of(Plan plan, int step, int depth, boolean draftedLast);
+  }
+
+  /**
+   * Runs a new chain policy alone for {@code steps} steps: how many from step {@code from} drafted.
+   */
+  private static int draftedSteps(int steps, int from, SimulatedStep simulated) {
     BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS);
     DraftContext context = new DraftContext("simulated", 0, 0, 1);
     boolean draftedLast = true;
     int drafted = 0;
-    for (int step = 0; step < 1200; step++) {
+    for (int step = 0; step < steps; step++) {
       Plan plan = policy.plan(context);
       int depth = plan.speculate() ? plan.maxDepth() : 0;
-      // every draft is accepted; for 40 steps a draft costs 15 ms a depth (the JIT still compiling
-      // the drafter: plausible, but drafting does not pay), then 0.3 ms, plus 60 ms right after
-      // steps without a draft (the drafter catching up), so probes alone never time a draft
-      boolean cold = step < 40;
-      long draft =
-          depth == 0
-              ? 0
-              : depth * (cold ? 15_000_000L : 300_000L) + (draftedLast ? 0 : 60_000_000L);
-      long verify = depth == 0 ? 10_000_000L : 11_000_000L + depth * 500_000L;
-      policy.reward(chainOutcome(plan, depth, depth, draft, verify));
+      policy.reward(simulated.of(plan, step, depth, draftedLast));
       draftedLast = plan.speculate();
-      if (step >= 900 && plan.speculate()) {
+      if (step >= from && draftedLast) {
         drafted++;
       }
     }
-
-    assertThat(drafted).as("steps drafted of the last 300").isGreaterThan(270);
+    return drafted;
   }
 
   @Test
