@@ -7,6 +7,9 @@ package io.specd.policies.budget;
  * what the ones before it learnt ({@link BudgetMemory}). Not thread-safe.
  */
 final class BudgetEstimates {
+  /** Weight of the latest resumption in the catch-up estimate. */
+  private static final double CATCH_UP_WEIGHT = 0.25;
+
   private final DepthAcceptance[] acceptance; // per width
   private final VerifyCosts verifyNanos;
   private double draftNanos;
@@ -14,6 +17,7 @@ final class BudgetEstimates {
   private int stepsSinceDraft;
   private int stepsSinceTimedDraft;
   private int staleRetimings; // re-timings of aged costs since drafting last paid
+  private double catchUpNanos; // what a first draft after a pause takes beyond a draft, smoothed
 
   /**
    * @param widths widths (levels) drafted
@@ -38,6 +42,7 @@ final class BudgetEstimates {
     this.stepsSinceDraft = from.stepsSinceDraft;
     this.stepsSinceTimedDraft = from.stepsSinceTimedDraft;
     this.staleRetimings = from.staleRetimings;
+    this.catchUpNanos = from.catchUpNanos;
   }
 
   BudgetEstimates copy() {
@@ -82,6 +87,10 @@ final class BudgetEstimates {
     // up on the skipped tokens (Clover-2's augmenting block, Kangaroo's adapter), paid once per
     // resumption, which priced every probe out of drafting for good
     boolean timed = width >= 0 && stepsSinceDraft == 0;
+    if (width >= 0 && !timed && draftedDepths > 0) { // a resumption: its time beyond a draft's
+      double catchUp = Math.max(0, draft - draftNanosPerDepth() * draftedDepth);
+      catchUpNanos += CATCH_UP_WEIGHT * (catchUp - catchUpNanos);
+    }
     draftNanos = draftNanos * discount + (timed ? draft : 0);
     draftedDepths = draftedDepths * discount + (timed ? draftedDepth : 0);
     stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
@@ -133,6 +142,14 @@ final class BudgetEstimates {
   /** Drafting pays: the next aged costs are re-timed at the first interval again. */
   void draftingPays() {
     staleRetimings = 0;
+  }
+
+  /**
+   * What resuming drafting costs beyond the draft itself (the drafter's catch-up on the tokens
+   * skipped), smoothed over the last few resumptions; 0 before the first.
+   */
+  double catchUpNanos() {
+    return catchUpNanos;
   }
 
   /** Measured drafting time per drafted depth (0 before the first draft). */

@@ -29,26 +29,35 @@ import java.util.stream.IntStream;
  * row, not the batch's worth, and recording it at the planned rows made drafting in full batches
  * look nearly free. Depth 0 (plain decoding) competes too. With nothing learnt yet the policy
  * drafts one level of the widest shape (deeper levels then borrow its acceptance); one step in
- * {@code probeEvery} moves one level deeper, shallower, wider or narrower than the best, in turn,
- * to keep the estimates of neighbouring budgets current. While no speculation is best, a probe is a
- * draft one deep, the probe period doubles after each up to {@code maxProbeEvery}, and no probe is
- * made while even drafts that are always accepted could not beat plain decoding at the measured
- * costs, so that a request where drafting does not pay runs close to plain decoding. Those costs
- * age: once no draft has been timed for {@code 16 × maxProbeEvery} steps (counted across the
- * requests that handed the estimates on), the next probe drafts one deep whatever the costs say,
- * and the step after it drafts again; each such re-timing after which drafting still does not pay
- * doubles that interval (up to 16×), since it pays the drafter's catch-up on every skipped token
- * (on stories260K, where no draft pays, re-timing every 512 steps cost 4–8% of plain speed). The
- * first draft after steps without one is not timed (it pays the drafter's catch-up on the skipped
- * tokens); the second is, and its time replaces the aged one. Without it the costs that stopped
- * drafting — measured while the JIT compiled the drafter and the larger verifications, say — would
- * stand for good, and drafting that has become cheap would never resume.
+ * {@code probeEvery} moves one level deeper, shallower (never to no draft: the draft after it would
+ * pay the drafter's catch-up), wider or narrower than the best, in turn, to keep the estimates of
+ * neighbouring budgets current. While no speculation is best, a probe is a draft one deep, the
+ * probe period doubles after each up to {@code maxProbeEvery} (or as long as keeps the catch-up the
+ * probes pay under 2% of the time), and no probe is made while even drafts that are always accepted
+ * could not beat plain decoding at the measured costs, so that a request where drafting does not
+ * pay runs close to plain decoding. Those costs age: once no draft has been timed for {@code 16 ×
+ * maxProbeEvery} steps (counted across the requests that handed the estimates on), the next probe
+ * drafts one deep whatever the costs say, and the step after it drafts again; each such re-timing
+ * after which drafting still does not pay doubles that interval (up to 16×), since it pays the
+ * drafter's catch-up on every skipped token (on stories260K, where no draft pays, re-timing every
+ * 512 steps cost 4–8% of plain speed). The first draft after steps without one is not timed (it
+ * pays the drafter's catch-up on the skipped tokens); the second is, and its time replaces the aged
+ * one. Without it the costs that stopped drafting — measured while the JIT compiled the drafter and
+ * the larger verifications, say — would stand for good, and drafting that has become cheap would
+ * never resume.
  *
  * <p>One instance serves one request; not thread-safe.
  */
 public final class BudgetPolicy implements DraftPolicy {
   /** Without a timed draft for this many longest probe periods, the draft costs are re-measured. */
   private static final int STALE_PROBES = 16;
+
+  /**
+   * While no draft is best, probes cost at most this share of plain decoding's time: a probe pays
+   * the drafter's catch-up on the tokens skipped since the last draft, so the longest probe period
+   * stretches to cover it (on stories260K a catch-up costs a dozen plain steps).
+   */
+  private static final double PROBE_SHARE = 0.02;
 
   /** Re-timings that find drafting still does not pay double the interval, up to 2^this times. */
   private static final int MAX_STALE_BACKOFF = 4;
@@ -143,10 +152,11 @@ public final class BudgetPolicy implements DraftPolicy {
           timedProbe = widths.get(width).plan(1, StopRule.NONE);
           estimates.retimed();
         }
-        probePeriod = Math.min(settings.maxProbeEvery(), 2 * probePeriod);
+        probePeriod = Math.min(longestProbePeriod(context.batchOccupancy()), 2 * probePeriod);
       } else {
         Choice offset = probes.get(probeCount++ % probes.size());
-        depth = Math.max(0, Math.min(shape.maxDepth(), depth + offset.depth()));
+        // never to no draft: the draft after it would pay the drafter's catch-up
+        depth = Math.max(1, Math.min(shape.maxDepth(), depth + offset.depth()));
         width = Math.max(0, Math.min(widths.size() - 1, width + offset.width()));
       }
       untilProbe = probePeriod;
@@ -203,7 +213,8 @@ public final class BudgetPolicy implements DraftPolicy {
         }
       }
     }
-    boolean plainIsFaster = 1 / expectedNanos(0, best.width(), draftPerDepth, occupancy) > bestRate;
+    double plainRate = 1 / expectedNanos(0, best.width(), draftPerDepth, occupancy);
+    boolean plainIsFaster = plainRate > bestRate;
     return plainIsFaster ? new Choice(0, best.width()) : best;
   }
 
@@ -227,6 +238,17 @@ public final class BudgetPolicy implements DraftPolicy {
       }
     }
     return false;
+  }
+
+  /**
+   * {@code maxProbeEvery}, or longer where a probe's catch-up ({@link
+   * BudgetEstimates#catchUpNanos}) would otherwise cost more than {@link #PROBE_SHARE} of the plain
+   * steps between probes.
+   */
+  private int longestProbePeriod(int occupancy) {
+    double plainStep = expectedNanos(0, 0, estimates.draftNanosPerDepth(), occupancy);
+    double covering = estimates.catchUpNanos() / (PROBE_SHARE * plainStep);
+    return (int) Math.max(settings.maxProbeEvery(), Math.min(covering, 1 << 14));
   }
 
   private double expectedNanos(int depth, int width, double draftPerDepth, int occupancy) {
