@@ -36,6 +36,14 @@ public final class DraftTree {
 
   private static final int[] NO_CHILDREN = {};
 
+  // a root alone: every field but its token is the same, and nothing here is ever written
+  private static final int[] ROOT_PARENTS = {-1};
+  private static final int[] ROOT_DEPTHS = {0};
+  private static final float[] ROOT_PROBABILITY = {1f};
+  private static final float[] ROOT_ENTROPY = {0f};
+  private static final float[][] ROOT_DISTRIBUTIONS = {null};
+  private static final int[][] ROOT_CHILDREN = {NO_CHILDREN};
+
   private DraftTree(Builder b) {
     this.proposals = b.proposals;
     int n = b.size;
@@ -66,9 +74,22 @@ public final class DraftTree {
     }
   }
 
+  private DraftTree(int root) {
+    this.proposals = Proposals.POINT_MASS;
+    this.tokens = new int[] {root};
+    this.parents = ROOT_PARENTS;
+    this.depths = ROOT_DEPTHS;
+    this.draftProbability = ROOT_PROBABILITY;
+    this.topProbability = ROOT_PROBABILITY;
+    this.entropy = ROOT_ENTROPY;
+    this.distributions = ROOT_DISTRIBUTIONS;
+    this.children = ROOT_CHILDREN;
+    this.maxDepth = 0;
+  }
+
   /** A tree of the root alone (a plain decoding step). */
   public static DraftTree rootOnly(int root) {
-    return builder(root, Proposals.POINT_MASS).build();
+    return new DraftTree(root);
   }
 
   public static Builder builder(int root, Proposals proposals) {

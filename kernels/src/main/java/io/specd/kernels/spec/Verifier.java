@@ -2,8 +2,7 @@ package io.specd.kernels.spec;
 
 import io.specd.kernels.sample.Sampler;
 import io.specd.policies.spec.SamplingParams;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
@@ -58,13 +57,13 @@ public final class Verifier {
   }
 
   private static Acceptance greedy(DraftTree tree, NodeLogits logits) {
-    List<Integer> path = new ArrayList<>(List.of(0));
+    Path path = new Path(tree);
     int node = 0;
     while (true) {
       int target = logits.argmax(node);
       int next = childWithToken(tree, node, target);
       if (next < 0) {
-        return new Acceptance(toArray(path), target);
+        return new Acceptance(path.nodes(), target);
       }
       path.add(next);
       node = next;
@@ -73,7 +72,7 @@ public final class Verifier {
 
   private static Acceptance pointMass(
       DraftTree tree, NodeLogits logits, SamplingParams sampling, RandomGenerator random) {
-    List<Integer> path = new ArrayList<>(List.of(0));
+    Path path = new Path(tree);
     int node = 0;
     outer:
     while (true) {
@@ -91,18 +90,18 @@ public final class Verifier {
         r[token] = 0f;
         r = normalise(r, p);
       }
-      return new Acceptance(toArray(path), Sampler.draw(r, random));
+      return new Acceptance(path.nodes(), Sampler.draw(r, random));
     }
   }
 
   private static Acceptance sampledChain(
       DraftTree tree, NodeLogits logits, SamplingParams sampling, RandomGenerator random) {
-    List<Integer> path = new ArrayList<>(List.of(0));
+    Path path = new Path(tree);
     int node = 0;
     while (true) {
       float[] p = Sampler.distribution(logits.logits(node), sampling);
       if (tree.childCount(node) == 0) {
-        return new Acceptance(toArray(path), Sampler.draw(p, random));
+        return new Acceptance(path.nodes(), Sampler.draw(p, random));
       }
       if (tree.childCount(node) > 1) {
         throw new IllegalArgumentException("sampled drafts must form a chain");
@@ -120,7 +119,7 @@ public final class Verifier {
       for (int v = 0; v < p.length; v++) {
         residual[v] = Math.max(0f, p[v] - q[v]);
       }
-      return new Acceptance(toArray(path), Sampler.draw(normalise(residual, p), random));
+      return new Acceptance(path.nodes(), Sampler.draw(normalise(residual, p), random));
     }
   }
 
@@ -130,11 +129,11 @@ public final class Verifier {
     double[] bestScore = {0};
     int[] bestLength = {0};
     typicalSearch(tree, logits, sampling, 0, 0, 0.0, bestEnd, bestLength, bestScore);
-    List<Integer> path = new ArrayList<>();
+    int[] path = new int[tree.depth(bestEnd[0]) + 1];
     for (int node = bestEnd[0]; node >= 0; node = tree.parent(node)) {
-      path.add(0, node);
+      path[tree.depth(node)] = node;
     }
-    return new Acceptance(toArray(path), logits.argmax(bestEnd[0]));
+    return new Acceptance(path, logits.argmax(bestEnd[0]));
   }
 
   private static void typicalSearch(
@@ -206,7 +205,21 @@ public final class Verifier {
     return -1;
   }
 
-  private static int[] toArray(List<Integer> path) {
-    return path.stream().mapToInt(Integer::intValue).toArray();
+  /** The accepted nodes from the root, as they are found (at most the tree's depth + 1). */
+  private static final class Path {
+    private final int[] nodes;
+    private int size = 1; // the root, node 0
+
+    Path(DraftTree tree) {
+      this.nodes = new int[tree.maxDepth() + 1];
+    }
+
+    void add(int node) {
+      nodes[size++] = node;
+    }
+
+    int[] nodes() {
+      return size == nodes.length ? nodes : Arrays.copyOf(nodes, size);
+    }
   }
 }

@@ -22,6 +22,7 @@ import io.specd.kernels.spec.Proposal;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -52,6 +53,13 @@ public final class KangarooDrafter implements Drafter {
   private final KvCachePool pool;
 
   /**
+   * Pending-state buffers of closed sessions, for the next ones (they grow to a whole sequence).
+   */
+  private final ArrayDeque<float[]> spareBuffers = new ArrayDeque<>();
+
+  private final int sessions;
+
+  /**
    * @param exitLayer how many target layers a draft runs before the adapter
    * @param attention the adapter's attention layer (no MLP)
    * @param norm {@code [D]} the adapter's final RMSNorm gain
@@ -73,6 +81,7 @@ public final class KangarooDrafter implements Drafter {
     this.norm = norm.clone();
     this.adapter = LlamaModel.decoderStack(model, List.of(attention));
     this.pool = adapter.newCachePool(sessions, capacity);
+    this.sessions = sessions;
   }
 
   /**
@@ -138,7 +147,12 @@ public final class KangarooDrafter implements Drafter {
 
   @Override
   public DraftSession open(KvCache cache) {
-    return new Session(cache, pool.allocate());
+    KvCache own = pool.allocate();
+    float[] buffer;
+    synchronized (spareBuffers) {
+      buffer = spareBuffers.isEmpty() ? new float[0] : spareBuffers.pop();
+    }
+    return new Session(cache, own, buffer);
   }
 
   @Override
@@ -178,7 +192,7 @@ public final class KangarooDrafter implements Drafter {
      * Shallow states {@code [pendingRows, D]} of committed positions the adapter has not consumed
      * yet (grown by doubling: steps without a draft append one each).
      */
-    private float[] pending = new float[0];
+    private float[] pending;
 
     private int pendingRows;
 
@@ -188,9 +202,10 @@ public final class KangarooDrafter implements Drafter {
     private Draft last;
     private final Draft noDraft = new Draft(); // a step that drafted nothing
 
-    Session(KvCache target, KvCache own) {
+    Session(KvCache target, KvCache own, float[] pending) {
       this.target = target;
       this.own = own;
+      this.pending = pending;
     }
 
     @Override
@@ -440,6 +455,12 @@ public final class KangarooDrafter implements Drafter {
     @Override
     public void close() {
       own.release();
+      synchronized (spareBuffers) { // once: a buffer handed on twice would be shared
+        if (pending != null && spareBuffers.size() < sessions) {
+          spareBuffers.push(pending);
+        }
+        pending = null;
+      }
     }
   }
 }
