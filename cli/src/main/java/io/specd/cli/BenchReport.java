@@ -65,6 +65,7 @@ final class BenchReport {
         r.put("policy", run.policy());
         r.put("temperature", run.temperature());
         r.put("tokens_per_second", run.tokensPerSecond());
+        r.put("decode_tokens_per_second", run.decodeTokensPerSecond());
         r.put("mean_accepted", run.meanAccepted());
         r.put("acceptance_rate", run.acceptanceRate());
         r.put("speedup_vs_baseline", speedup(run, runs));
@@ -101,12 +102,13 @@ final class BenchReport {
             m.processBytes() / 1048576.0);
       }
       out.printf(
-          "%-6s %-13s %-11s %5s %10s %9s %8s %6s %6s  %-24s %s%n",
+          "%-6s %-13s %-11s %5s %10s %10s %9s %8s %6s %6s  %-24s %s%n",
           "backend",
           "drafter",
           "policy",
           "temp",
           "tokens/s",
+          "decode/s",
           "speedup",
           "accepted",
           "rate",
@@ -120,12 +122,14 @@ final class BenchReport {
         }
         double[] micros = run.stageMicros();
         out.printf(
-            "%-6s %-13s %-11s %5.2f %10.1f %8.2fx %8.2f %6.2f %6.0f  %5.0f %5.0f %5.0f %5.0f   %s%n",
+            "%-6s %-13s %-11s %5.2f %10.1f %10.1f %8.2fx %8.2f %6.2f %6.0f  %5.0f %5.0f %5.0f %5.0f"
+                + "   %s%n",
             run.backend(),
             run.drafter(),
             run.policy(),
             run.temperature(),
             run.tokensPerSecond(),
+            run.decodeTokensPerSecond(),
             speedup(run, runs),
             run.meanAccepted(),
             run.acceptanceRate(),

@@ -13,6 +13,7 @@ record BenchRun(
     double temperature,
     long tokens,
     long nanos,
+    long decodeNanos,
     long steps,
     long committedBySteps,
     long drafted,
@@ -21,8 +22,17 @@ record BenchRun(
     long[] draftedPerDepth,
     StageTimes stages,
     double opsPerStep) {
+  /** Generated tokens over the whole time, prefills included. */
   double tokensPerSecond() {
     return tokens * 1e9 / nanos;
+  }
+
+  /**
+   * Tokens after each prompt's first over the time they took: decoding alone, as llama.cpp's {@code
+   * llama-bench} measures text generation ({@code tg}), without the prefill.
+   */
+  double decodeTokensPerSecond() {
+    return decodeNanos == 0 ? 0 : committedBySteps * 1e9 / decodeNanos;
   }
 
   /** Tokens committed per target forward after the prefill, counting the bonus token. */
@@ -64,6 +74,7 @@ record BenchRun(
       List<DecodeStats> perPrompt) {
     long tokens = 0;
     long nanos = 0;
+    long decodeNanos = 0;
     long steps = 0;
     long committedBySteps = 0;
     long drafted = 0;
@@ -74,6 +85,7 @@ record BenchRun(
     for (DecodeStats s : perPrompt) {
       tokens += s.generatedTokens();
       nanos += s.prefillNanos() + s.decodeNanos();
+      decodeNanos += s.decodeNanos();
       steps += s.steps();
       committedBySteps += s.generatedTokens() - 1; // the first comes from the prefill
       drafted += s.draftedTokens();
@@ -89,6 +101,7 @@ record BenchRun(
         temperature,
         tokens,
         nanos,
+        decodeNanos,
         steps,
         committedBySteps,
         drafted,

@@ -323,6 +323,9 @@ class GenerateCommandTest {
     assertThat(torchBaseline.path("speedup_vs_baseline").asDouble()).isEqualTo(1.0);
     assertThat(torchBaseline.path("ops_per_step").asDouble()).isGreaterThan(50);
     for (JsonNode run : runs) {
+      assertThat(run.path("decode_tokens_per_second").asDouble())
+          .as("after the prefills")
+          .isPositive();
       assertThat(run.path("mean_accepted").asDouble()).isGreaterThanOrEqualTo(1.0);
       assertThat(run.path("speedup_vs_baseline").asDouble()).isPositive();
       if (!run.path("drafter").asText().equals("none")) {
