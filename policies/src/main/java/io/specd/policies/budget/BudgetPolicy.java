@@ -59,6 +59,9 @@ public final class BudgetPolicy implements DraftPolicy {
    */
   private static final double PROBE_SHARE = 0.02;
 
+  /** However long a catch-up, a probe at least this often while no draft is best. */
+  private static final int LONGEST_PROBE_PERIOD = 1 << 14;
+
   /** Re-timings that find drafting still does not pay double the interval, up to 2^this times. */
   private static final int MAX_STALE_BACKOFF = 4;
 
@@ -213,8 +216,7 @@ public final class BudgetPolicy implements DraftPolicy {
         }
       }
     }
-    double plainRate = 1 / expectedNanos(0, best.width(), draftPerDepth, occupancy);
-    boolean plainIsFaster = plainRate > bestRate;
+    boolean plainIsFaster = 1 / expectedNanos(0, best.width(), draftPerDepth, occupancy) > bestRate;
     return plainIsFaster ? new Choice(0, best.width()) : best;
   }
 
@@ -248,7 +250,7 @@ public final class BudgetPolicy implements DraftPolicy {
   private int longestProbePeriod(int occupancy) {
     double plainStep = expectedNanos(0, 0, estimates.draftNanosPerDepth(), occupancy);
     double covering = estimates.catchUpNanos() / (PROBE_SHARE * plainStep);
-    return (int) Math.max(settings.maxProbeEvery(), Math.min(covering, 1 << 14));
+    return (int) Math.max(settings.maxProbeEvery(), Math.min(covering, LONGEST_PROBE_PERIOD));
   }
 
   private double expectedNanos(int depth, int width, double draftPerDepth, int occupancy) {

@@ -44,6 +44,8 @@ import java.util.random.RandomGenerator;
  * replayed with its next call.
  */
 public final class KangarooDrafter implements Drafter {
+  private static final int[] NOTHING = {}; // no adapter row kept
+
   private final LlamaModel model;
   private final int exitLayer;
   private final int dim;
@@ -57,7 +59,7 @@ public final class KangarooDrafter implements Drafter {
    */
   private final ArrayDeque<float[]> spareBuffers = new ArrayDeque<>();
 
-  private final int sessions;
+  private final int sessions; // the most requests drafting at once: the most spare buffers kept
 
   /**
    * @param exitLayer how many target layers a draft runs before the adapter
@@ -160,8 +162,6 @@ public final class KangarooDrafter implements Drafter {
     pool.close();
     adapter.close();
   }
-
-  private static final int[] NOTHING = {};
 
   /** A drafted node (index = its tree node and its row among the proposal's shallow states). */
   private record Node(
