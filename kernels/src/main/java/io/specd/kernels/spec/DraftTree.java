@@ -23,6 +23,16 @@ public final class DraftTree {
     SAMPLED
   }
 
+  private static final int[] NO_CHILDREN = {};
+
+  // a root alone: every field but its token is the same, and nothing here is ever written
+  private static final int[] ROOT_PARENTS = {-1};
+  private static final int[] ROOT_DEPTHS = {0};
+  private static final float[] ROOT_PROBABILITY = {1f};
+  private static final float[] ROOT_ENTROPY = {0f};
+  private static final float[][] ROOT_DISTRIBUTIONS = {null};
+  private static final int[][] ROOT_CHILDREN = {NO_CHILDREN};
+
   private final Proposals proposals;
   private final int[] tokens;
   private final int[] parents;
@@ -33,16 +43,6 @@ public final class DraftTree {
   private final float[][] distributions;
   private final int[][] children;
   private final int maxDepth;
-
-  private static final int[] NO_CHILDREN = {};
-
-  // a root alone: every field but its token is the same, and nothing here is ever written
-  private static final int[] ROOT_PARENTS = {-1};
-  private static final int[] ROOT_DEPTHS = {0};
-  private static final float[] ROOT_PROBABILITY = {1f};
-  private static final float[] ROOT_ENTROPY = {0f};
-  private static final float[][] ROOT_DISTRIBUTIONS = {null};
-  private static final int[][] ROOT_CHILDREN = {NO_CHILDREN};
 
   private DraftTree(Builder b) {
     this.proposals = b.proposals;

@@ -57,7 +57,7 @@ public final class Verifier {
   }
 
   private static Acceptance greedy(DraftTree tree, NodeLogits logits) {
-    Path path = new Path(tree);
+    AcceptedPath path = new AcceptedPath(tree);
     int node = 0;
     while (true) {
       int target = logits.argmax(node);
@@ -72,7 +72,7 @@ public final class Verifier {
 
   private static Acceptance pointMass(
       DraftTree tree, NodeLogits logits, SamplingParams sampling, RandomGenerator random) {
-    Path path = new Path(tree);
+    AcceptedPath path = new AcceptedPath(tree);
     int node = 0;
     outer:
     while (true) {
@@ -96,7 +96,7 @@ public final class Verifier {
 
   private static Acceptance sampledChain(
       DraftTree tree, NodeLogits logits, SamplingParams sampling, RandomGenerator random) {
-    Path path = new Path(tree);
+    AcceptedPath path = new AcceptedPath(tree);
     int node = 0;
     while (true) {
       float[] p = Sampler.distribution(logits.logits(node), sampling);
@@ -206,11 +206,11 @@ public final class Verifier {
   }
 
   /** The accepted nodes from the root, as they are found (at most the tree's depth + 1). */
-  private static final class Path {
+  private static final class AcceptedPath {
     private final int[] nodes;
     private int size = 1; // the root, node 0
 
-    Path(DraftTree tree) {
+    AcceptedPath(DraftTree tree) {
       this.nodes = new int[tree.maxDepth() + 1];
     }
 
