@@ -6,7 +6,7 @@ import java.util.ArrayDeque;
 /**
  * A session's events on their way to its consumer, one at a time on demand: an event goes out only
  * after the consumer subscribed or acknowledged the previous one, so a slow consumer holds the
- * events back (and with them the session's next step). Not thread-safe: its actor's own.
+ * events back (and with them the session's next steps). Not thread-safe: its actor's own.
  */
 final class Outbox {
   private final ArrayDeque<TokenEvent> pending = new ArrayDeque<>();
@@ -39,8 +39,9 @@ final class Outbox {
     pending.add(failure);
   }
 
-  boolean isEmpty() {
-    return pending.isEmpty();
+  /** Whether the consumer waits for an event and none is queued: one made now goes out at once. */
+  boolean wantsEvent() {
+    return !closed && consumer != null && demand && pending.isEmpty();
   }
 
   /**

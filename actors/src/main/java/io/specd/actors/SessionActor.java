@@ -11,28 +11,30 @@ import io.specd.gpu.DeviceActor;
 import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.kernels.tokenizer.IncrementalDecoder;
 import io.specd.kernels.tokenizer.TextTokenizer;
-import io.specd.policies.spec.DraftContext;
 import io.specd.policies.spec.DraftPolicy;
 import io.specd.policies.spec.FinishReason;
-import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.StatsRecorder;
 import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * One request, from prefill to its last event: per step it plans (its own policy), asks the device
- * to propose, verify and commit, then emits the committed tokens as text and rewards the policy,
- * until EOS, {@code max_tokens}, a stop string, cancellation, a device failure or the request
- * timeout.
+ * One request, from prefill to its last event: it hands its policy to the device with its prompt,
+ * asks the device for its steps (the device plans each with the policy, proposes, verifies in a
+ * batch, commits and rewards the policy), and emits the committed tokens as text until EOS, {@code
+ * max_tokens}, a stop string, cancellation, a device failure or the request timeout.
  *
- * <p>One behaviour per state: {@link #starting} (waiting for its policy), {@link #stepping} (a
- * device step in flight), {@link #delivering} (the step's events wait for the consumer before the
- * next step) and {@link #ending} (the last events go out, then it stops). Demand-driven: the
- * consumer acknowledges each event with {@link Ack} ({@link Outbox}); at most one event waits for
- * its ack while one step runs on the device, so a slow consumer pauses the session (nothing buffers
- * more than a step's tokens). On stop it releases its KV cache on the device at once.
+ * <p>One behaviour per state: {@link #starting} (waiting for its policy), {@link #decoding} (steps
+ * asked for, their text going out on demand) and {@link #ending} (the last events go out, then it
+ * stops). It asks for {@link #AHEAD} steps beyond those it has taken, so the device never waits for
+ * it between steps. Demand-driven: the consumer acknowledges each event with {@link Ack} ({@link
+ * Outbox}), and an event carries the text of every step since the last one; steps whose text the
+ * consumer has not acknowledged count against those asked ahead, so a slow consumer pauses the
+ * session (nothing buffers more than {@link #AHEAD} steps' tokens). When its generation ends, and
+ * when it stops, it releases its KV cache on the device at once.
  */
 public final class SessionActor {
+  /** Steps a session asks the device for ahead of those it has taken. */
+  private static final int AHEAD = 2;
 
   /** What a session does. */
   public sealed interface Command
@@ -95,12 +97,14 @@ public final class SessionActor {
   private final StatsRecorder recorder;
   private final Outbox outbox = new Outbox();
   private final Provenance provenance = new Provenance();
-  private final Behavior<Command> stepping;
-  private final Behavior<Command> delivering;
+  private final Behavior<Command> decoding;
   private final Behavior<Command> ending;
   private DraftPolicy policy;
   private int generated;
-  private int batchOccupancy = 1;
+  private int asked; // steps asked of the device and not answered yet
+  private int unseen; // steps whose text waits for the consumer's demand
+  private int unacked; // steps whose text is in the event the consumer has not acknowledged yet
+  private boolean released;
   private final long start = System.nanoTime();
   private long firstToken;
   private long lastEmitted;
@@ -131,9 +135,13 @@ public final class SessionActor {
     this.decoder = new IncrementalDecoder(wiring.tokenizer(), prompt);
     this.stops = new StopStrings(request.stop());
     this.recorder = new StatsRecorder(prompt.length);
-    this.stepping =
-        live(Behaviors::same).onMessage(WrappedDevice.class, m -> guarded(() -> onStep(m))).build();
-    this.delivering = live(this::proceed).build();
+    this.decoding =
+        live(() -> {
+              unacked = 0;
+              emitAndAskAhead();
+            })
+            .onMessage(WrappedDevice.class, m -> guarded(() -> onReply(m)))
+            .build();
     this.ending = endingBehaviour();
     timers.startSingleTimer(RequestTimeout.INSTANCE, wiring.settings().requestTimeout());
     timers.startSingleTimer(SubscribeTimeout.INSTANCE, wiring.settings().subscribeTimeout());
@@ -148,29 +156,28 @@ public final class SessionActor {
 
   /** Waiting for the policy: the consumer may subscribe meanwhile. */
   private Behavior<Command> starting() {
-    return live(Behaviors::same)
-        .onMessage(WrappedPolicy.class, m -> guarded(() -> onPolicy(m)))
-        .build();
+    return live(() -> {}).onMessage(WrappedPolicy.class, m -> guarded(() -> onPolicy(m))).build();
   }
 
   /**
-   * What every state before the end handles alike: the consumer's subscription and acks (after
-   * which {@code afterDemand} gives the next behaviour), cancellation, a lost device, the timeouts
-   * and the stop.
+   * What every state before the end handles alike: the consumer's subscription and acks (then
+   * {@code afterDemand} runs), cancellation, a lost device, the timeouts and the stop.
    */
-  private BehaviorBuilder<Command> live(Supplier<Behavior<Command>> afterDemand) {
+  private BehaviorBuilder<Command> live(Runnable afterDemand) {
     return Behaviors.receive(Command.class)
         .onMessage(
             Subscribe.class,
             subscribe -> {
               outbox.subscribe(subscribe.consumer());
-              return afterDemand(afterDemand);
+              afterDemand.run();
+              return Behaviors.same();
             })
         .onMessageEquals(
             Ack.INSTANCE,
             () -> {
               outbox.demand();
-              return afterDemand(afterDemand);
+              afterDemand.run();
+              return Behaviors.same();
             })
         .onMessageEquals(Cancel.INSTANCE, () -> cancel(true))
         .onMessage(DeviceLost.class, lost -> fail(lost.reason()))
@@ -179,11 +186,6 @@ public final class SessionActor {
             () -> fail("the request timed out after " + wiring.settings().requestTimeout()))
         .onMessageEquals(SubscribeTimeout.INSTANCE, this::onSubscribeTimeout)
         .onSignal(PostStop.class, signal -> onPostStop());
-  }
-
-  private Behavior<Command> afterDemand(Supplier<Behavior<Command>> next) {
-    outbox.deliver();
-    return next.get();
   }
 
   /** Finished: the last events go out on demand, then the session stops; late replies are moot. */
@@ -250,13 +252,16 @@ public final class SessionActor {
                 request.maxTokens(),
                 request.sampling(),
                 request.topLogprobs(),
+                policy,
+                AHEAD,
                 context.getSelf(),
                 deviceReplies));
-    return stepping;
+    asked = AHEAD;
+    return decoding;
   }
 
-  /** A device step ended: its tokens become events; then the next step, or the end. */
-  private Behavior<Command> onStep(WrappedDevice wrapped) {
+  /** The device answered: the tokens it committed go out as text; more steps, or the end. */
+  private Behavior<Command> onReply(WrappedDevice wrapped) {
     DeviceActor.Reply reply = wrapped.reply();
     boolean ended = false;
     if (reply instanceof DeviceActor.Prefilled p) {
@@ -264,12 +269,11 @@ public final class SessionActor {
       lastEmitted = firstToken;
       metrics.firstToken(firstToken - start);
       ended = take(new int[] {p.firstToken()}, 0, p.logprobs());
-    } else if (reply instanceof DeviceActor.Verified v) {
-      recorder.record(v.stepped().outcome(), v.stepped().times());
-      policy.reward(v.stepped().outcome());
-      metrics.stepped(v.stepped().outcome());
-      batchOccupancy = v.stepped().outcome().batchSize();
-      ended = take(v.stepped().tokens(), v.stepped().outcome().accepted(), v.stepped().logprobs());
+    } else if (reply instanceof DeviceActor.Stepped s) {
+      asked--;
+      recorder.record(s.step().outcome(), s.step().times());
+      metrics.stepped(s.step().outcome());
+      ended = take(s.step().tokens(), s.step().outcome().accepted(), s.step().logprobs());
     } else if (reply instanceof DeviceActor.Exhausted) {
       end(FinishReason.MAX_TOKENS);
       ended = true;
@@ -277,23 +281,40 @@ public final class SessionActor {
       return fail(f.message());
     }
     if (ended) {
+      release();
       return drain();
     }
-    outbox.deliver();
-    return proceed();
+    unseen++;
+    emitAndAskAhead();
+    return Behaviors.same();
   }
 
-  /** The next step once the consumer has taken every event of the last one. */
-  private Behavior<Command> proceed() {
-    if (!outbox.isEmpty()) {
-      return delivering;
+  /**
+   * If the consumer waits, the text of every step it has not seen goes out as one event; then it
+   * asks for steps until {@link #AHEAD} are asked or not yet acknowledged by the consumer.
+   */
+  private void emitAndAskAhead() {
+    if (outbox.wantsEvent() && provenance.hasText()) {
+      outbox.add(provenance.event());
+      outbox.deliver();
+      unacked = unseen;
     }
-    Plan plan =
-        policy.plan(
-            new DraftContext(
-                wiring.drafter(), request.sampling().temperature(), generated, batchOccupancy));
-    wiring.device().tell(new DeviceActor.Verify(id, plan, deviceReplies));
-    return stepping;
+    if (!provenance.hasText()) { // out, or held back (a stop string may be starting)
+      unseen = 0;
+    }
+    int more = AHEAD - asked - unseen - unacked;
+    if (more > 0) {
+      wiring.device().tell(new DeviceActor.Step(id, more, deviceReplies));
+      asked += more;
+    }
+  }
+
+  /** The device frees the session's KV cache and drafting state (once). */
+  private void release() {
+    if (!released) {
+      released = true;
+      wiring.device().tell(new DeviceActor.Release(id));
+    }
   }
 
   private Behavior<Command> onSubscribeTimeout() {
@@ -344,9 +365,6 @@ public final class SessionActor {
       end(reason);
       return true;
     }
-    if (provenance.hasText()) {
-      outbox.add(provenance.event());
-    }
     return false;
   }
 
@@ -379,6 +397,7 @@ public final class SessionActor {
 
   /** Ends the request with an error event alone (what was queued is dropped). */
   private Behavior<Command> fail(String message) {
+    release();
     outbox.replaceWith(new TokenEvent.Failed(message));
     wiring.metrics().ended("error");
     long suppressed = wiring.warnings().admit("session failed");
@@ -394,7 +413,7 @@ public final class SessionActor {
     if (metrics != null) { // sessions that never got their policy are counted as requests only
       metrics.ended(System.nanoTime() - start);
     }
-    wiring.device().tell(new DeviceActor.Release(id));
+    release();
     outbox.abandon(); // never leave a subscriber waiting
     return Behaviors.same();
   }

@@ -8,7 +8,6 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
-import akka.actor.typed.javadsl.TimerScheduler;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.sample.TokenLogprobs;
@@ -17,10 +16,12 @@ import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.spec.SessionState;
 import io.specd.kernels.spec.SpeculativeStep;
 import io.specd.policies.budget.VerifyCosts;
+import io.specd.policies.spec.DraftPolicy;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,15 +29,19 @@ import java.util.Map;
 /**
  * The only owner of the target model's device work and of every KV cache: one {@link SessionState}
  * per live session (target cache, drafting state, seeded generator), freed when the session
- * releases it or dies (watched). {@code Prefill} and {@code Verify} requests from many sessions
- * queue up and run in batches — one target forward per batch — which close at {@code max-batch}
- * requests, when every live session is waiting, or {@code batch-window} after the first request.
- * Before the first, it runs a short request of its own ({@link DeviceWarmUp}).
+ * releases it or dies (watched). Sessions ask for their steps ahead ({@link Step}), so the device
+ * never waits for a session between two steps: it runs rounds back to back while there is work,
+ * each one prefilling the prompts that arrived and stepping every session that wants a step (up to
+ * {@code max-batch} requests, those that waited longest first) as one batch — one target forward.
+ * What arrives during a round joins the next. Each session's policy plans its step here, knowing
+ * the batch it joins, and learns from the step's outcome here. Before the first request it runs a
+ * short request of its own ({@link DeviceWarmUp}).
  *
  * <p>Runs only on {@link DeviceSettings#DISPATCHER} (one thread); every NDArray it creates lives in
  * a step manager closed within the handler, and only host values leave it. A failed batch answers
- * every waiting request with {@link Failed} and then fails the actor, so its supervisor restarts it
- * with no sessions; the model (immutable weights) and the drafter's weights survive the restart.
+ * every live session and waiting prefill with {@link Failed} and then fails the actor, so its
+ * supervisor restarts it with no sessions; the model (immutable weights) and the drafter's weights
+ * survive the restart.
  */
 public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   /** How much each earlier step weighs in the cost model after one more: 0.98 per step. */
@@ -47,7 +52,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
   /** What the device actor does. */
   public sealed interface Command
-      permits Prefill, Verify, Release, InjectFault, RunBatch, SessionEnded {}
+      permits Prefill, Step, Release, InjectFault, Round, SessionEnded {}
 
   /**
    * Opens a session: takes a KV cache, runs the prompt (batched with other prefills) and answers
@@ -59,6 +64,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
    * @param sampling the session's sampling (its seed seeds the device-side generator)
    * @param topLogprobs how many top tokens to list with each committed token's log-probability, or
    *     {@link SessionState#NO_LOGPROBS}
+   * @param policy plans the session's steps and learns from them; the device's alone from now on
+   * @param steps the steps the session wants after its prefill, as a {@link Step} would ask
    * @param session the session actor, watched: its cache is freed when it stops
    */
   public record Prefill(
@@ -67,15 +74,19 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       int maxTokens,
       SamplingParams sampling,
       int topLogprobs,
+      DraftPolicy policy,
+      int steps,
       ActorRef<?> session,
       ActorRef<Reply> replyTo)
       implements Command {}
 
   /**
-   * One speculative step of a session (propose, verify in a batch, accept, commit); answers {@link
-   * Verified} or {@link Failed}.
+   * The session wants {@code steps} more speculative steps (its policy plans, then propose, verify
+   * in a batch, accept, commit); the device answers each with {@link Stepped}, or once with {@link
+   * Exhausted} or {@link Failed}. A session that ends (EOS, {@code max_tokens}) is never stepped
+   * again, whatever it asked for.
    */
-  public record Verify(String sessionId, Plan plan, ActorRef<Reply> replyTo) implements Command {}
+  public record Step(String sessionId, int steps, ActorRef<Reply> replyTo) implements Command {}
 
   /** Frees a session's KV cache and drafting state at once (end, cancellation). */
   public record Release(String sessionId) implements Command {}
@@ -83,14 +94,14 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   /** Test hook (only with {@code fault-injection = on}): the next batch fails with this message. */
   public record InjectFault(String message) implements Command {}
 
-  private enum RunBatch implements Command {
+  private enum Round implements Command {
     INSTANCE
   }
 
   private record SessionEnded(String sessionId) implements Command {}
 
   /** The device's answers to a session. */
-  public sealed interface Reply permits Prefilled, Verified, Exhausted, Failed {}
+  public sealed interface Reply permits Prefilled, Stepped, Exhausted, Failed {}
 
   /**
    * The prompt is in the cache; {@code firstToken} is the first generated token, {@code logprobs}
@@ -99,12 +110,12 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   public record Prefilled(String sessionId, int firstToken, List<TokenLogprobs> logprobs)
       implements Reply {}
 
-  /** A step's result: the tokens it commits and what the policy learns from. */
-  public record Verified(String sessionId, SpeculativeStep.Stepped stepped) implements Reply {}
+  /** A step's result: the tokens it commits and what the policy learnt from. */
+  public record Stepped(String sessionId, SpeculativeStep.Stepped step) implements Reply {}
 
   /**
-   * The session's KV cache is full: it cannot step again and ends as if it reached {@code
-   * max_tokens}; the other sessions of its batch step on.
+   * The session cannot step again — its KV cache is full, or its generation ended while it still
+   * wanted steps — and ends as if it reached {@code max_tokens}; the other sessions step on.
    */
   public record Exhausted(String sessionId) implements Reply {}
 
@@ -127,12 +138,13 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   /** Step time against verified tokens, forgetting old steps (half-life ~35 steps). */
   private final VerifyCosts stepCost = new VerifyCosts();
 
-  private final TimerScheduler<Command> timers;
   private final KvCachePool pool;
-  private final Map<String, SessionState> sessions = new HashMap<>();
-  private final ArrayDeque<Command> queue = new ArrayDeque<>();
-  // the requests of the batch running now that have no answer yet (a failure answers them)
-  private final List<Command> unanswered = new ArrayList<>();
+  private final Map<String, LiveSession> sessions = new HashMap<>();
+  private final ArrayDeque<Prefill> prefills = new ArrayDeque<>();
+  // the prefills of the round running now that have no session yet (a failure answers them)
+  private final List<Prefill> unanswered = new ArrayList<>();
+  private boolean roundPending;
+  private long rounds;
   private String injectedFault;
 
   /**
@@ -149,22 +161,17 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       DeviceSettings settings,
       DeviceObserver observer) {
     return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers ->
-                    new DeviceActor(context, timers, model, drafter, mode, settings, observer)));
+        context -> new DeviceActor(context, model, drafter, mode, settings, observer));
   }
 
   private DeviceActor(
       ActorContext<Command> context,
-      TimerScheduler<Command> timers,
       LlamaModel model,
       Drafter drafter,
       AcceptanceMode mode,
       DeviceSettings settings,
       DeviceObserver observer) {
     super(context);
-    this.timers = timers;
     this.model = model;
     this.drafter = drafter;
     this.mode = mode;
@@ -194,11 +201,10 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     context
         .getLog()
         .info(
-            "device ready: {} KV caches of {} tokens, batches of up to {} within {}",
+            "device ready: {} KV caches of {} tokens, batches of up to {}",
             settings.kvSlots(),
             pool.capacity(),
-            settings.maxBatch(),
-            settings.batchWindow());
+            settings.maxBatch());
   }
 
   /** The tokens a session's KV cache holds under these settings. */
@@ -210,20 +216,19 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Prefill.class, this::enqueue)
-        .onMessage(Verify.class, this::enqueue)
+        .onMessage(Prefill.class, this::onPrefill)
+        .onMessage(Step.class, this::onStep)
         .onMessage(Release.class, r -> release(r.sessionId()))
         .onMessage(SessionEnded.class, e -> release(e.sessionId()))
         .onMessage(InjectFault.class, this::onInjectFault)
-        .onMessageEquals(RunBatch.INSTANCE, this::onRunBatch)
+        .onMessageEquals(Round.INSTANCE, this::onRound)
         .onSignal(PreRestart.class, signal -> freeAll())
         .onSignal(PostStop.class, signal -> freeAll())
         .build();
   }
 
-  private Behavior<Command> enqueue(Command request) {
-    if (request instanceof Prefill p
-        && (long) p.prompt().length + p.maxTokens() > pool.capacity()) {
+  private Behavior<Command> onPrefill(Prefill p) {
+    if ((long) p.prompt().length + p.maxTokens() > pool.capacity()) {
       p.replyTo()
           .tell(
               new Failed(
@@ -237,75 +242,87 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
                       + " tokens"));
       return this;
     }
-    queue.add(request);
-    observer.queueDepth(queue.size());
-    if (queue.size() >= Math.min(settings.maxBatch(), sessionsThatMayWait())) {
-      timers.cancel(RunBatch.INSTANCE);
-      return onRunBatch();
-    }
-    if (!timers.isTimerActive(RunBatch.INSTANCE)) {
-      timers.startSingleTimer(RunBatch.INSTANCE, settings.batchWindow());
+    prefills.add(p);
+    scheduleRound();
+    return this;
+  }
+
+  private Behavior<Command> onStep(Step step) {
+    LiveSession live = sessions.get(step.sessionId());
+    if (live == null) {
+      step.replyTo().tell(new Failed(step.sessionId(), "the session has no state on the device"));
+    } else if (!live.canStep()) {
+      exhausted(live);
+    } else {
+      live.want(step.steps());
+      scheduleRound();
     }
     return this;
   }
 
-  /** Live sessions plus those waiting to prefill: a batch holding all of them waits for no one. */
-  private int sessionsThatMayWait() {
-    int opening = 0;
-    for (Command c : queue) {
-      if (c instanceof Prefill) {
-        opening++;
-      }
+  /** Runs a round after the messages that have arrived by now (a round runs what they ask). */
+  private void scheduleRound() {
+    if (!roundPending) {
+      roundPending = true;
+      getContext().getSelf().tell(Round.INSTANCE);
     }
-    return sessions.size() + opening;
   }
 
-  private Behavior<Command> onRunBatch() {
-    List<Prefill> prefills = new ArrayList<>();
-    List<Verify> verifies = new ArrayList<>();
-    while (!queue.isEmpty() && prefills.size() + verifies.size() < settings.maxBatch()) {
-      Command c = queue.poll();
-      if (c instanceof Prefill p) {
-        prefills.add(p);
-      } else if (c instanceof Verify v) {
-        SessionState state = sessions.get(v.sessionId());
-        if (state == null) {
-          v.replyTo().tell(new Failed(v.sessionId(), "the session has no state on the device"));
-        } else if (state.full()) {
-          v.replyTo().tell(new Exhausted(v.sessionId()));
-        } else {
-          verifies.add(v);
-        }
-      }
+  /**
+   * One round: the waiting prompts' prefill, then a step of the sessions that want one, up to
+   * {@code max-batch} requests together; the next round follows at once while work remains.
+   */
+  private Behavior<Command> onRound() {
+    roundPending = false;
+    List<Prefill> opening = new ArrayList<>();
+    while (!prefills.isEmpty() && opening.size() < settings.maxBatch()) {
+      opening.add(prefills.poll());
     }
-    observer.queueDepth(queue.size());
-    unanswered.addAll(prefills);
-    unanswered.addAll(verifies);
+    List<LiveSession> stepping = waitingLongest(settings.maxBatch() - opening.size());
+    unanswered.addAll(opening);
     try {
-      runPrefills(prefills);
-      runVerifies(verifies);
+      runPrefills(opening);
+      runSteps(stepping);
     } catch (RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
-      unanswered.forEach(queue::addFirst);
-      unanswered.clear();
       failEverything(message);
       throw new DeviceFault("a device batch failed: " + message, e);
     }
-    if (!queue.isEmpty()) {
-      timers.startSingleTimer(RunBatch.INSTANCE, settings.batchWindow());
+    int waiting = prefills.size();
+    for (LiveSession live : sessions.values()) {
+      waiting += live.wantsStep() ? 1 : 0;
+    }
+    observer.queueDepth(waiting);
+    if (waiting > 0) {
+      scheduleRound();
     }
     return this;
   }
 
-  private void runPrefills(List<Prefill> prefills) {
-    if (prefills.isEmpty()) {
+  /** Up to {@code most} of the sessions that want a step, those that stepped longest ago first. */
+  private List<LiveSession> waitingLongest(int most) {
+    List<LiveSession> ready = new ArrayList<>();
+    for (LiveSession live : sessions.values()) {
+      if (live.wantsStep()) {
+        ready.add(live);
+      }
+    }
+    if (ready.size() > most) {
+      ready.sort(Comparator.comparingLong(LiveSession::lastStep));
+      return ready.subList(0, Math.max(0, most));
+    }
+    return ready;
+  }
+
+  private void runPrefills(List<Prefill> opening) {
+    if (opening.isEmpty()) {
       return;
     }
     checkInjectedFault();
     long start = System.nanoTime();
-    List<Prefill> opened = new ArrayList<>();
-    List<SessionState> states = new ArrayList<>();
-    for (Prefill p : prefills) {
+    List<LiveSession> opened = new ArrayList<>();
+    List<int[]> prompts = new ArrayList<>();
+    for (Prefill p : opening) {
       if (pool.freeSlots() == 0) {
         p.replyTo().tell(new Failed(p.sessionId(), "no free KV cache on the device"));
         unanswered.remove(p);
@@ -313,55 +330,77 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       }
       SessionState state =
           SessionState.open(pool, drafter, p.sampling(), p.maxTokens(), p.topLogprobs());
-      sessions.put(p.sessionId(), state);
+      LiveSession live =
+          new LiveSession(
+              p.sessionId(), state, p, drafter.name(), model.config().eosId(), p.replyTo());
+      sessions.put(p.sessionId(), live); // a failure from here on answers it as a live session
+      unanswered.remove(p);
       getContext().watchWith(p.session(), new SessionEnded(p.sessionId()));
-      opened.add(p);
-      states.add(state);
+      opened.add(live);
+      prompts.add(p.prompt());
     }
     if (opened.isEmpty()) {
       return;
     }
     int[] roots =
         SpeculativeStep.prefill(
-            model, drafter, states, opened.stream().map(Prefill::prompt).toList());
+            model, drafter, opened.stream().map(live -> live.state).toList(), prompts);
     observer.batchRan("prefill", opened.size(), System.nanoTime() - start);
     observer.liveSessions(sessions.size());
     for (int i = 0; i < opened.size(); i++) {
-      opened
-          .get(i)
-          .replyTo()
-          .tell(
-              new Prefilled(
-                  opened.get(i).sessionId(), roots[i], states.get(i).committedLogprobs()));
-      unanswered.remove(opened.get(i));
+      LiveSession live = opened.get(i);
+      live.prefilled(roots[i]);
+      live.replyTo.tell(new Prefilled(live.id, roots[i], live.state.committedLogprobs()));
     }
   }
 
-  private void runVerifies(List<Verify> verifies) {
-    if (verifies.isEmpty()) {
+  private void runSteps(List<LiveSession> stepping) {
+    List<LiveSession> batch = new ArrayList<>(stepping.size());
+    for (LiveSession live : stepping) {
+      if (live.canStep()) {
+        batch.add(live);
+      } else {
+        exhausted(live);
+      }
+    }
+    if (batch.isEmpty()) {
       return;
     }
     checkInjectedFault();
     long start = System.nanoTime();
-    List<SessionState> states = verifies.stream().map(v -> sessions.get(v.sessionId())).toList();
+    List<Plan> plans = new ArrayList<>(batch.size());
+    for (LiveSession live : batch) {
+      plans.add(live.plan(batch.size()));
+    }
     List<SpeculativeStep.Result> results =
         SpeculativeStep.step(
-            model, drafter, states, verifies.stream().map(Verify::plan).toList(), mode);
+            model, drafter, batch.stream().map(live -> live.state).toList(), plans, mode);
     long nanos = System.nanoTime() - start;
-    observer.batchRan("verify", verifies.size(), nanos);
+    rounds++;
+    observer.batchRan("verify", batch.size(), nanos);
     learnStepCost(results, nanos);
-    for (int i = 0; i < verifies.size(); i++) {
-      Verify v = verifies.get(i);
+    for (int i = 0; i < batch.size(); i++) {
+      LiveSession live = batch.get(i);
       if (results.get(i) instanceof SpeculativeStep.Broken broken) {
         // only this session's state is unusable: it ends alone, the batch stepped on
-        getContext().getLog().error("session {} failed in its step", v.sessionId(), broken.cause());
-        release(v.sessionId());
-        v.replyTo().tell(new Failed(v.sessionId(), "the step failed: " + broken.cause()));
-      } else {
-        v.replyTo().tell(new Verified(v.sessionId(), results.get(i).orThrow()));
+        getContext().getLog().error("session {} failed in its step", live.id, broken.cause());
+        release(live.id);
+        live.replyTo.tell(new Failed(live.id, "the step failed: " + broken.cause()));
+        continue;
       }
-      unanswered.remove(v);
+      SpeculativeStep.Stepped stepped = results.get(i).orThrow();
+      live.stepped(stepped, rounds);
+      live.replyTo.tell(new Stepped(live.id, stepped));
+      if (live.wantsStep() && !live.canStep()) {
+        exhausted(live);
+      }
     }
+  }
+
+  /** Tells a session that wants a step it cannot have one. */
+  private void exhausted(LiveSession live) {
+    live.refuse();
+    live.replyTo.tell(new Exhausted(live.id));
   }
 
   /**
@@ -400,42 +439,40 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   }
 
   private Behavior<Command> release(String sessionId) {
-    SessionState state = sessions.remove(sessionId);
-    if (state != null) {
-      state.close();
+    LiveSession live = sessions.remove(sessionId);
+    if (live != null) {
+      live.close();
       observer.liveSessions(sessions.size());
     }
-    queue.removeIf(
-        c ->
-            (c instanceof Verify v && v.sessionId().equals(sessionId))
-                || (c instanceof Prefill p && p.sessionId().equals(sessionId)));
+    prefills.removeIf(p -> p.sessionId().equals(sessionId));
     return this;
   }
 
   /**
-   * Answers every waiting request with the failure; live sessions without a request waiting learn
-   * it at their next step (the restarted actor holds no state for them).
+   * Answers every live session and every prompt waiting for its prefill with the failure (the
+   * restarted actor holds no state for them).
    */
   private void failEverything(String message) {
     getContext()
         .getLog()
         .error("device batch failed, failing {} sessions: {}", sessions.size(), message);
     String reason = "the device failed: " + message;
-    for (Command c : queue) {
-      if (c instanceof Prefill p) {
-        p.replyTo().tell(new Failed(p.sessionId(), reason));
-      } else if (c instanceof Verify v) {
-        v.replyTo().tell(new Failed(v.sessionId(), reason));
-      }
+    for (LiveSession live : sessions.values()) {
+      live.replyTo.tell(new Failed(live.id, reason));
     }
-    queue.clear();
+    unanswered.forEach(prefills::addFirst);
+    unanswered.clear();
+    for (Prefill p : prefills) {
+      p.replyTo().tell(new Failed(p.sessionId(), reason));
+    }
+    prefills.clear();
   }
 
   private Behavior<Command> freeAll() {
     try {
-      for (SessionState state : sessions.values()) {
+      for (LiveSession live : sessions.values()) {
         try {
-          state.close();
+          live.close();
         } catch (RuntimeException e) {
           getContext().getLog().error("freeing a session's device state failed", e);
         }

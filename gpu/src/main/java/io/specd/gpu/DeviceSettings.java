@@ -1,13 +1,11 @@
 package io.specd.gpu;
 
 import com.typesafe.config.Config;
-import java.time.Duration;
 
 /**
  * The device actor's settings ({@code specd.gpu} in {@code reference.conf}).
  *
  * @param maxBatch most requests fused into one forward (1: no batching)
- * @param batchWindow longest wait of the first queued request for others
  * @param kvSlots KV caches held at most (live sessions)
  * @param contextLength tokens per KV cache; 0 for the model's context length
  * @param faultInjection whether {@link DeviceActor.InjectFault} is honoured (tests only)
@@ -15,12 +13,7 @@ import java.time.Duration;
  *     DeviceWarmUp}); 0 for none
  */
 public record DeviceSettings(
-    int maxBatch,
-    Duration batchWindow,
-    int kvSlots,
-    int contextLength,
-    boolean faultInjection,
-    int warmUpSteps) {
+    int maxBatch, int kvSlots, int contextLength, boolean faultInjection, int warmUpSteps) {
 
   /** The dispatcher the device actor runs on. */
   public static final String DISPATCHER = "specd.gpu.dispatcher";
@@ -28,9 +21,6 @@ public record DeviceSettings(
   public DeviceSettings {
     if (maxBatch < 1) {
       throw new IllegalArgumentException("specd.gpu.max-batch must be >= 1, got " + maxBatch);
-    }
-    if (batchWindow.isNegative()) {
-      throw new IllegalArgumentException("specd.gpu.batch-window must not be negative");
     }
     if (kvSlots < 1) {
       throw new IllegalArgumentException("specd.gpu.kv-slots must be >= 1, got " + kvSlots);
@@ -48,7 +38,6 @@ public record DeviceSettings(
     Config c = config.getConfig("specd.gpu");
     return new DeviceSettings(
         c.getInt("max-batch"),
-        c.getDuration("batch-window"),
         c.getInt("kv-slots"),
         c.getInt("context-length"),
         c.getBoolean("fault-injection"),
@@ -69,7 +58,6 @@ public record DeviceSettings(
     long fitting = Math.max(1, (long) (freeBytes * 0.8) / Math.max(1, bytesPerSlot));
     return fitting >= kvSlots
         ? this
-        : new DeviceSettings(
-            maxBatch, batchWindow, (int) fitting, contextLength, faultInjection, warmUpSteps);
+        : new DeviceSettings(maxBatch, (int) fitting, contextLength, faultInjection, warmUpSteps);
   }
 }

@@ -13,6 +13,7 @@ import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.PlainDrafter;
 import io.specd.kernels.spec.SessionState;
 import io.specd.kernels.store.ModelStore;
+import io.specd.policies.fixed.StaticPolicy;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.nio.file.Path;
@@ -22,9 +23,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The device actor on the real model: one session's trouble never ends another's step. */
+/**
+ * The device actor on the real model: it steps a session as often as the session asked, never past
+ * its end, and one session's trouble never ends another's step.
+ */
 class DeviceActorTest {
   private static final int CONTEXT = 24;
+  private static final Duration QUIET = Duration.ofMillis(200);
   private static final ActorTestKit KIT = ActorTestKit.create();
   private static LlamaModel model;
   private static ActorRef<DeviceActor.Command> device;
@@ -34,7 +39,7 @@ class DeviceActorTest {
     Optional<Path> path = ModelStore.standard().findLocal();
     assumeTrue(path.isPresent(), "stories260K.gguf is not available");
     model = LlamaModel.load(path.get(), new JavaBackend(1));
-    DeviceSettings settings = new DeviceSettings(4, Duration.ofMillis(2), 4, CONTEXT, false, 0);
+    DeviceSettings settings = new DeviceSettings(4, 4, CONTEXT, false, 0);
     device =
         KIT.spawn(
             DeviceActor.create(
@@ -58,41 +63,61 @@ class DeviceActorTest {
   @Test
   void shouldRefuseAPrefillWhoseMaxTokensWouldOverflow() {
     TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
-    device.tell(prefill("overflow", Integer.MAX_VALUE, replies));
+    device.tell(prefill("overflow", Integer.MAX_VALUE, 0, replies));
     assertThat(replies.expectMessageClass(DeviceActor.Failed.class).message())
         .contains("beyond the KV cache");
   }
 
   @Test
-  void shouldEndOnlyTheSessionWhoseCacheIsFull() {
-    TestProbe<DeviceActor.Reply> full = KIT.createTestProbe();
+  void shouldStepASessionAsOftenAsItAskedAndNeverPastItsEnd() {
+    TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
+    device.tell(prefill("ahead", 4, 2, replies));
+    replies.expectMessageClass(DeviceActor.Prefilled.class);
+    replies.expectMessageClass(DeviceActor.Stepped.class);
+    replies.expectMessageClass(DeviceActor.Stepped.class);
+    replies.expectNoMessage(QUIET); // it asked for two steps ahead
+    device.tell(new DeviceActor.Step("ahead", 3, replies.ref()));
+    replies.expectMessageClass(DeviceActor.Stepped.class); // its fourth token: max_tokens
+    replies.expectMessageClass(DeviceActor.Exhausted.class); // not the two steps it asked beyond
+    device.tell(new DeviceActor.Release("ahead"));
+  }
+
+  @Test
+  void shouldEndOnlyTheSessionThatCannotStep() {
+    TestProbe<DeviceActor.Reply> ended = KIT.createTestProbe();
     TestProbe<DeviceActor.Reply> innocent = KIT.createTestProbe();
-    int[] prompt = model.tokenizer().encodePrompt("Once upon a time");
-    // the device trusts the admission check; a session stepping past it fills its cache
-    device.tell(prefill("full", CONTEXT - prompt.length, full));
-    full.expectMessageClass(DeviceActor.Prefilled.class);
-    for (int step = 0; step < CONTEXT - prompt.length; step++) {
-      device.tell(new DeviceActor.Verify("full", Plan.NO_SPECULATION, full.ref()));
-      full.expectMessageClass(DeviceActor.Verified.class);
-    }
-    device.tell(prefill("innocent", 4, innocent));
+    device.tell(prefill("ended", 1, 0, ended)); // the prefill's token is its only one
+    ended.expectMessageClass(DeviceActor.Prefilled.class);
+    device.tell(prefill("innocent", 4, 0, innocent));
     innocent.expectMessageClass(DeviceActor.Prefilled.class);
 
-    device.tell(new DeviceActor.Verify("full", Plan.NO_SPECULATION, full.ref()));
-    device.tell(new DeviceActor.Verify("innocent", Plan.NO_SPECULATION, innocent.ref()));
+    device.tell(new DeviceActor.Step("ended", 1, ended.ref()));
+    device.tell(new DeviceActor.Step("innocent", 1, innocent.ref()));
 
-    full.expectMessageClass(DeviceActor.Exhausted.class);
-    innocent.expectMessageClass(DeviceActor.Verified.class);
+    ended.expectMessageClass(DeviceActor.Exhausted.class);
+    innocent.expectMessageClass(DeviceActor.Stepped.class);
+    device.tell(new DeviceActor.Release("ended"));
+    device.tell(new DeviceActor.Release("innocent"));
+  }
+
+  @Test
+  void shouldFailAStepOfASessionItDoesNotHold() {
+    TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
+    device.tell(new DeviceActor.Step("unknown", 1, replies.ref()));
+    assertThat(replies.expectMessageClass(DeviceActor.Failed.class).message())
+        .contains("no state on the device");
   }
 
   private static DeviceActor.Prefill prefill(
-      String id, int maxTokens, TestProbe<DeviceActor.Reply> replies) {
+      String id, int maxTokens, int steps, TestProbe<DeviceActor.Reply> replies) {
     return new DeviceActor.Prefill(
         id,
         model.tokenizer().encodePrompt("Once upon a time"),
         maxTokens,
         SamplingParams.GREEDY,
         SessionState.NO_LOGPROBS,
+        new StaticPolicy("none", Plan.NO_SPECULATION),
+        steps,
         replies.ref(),
         replies.ref());
   }

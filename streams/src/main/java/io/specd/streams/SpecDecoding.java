@@ -21,10 +21,10 @@ import java.util.function.Supplier;
 
 /**
  * specd as Akka Streams stages. {@link #source} runs one request as a demand-driven source of
- * {@link TokenEvent}s: the session decodes only while downstream pulls (one event waits for demand
- * while one step runs), and a stream that ends early — cancelled downstream or through {@link
- * Control} — cancels the session and frees its KV cache at once. {@link #flow} maps requests to
- * their events, one request after another.
+ * {@link TokenEvent}s: the session decodes only while downstream pulls (it runs at most two steps
+ * ahead of demand, and an event carries every step's text since the last), and a stream that ends
+ * early — cancelled downstream or through {@link Control} — cancels the session and frees its KV
+ * cache at once. {@link #flow} maps requests to their events, one request after another.
  *
  * <pre>{@code
  * SpecDecoding.source(engine, CompletionRequest.greedy("Once upon a time", 64))

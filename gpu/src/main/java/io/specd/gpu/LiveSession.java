@@ -1,0 +1,104 @@
+package io.specd.gpu;
+
+import akka.actor.typed.ActorRef;
+import io.specd.kernels.spec.SessionState;
+import io.specd.kernels.spec.SpeculativeStep;
+import io.specd.policies.spec.DraftContext;
+import io.specd.policies.spec.DraftPolicy;
+import io.specd.policies.spec.Plan;
+
+/**
+ * What the device keeps of a live session besides its {@link SessionState}: its policy (planned and
+ * rewarded on the device, between the steps it runs), where its results go, the steps it has asked
+ * for and not received yet, and whether its generation has ended (EOS or {@code max_tokens}), after
+ * which it never steps again. Not thread-safe: the device actor's own.
+ */
+final class LiveSession implements AutoCloseable {
+  final String id;
+  final SessionState state;
+  final ActorRef<DeviceActor.Reply> replyTo;
+  private final DraftPolicy policy;
+  private final String drafter;
+  private final double temperature;
+  private final int maxTokens;
+  private final int eosId;
+  private int wanted;
+  private int generated;
+  private boolean ended;
+  private long lastStep; // the device's step count when this session last stepped
+
+  LiveSession(
+      String id,
+      SessionState state,
+      DeviceActor.Prefill prefill,
+      String drafter,
+      int eosId,
+      ActorRef<DeviceActor.Reply> replyTo) {
+    this.id = id;
+    this.state = state;
+    this.replyTo = replyTo;
+    this.policy = prefill.policy();
+    this.drafter = drafter;
+    this.temperature = prefill.sampling().temperature();
+    this.maxTokens = prefill.maxTokens();
+    this.eosId = eosId;
+    this.wanted = prefill.steps();
+  }
+
+  /** The session asked for {@code steps} more. */
+  void want(int steps) {
+    wanted += steps;
+  }
+
+  /** Whether it waits for a step. */
+  boolean wantsStep() {
+    return wanted > 0;
+  }
+
+  /** Whether it can step again: its generation goes on and its cache has room. */
+  boolean canStep() {
+    return !ended && !state.full();
+  }
+
+  /** It cannot step again ({@link DeviceActor.Exhausted} told it so): it wants nothing more. */
+  void refuse() {
+    wanted = 0;
+  }
+
+  long lastStep() {
+    return lastStep;
+  }
+
+  /** Its policy's plan for the step about to run with {@code batchSize} sessions. */
+  Plan plan(int batchSize) {
+    return policy.plan(new DraftContext(drafter, temperature, generated, batchSize));
+  }
+
+  /** The prefill committed {@code root}. */
+  void prefilled(int root) {
+    took(new int[] {root});
+  }
+
+  /** Step {@code step} of the device committed {@code stepped}; the policy learns from it. */
+  void stepped(SpeculativeStep.Stepped stepped, long step) {
+    wanted--;
+    lastStep = step;
+    policy.reward(stepped.outcome());
+    took(stepped.tokens());
+  }
+
+  private void took(int[] tokens) {
+    for (int token : tokens) {
+      generated++;
+      if (token == eosId || generated >= maxTokens) {
+        ended = true;
+        return;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    state.close();
+  }
+}
