@@ -26,22 +26,26 @@ final class ConcurrencyBench {
   private final int maxTokens;
   private final List<String> prompts;
   private final int rounds;
+  private final double warmUpSeconds;
 
   /**
    * @param models loads a fresh model (each engine owns and closes its own)
    * @param drafter the drafter, or null for the default
+   * @param warmUpSeconds the least time the engines warm up for, together
    */
   ConcurrencyBench(
       Supplier<LlamaModel> models,
       String drafter,
       int maxTokens,
       List<String> prompts,
-      int rounds) {
+      int rounds,
+      double warmUpSeconds) {
     this.models = models;
     this.drafter = drafter;
     this.maxTokens = maxTokens;
     this.prompts = prompts;
     this.rounds = rounds;
+    this.warmUpSeconds = warmUpSeconds;
   }
 
   /**
@@ -72,9 +76,9 @@ final class ConcurrencyBench {
       String drafter) {}
 
   /**
-   * Every concurrency level, batching on then off. Both engines run side by side, warmed up first,
-   * and the loads are measured interleaved over the rounds so a slow spell of the machine hits all
-   * of them; each load keeps its best round.
+   * Every concurrency level, batching on then off. Both engines run side by side, warmed up first
+   * (for at least {@code warmUpSeconds}), and the loads are measured interleaved over the rounds so
+   * a slow spell of the machine hits all of them; each load keeps its best round.
    */
   List<Load> measure(List<Integer> levels) {
     int most = levels.stream().mapToInt(Integer::intValue).max().orElse(1);
@@ -86,10 +90,15 @@ final class ConcurrencyBench {
     try (Engine batched = started(true, most);
         Engine unbatched = started(false, most)) {
       Engine[] engines = {batched, unbatched};
-      for (int m = 0; m < modes.length; m++) { // warm-up: the JIT, and every batch size once
-        run(engines[m], modes[m], most);
-        run(engines[m], modes[m], 1);
-      }
+      // warm-up: every batch size at least once, then on until the JIT has compiled the
+      // per-request and per-token paths (both engines run the same code)
+      long until = System.nanoTime() + (long) (warmUpSeconds * 1e9);
+      do {
+        for (int m = 0; m < modes.length; m++) {
+          run(engines[m], modes[m], most);
+          run(engines[m], modes[m], 1);
+        }
+      } while (System.nanoTime() < until);
       for (int round = 0; round < rounds; round++) {
         for (int l = 0; l < levels.size(); l++) {
           for (int m = 0; m < modes.length; m++) {
