@@ -83,8 +83,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   /**
    * The session wants {@code steps} more speculative steps (its policy plans, then propose, verify
    * in a batch, accept, commit); the device answers each with {@link Stepped}, or once with {@link
-   * Exhausted} or {@link Failed}. A session that ends (EOS, {@code max_tokens}) is never stepped
-   * again, whatever it asked for.
+   * Exhausted} or {@link Failed}. A session whose generation ended (EOS, {@code max_tokens}) is
+   * never stepped again, whatever it asked for, and is not told: it ends by the same rule.
    */
   public record Step(String sessionId, int steps, ActorRef<Reply> replyTo) implements Command {}
 
@@ -114,8 +114,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   public record Stepped(String sessionId, SpeculativeStep.Stepped step) implements Reply {}
 
   /**
-   * The session cannot step again — its KV cache is full, or its generation ended while it still
-   * wanted steps — and ends as if it reached {@code max_tokens}; the other sessions step on.
+   * The session's KV cache is full (the admission check prevents it): it cannot step again and ends
+   * as if it reached {@code max_tokens}; the other sessions step on.
    */
   public record Exhausted(String sessionId) implements Reply {}
 
@@ -251,6 +251,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     LiveSession live = sessions.get(step.sessionId());
     if (live == null) {
       step.replyTo().tell(new Failed(step.sessionId(), "the session has no state on the device"));
+    } else if (live.ended()) {
+      // a step asked ahead before the session saw its last tokens: it ends by the same rule
+      return this;
     } else if (!live.canStep()) {
       exhausted(live);
     } else {

@@ -55,6 +55,11 @@ final class LiveSession implements AutoCloseable {
     return wanted > 0;
   }
 
+  /** Whether its generation ended (EOS or {@code max_tokens}), as the session itself sees. */
+  boolean ended() {
+    return ended;
+  }
+
   /** Whether it can step again: its generation goes on and its cache has room. */
   boolean canStep() {
     return !ended && !state.full();
@@ -87,11 +92,16 @@ final class LiveSession implements AutoCloseable {
     took(stepped.tokens());
   }
 
+  /**
+   * Counts the committed tokens; at EOS or {@code max_tokens} the generation ends and the steps
+   * asked ahead are dropped (the session ends by the same rule and waits for none of them).
+   */
   private void took(int[] tokens) {
     for (int token : tokens) {
       generated++;
       if (token == eosId || generated >= maxTokens) {
         ended = true;
+        wanted = 0;
         return;
       }
     }
