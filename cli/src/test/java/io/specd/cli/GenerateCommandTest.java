@@ -139,6 +139,29 @@ class GenerateCommandTest {
   }
 
   @Test
+  void aStopStringShouldEndTheCompletionBeforeIt() throws Exception {
+    Outcome outcome =
+        run(
+            "generate",
+            "--model",
+            model().toString(),
+            "--prompt",
+            "Once upon a time",
+            "--max-tokens",
+            "64",
+            "--stop",
+            "park",
+            "--stop",
+            "never appears",
+            "--json");
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    JsonNode result = JSON.readTree(outcome.out());
+    assertThat(result.path("text").asText())
+        .isEqualTo(", there was a little girl named Lily. She loved to play outside in the ");
+    assertThat(result.path("finish_reason").asText()).isEqualTo("stop");
+  }
+
+  @Test
   void theSameSeedShouldGiveTheSameSampledText() {
     String[] args = {
       "generate",
