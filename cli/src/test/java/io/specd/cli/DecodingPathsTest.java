@@ -25,11 +25,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The command line ({@code generate}: the kernels' decoding loop) and the engine the server runs
- * (session and device actors) give the same tokens and the same statistics — steps, accepted and
- * drafted tokens — for the same greedy request, for plain decoding and for each drafter under a
- * static policy. (They differed while {@code generate} sized its cache to the request: the last
- * drafts were cut by cache room there and not in the engine.)
+ * The command line ({@code generate}, an engine in its own process) and an engine the test runs as
+ * the server does give the same tokens and the same statistics — steps, accepted and drafted tokens
+ * — for the same greedy request, for plain decoding and for each drafter under a static policy.
  */
 class DecodingPathsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
