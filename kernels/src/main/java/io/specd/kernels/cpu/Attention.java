@@ -7,30 +7,28 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Scaled dot-product attention of one new token over a {@link PagedKvCache}, every query head of a
- * layer: scores as vectors over positions (broadcast a query dimension, FMA along that dimension's
- * keys), a vectorised softmax, and each output dimension as a dot product of the weights with that
- * dimension's values. Grouped-query heads share their key/value head. Holds its score scratch, so
- * one instance serves one thread.
+ * Scaled dot-product attention of one new token over a {@link PagedKvCache}, one query head of a
+ * layer at a time: scores as vectors over positions (broadcast a query dimension, FMA along that
+ * dimension's keys), a vectorised softmax, and each output dimension as a dot product of the
+ * weights with that dimension's values. Grouped-query heads share their key/value head. Holds its
+ * score scratch, so one instance serves one thread.
  */
 final class Attention {
   private static final VectorSpecies<Float> SPECIES = VectorMath.SPECIES;
   private static final int LANES = SPECIES.length();
   private static final int PAGE = PagedKvCache.PAGE;
 
-  private final int heads;
   private final int headSize;
   private final int groups;
   private float[] scores = new float[PAGE];
 
   Attention(int heads, int kvHeads, int headSize) {
-    this.heads = heads;
     this.headSize = headSize;
     this.groups = heads / kvHeads;
   }
 
   /**
-   * Attends one token.
+   * Attends one query head of one token.
    *
    * @param q {@code [heads · headSize]} queries from {@code qOffset}, rotated and scaled by {@code
    *     1/√headSize}
@@ -38,9 +36,10 @@ final class Attention {
    * @param limit one past the last row this token may see
    * @param mask which window rows ({@code committed + w}) the token sees, for rows below limit
    * @param token the token's index among the step's new tokens (its mask row)
-   * @param out {@code [heads · headSize]} from {@code outOffset}, overwritten
+   * @param out {@code [heads · headSize]} from {@code outOffset}: head {@code h}'s part overwritten
+   * @param h the query head
    */
-  void attend(
+  void attendHead(
       PagedKvCache cache,
       int layer,
       float[] q,
@@ -50,23 +49,21 @@ final class Attention {
       AncestorMask mask,
       int token,
       float[] out,
-      int outOffset) {
+      int outOffset,
+      int h) {
     int padded = (limit + PAGE - 1) / PAGE * PAGE;
     if (scores.length < padded) {
       scores = new float[Math.max(padded, 2 * scores.length)];
     }
-    for (int h = 0; h < heads; h++) {
-      int kvHead = h / groups;
-      int query = qOffset + h * headSize;
-      scores(cache, layer, kvHead, q, query, padded);
-      for (int w = committed; w < limit; w++) {
-        if (!mask.visible(token, w - committed)) {
-          scores[w] = Float.NEGATIVE_INFINITY;
-        }
+    int kvHead = h / groups;
+    scores(cache, layer, kvHead, q, qOffset + h * headSize, padded);
+    for (int w = committed; w < limit; w++) {
+      if (!mask.visible(token, w - committed)) {
+        scores[w] = Float.NEGATIVE_INFINITY;
       }
-      float sum = softmax(limit, padded);
-      weightedValues(cache, layer, kvHead, padded, 1f / sum, out, outOffset + h * headSize);
     }
+    float sum = softmax(limit, padded);
+    weightedValues(cache, layer, kvHead, padded, 1f / sum, out, outOffset + h * headSize);
   }
 
   /** {@code scores[t] = q · K[t]} for {@code t < padded} (whole pages). */

@@ -36,7 +36,7 @@ final class JavaModel implements Transformer {
   private final Parallel parallel;
   private final boolean ownsParallel;
   private final Products products;
-  private final Attention attention;
+  private final AttentionJob attention;
   private final float queryScale;
   private final Workspace work = new Workspace();
   private final AtomicBoolean running = new AtomicBoolean();
@@ -64,7 +64,8 @@ final class JavaModel implements Transformer {
     this.products = new Products(parallel);
     this.lmHeadLinear = lmHead == null ? null : new JavaLinear(lmHead, parallel);
     this.rope = new RopeRotations(config);
-    this.attention = new Attention(config.headCount(), config.kvHeadCount(), config.headSize());
+    this.attention =
+        new AttentionJob(parallel, config.headCount(), config.kvHeadCount(), config.headSize());
     this.queryScale = (float) (1.0 / Math.sqrt(config.headSize()));
   }
 
@@ -103,6 +104,10 @@ final class JavaModel implements Transformer {
         embed(sequences, x);
       }
       prepareRows(sequences);
+      attention.layout(sequences, n);
+      for (int b = 0; b < batch; b++) {
+        attention.cache(b, cacheOf(sequences.get(b), b));
+      }
       keepResidual(options, options.fromLayer(), x, n);
       for (int l = options.fromLayer(); l < options.toLayer(); l++) {
         layer(l, sequences, n);
@@ -183,24 +188,7 @@ final class JavaModel implements Transformer {
     }
 
     // attention of every new token over its own sequence's cache
-    row = 0;
-    for (int b = 0; b < sequences.size(); b++) {
-      SequenceInput s = sequences.get(b);
-      PagedKvCache cache = cacheOf(s, b);
-      for (int i = 0; i < s.size(); i++, row++) {
-        attention.attend(
-            cache,
-            l,
-            work.q,
-            row * qd,
-            s.committed(),
-            work.limits[row],
-            s.mask(),
-            i,
-            work.attention,
-            row * qd);
-      }
-    }
+    attention.attend(l, work.q, work.limits, work.attention, n);
 
     // output projection and residual
     products.multiply(w.output(), work.attention, 0, n, xb);

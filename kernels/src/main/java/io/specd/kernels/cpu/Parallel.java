@@ -92,6 +92,25 @@ final class Parallel implements AutoCloseable {
     }
   }
 
+  /** Threads that share each job, the caller included. */
+  int threads() {
+    return threads;
+  }
+
+  /**
+   * The calling thread's index among those that run a job's chunks: 0 for the caller of {@link
+   * #run} (or any other thread), {@code 1 … threads − 1} for the workers.
+   */
+  int threadIndex() {
+    Thread current = Thread.currentThread();
+    for (int w = 0; w < workers.length; w++) {
+      if (workers[w].thread == current) {
+        return w + 1;
+      }
+    }
+    return 0;
+  }
+
   /** Records a job's failure (the caller rethrows it) and stops everyone claiming chunks. */
   private void fail(Throwable e) {
     failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
