@@ -144,7 +144,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   // the prefills of the round running now that have no session yet (a failure answers them)
   private final List<Prefill> unanswered = new ArrayList<>();
   private boolean roundPending;
-  private long rounds;
+  private long stepsRun;
   private String injectedFault;
 
   /**
@@ -333,9 +333,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       }
       SessionState state =
           SessionState.open(pool, drafter, p.sampling(), p.maxTokens(), p.topLogprobs());
-      LiveSession live =
-          new LiveSession(
-              p.sessionId(), state, p, drafter.name(), model.config().eosId(), p.replyTo());
+      LiveSession live = new LiveSession(state, p, drafter.name(), model.config().eosId());
       sessions.put(p.sessionId(), live); // a failure from here on answers it as a live session
       unanswered.remove(p);
       getContext().watchWith(p.session(), new SessionEnded(p.sessionId()));
@@ -379,7 +377,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         SpeculativeStep.step(
             model, drafter, batch.stream().map(live -> live.state).toList(), plans, mode);
     long nanos = System.nanoTime() - start;
-    rounds++;
+    stepsRun++;
     observer.batchRan("verify", batch.size(), nanos);
     learnStepCost(results, nanos);
     for (int i = 0; i < batch.size(); i++) {
@@ -392,7 +390,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         continue;
       }
       SpeculativeStep.Stepped stepped = results.get(i).orThrow();
-      live.stepped(stepped, rounds);
+      live.stepped(stepped, stepsRun);
       live.replyTo.tell(new Stepped(live.id, stepped));
       if (live.wantsStep() && !live.canStep()) {
         exhausted(live);

@@ -27,16 +27,15 @@ final class LiveSession implements AutoCloseable {
   private boolean ended;
   private long lastStep; // the device's step count when this session last stepped
 
-  LiveSession(
-      String id,
-      SessionState state,
-      DeviceActor.Prefill prefill,
-      String drafter,
-      int eosId,
-      ActorRef<DeviceActor.Reply> replyTo) {
-    this.id = id;
+  /**
+   * @param state the session's device state, opened for {@code prefill}
+   * @param drafter the drafter's name, for the policy's context
+   * @param eosId the model's end-of-sequence token
+   */
+  LiveSession(SessionState state, DeviceActor.Prefill prefill, String drafter, int eosId) {
+    this.id = prefill.sessionId();
     this.state = state;
-    this.replyTo = replyTo;
+    this.replyTo = prefill.replyTo();
     this.policy = prefill.policy();
     this.drafter = drafter;
     this.temperature = prefill.sampling().temperature();
