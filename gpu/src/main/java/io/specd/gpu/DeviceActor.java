@@ -78,7 +78,16 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       int steps,
       ActorRef<?> session,
       ActorRef<Reply> replyTo)
-      implements Command {}
+      implements Command {
+    public Prefill {
+      prompt = prompt.clone();
+    }
+
+    @Override
+    public int[] prompt() {
+      return prompt.clone();
+    }
+  }
 
   /**
    * The session wants {@code steps} more speculative steps (its policy plans, then propose, verify
