@@ -113,10 +113,11 @@ final class GenerateCommand implements Callable<Integer> {
         spec.commandLine()
             .getErr()
             .printf(
-                "[%d tokens, %.1f tokens/s, %.2f tokens per step, drafter %s, policy %s,"
-                    + " finish %s]%n",
+                "[%d tokens, %.1f tokens/s (%.1f after the first token), %.2f tokens per step,"
+                    + " drafter %s, policy %s, finish %s]%n",
                 s.generatedTokens(),
                 s.tokensPerSecond(),
+                s.decodeTokensPerSecond(),
                 s.meanAccepted(),
                 completion.finished.usage().drafter(),
                 completion.finished.usage().policy(),
