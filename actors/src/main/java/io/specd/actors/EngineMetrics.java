@@ -50,7 +50,7 @@ public final class EngineMetrics implements DeviceObserver {
   private final Gauge queueDepth =
       Gauge.builder()
           .name("specd_queue_depth")
-          .help("Requests waiting for the device's next batch")
+          .help("Prompts waiting for their prefill and sessions waiting for a step, after a round")
           .register(registry);
   private final Histogram batchSizes =
       Histogram.builder()

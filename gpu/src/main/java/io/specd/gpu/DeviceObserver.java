@@ -29,7 +29,7 @@ public interface DeviceObserver {
    */
   default void stepCost(int tokens, double seconds) {}
 
-  /** Requests waiting for the next batch. */
+  /** Prompts waiting for their prefill and sessions waiting for a step, after a round. */
   default void queueDepth(int depth) {}
 
   /** Sessions holding a KV cache. */
