@@ -41,9 +41,6 @@ import java.util.random.RandomGenerator;
  * on the backend and row look-ups on the host.
  */
 public final class CloverDrafter implements Drafter {
-  /** Committed positions a session lets wait before running them through the drafter anyway. */
-  private static final int MAX_PENDING = 256;
-
   private final LlamaModel model;
   private final int dim;
   private final int vocab;
@@ -159,9 +156,10 @@ public final class CloverDrafter implements Drafter {
    * One request: the augmenting layers' cache and the recurrent state at the last position.
    *
    * <p>Committed positions are not run through block A and the augmenting layers at once: they wait
-   * in {@code pending} until the next step that drafts (or until {@link #MAX_PENDING} of them have
-   * gathered), then go through in one batched pass, so that steps that do not speculate cost the
-   * drafter nothing but a copy of the target's states.
+   * in {@code pending} until the next step that drafts, then go through in one batched pass, so
+   * that steps that do not speculate cost the drafter nothing but a copy of the target's states (a
+   * request that never drafts again never runs them). What waits is bounded by the session's
+   * context: one state a position, a fraction of what the target's KV cache keeps for it.
    */
   private final class Session implements DraftSession {
     private final KvCache target;
@@ -203,11 +201,8 @@ public final class CloverDrafter implements Drafter {
      * Queues one committed position: its target state at {@code hidden[offset…]} and next token.
      */
     private void defer(float[] hidden, int offset, int next) {
-      if (pendingCount == MAX_PENDING) {
-        catchUp();
-      }
       if (pendingNext.length == pendingCount) {
-        int grown = Math.min(MAX_PENDING, Math.max(16, 2 * pendingCount));
+        int grown = Math.max(16, 2 * pendingCount);
         pendingNext = Arrays.copyOf(pendingNext, grown);
         pending = Arrays.copyOf(pending, grown * dim);
       }
