@@ -115,21 +115,7 @@ class GenerateCommandTest {
 
   /** Greedy "Once upon a time", 256 tokens, checked against llama.cpp's reference text. */
   private JsonNode generateReference(String... options) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "generate",
-                "--model",
-                model().toString(),
-                "--prompt",
-                "Once upon a time",
-                "--max-tokens",
-                "256",
-                "--json"));
-    args.addAll(List.of(options));
-    Outcome outcome = run(args.toArray(String[]::new));
-    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
-    JsonNode result = JSON.readTree(outcome.out());
+    JsonNode result = generateJson("Once upon a time", 256, options);
     String reference = Files.readString(TestModels.referenceOutput());
     String expected = reference.substring("<s> Once upon a time".length(), reference.length() - 1);
     assertThat(result.path("text").asText()).isEqualTo(expected);
@@ -138,24 +124,29 @@ class GenerateCommandTest {
     return result;
   }
 
+  /** {@code generate --json} of a prompt on the test model, which must succeed. */
+  private JsonNode generateJson(String prompt, int maxTokens, String... options) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "generate",
+                "--model",
+                model().toString(),
+                "--prompt",
+                prompt,
+                "--max-tokens",
+                Integer.toString(maxTokens),
+                "--json"));
+    args.addAll(List.of(options));
+    Outcome outcome = run(args.toArray(String[]::new));
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    return JSON.readTree(outcome.out());
+  }
+
   @Test
   void aStopStringShouldEndTheCompletionBeforeIt() throws Exception {
-    Outcome outcome =
-        run(
-            "generate",
-            "--model",
-            model().toString(),
-            "--prompt",
-            "Once upon a time",
-            "--max-tokens",
-            "64",
-            "--stop",
-            "park",
-            "--stop",
-            "never appears",
-            "--json");
-    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
-    JsonNode result = JSON.readTree(outcome.out());
+    JsonNode result =
+        generateJson("Once upon a time", 64, "--stop", "park", "--stop", "never appears");
     assertThat(result.path("text").asText())
         .isEqualTo(", there was a little girl named Lily. She loved to play outside in the ");
     assertThat(result.path("finish_reason").asText()).isEqualTo("stop");
