@@ -1,6 +1,7 @@
 package io.specd.actors;
 
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -8,6 +9,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.specd.gpu.DeviceObserver;
 import io.specd.policies.spec.FinishReason;
 import io.specd.policies.spec.Outcome;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The engine's Prometheus metrics, in their own registry (the HTTP layer exposes it at {@code
@@ -86,6 +89,12 @@ public final class EngineMetrics implements DeviceObserver {
           .help("Device batch time, by kind (prefill, verify)")
           .labelNames("kind")
           .register(registry);
+  // the device's series, looked up once: a label lookup allocates its key on every call, and the
+  // device reports after every step
+  private final GaugeDataPoint fixedStepCost = stepCost.labelValues("fixed");
+  private final GaugeDataPoint perTokenStepCost = stepCost.labelValues("per_token");
+  private final Map<Integer, GaugeDataPoint> stepCostByTokens = new ConcurrentHashMap<>();
+  private final Map<String, BatchSeries> batchSeries = new ConcurrentHashMap<>();
   private final Histogram timeToFirstToken =
       Histogram.builder()
           .name("specd_time_to_first_token_seconds")
@@ -198,20 +207,33 @@ public final class EngineMetrics implements DeviceObserver {
 
   @Override
   public void batchRan(String kind, int size, long nanos) {
-    batchSizes.labelValues(kind).observe(size);
-    stepSeconds.labelValues(kind).observe(nanos / 1e9);
+    BatchSeries series = batchSeries.get(kind);
+    if (series == null) {
+      series = new BatchSeries(batchSizes.labelValues(kind), stepSeconds.labelValues(kind));
+      batchSeries.put(kind, series);
+    }
+    series.sizes().observe(size);
+    series.seconds().observe(nanos / 1e9);
   }
 
   @Override
   public void stepCosts(double fixedSeconds, double secondsPerToken) {
-    stepCost.labelValues("fixed").set(fixedSeconds);
-    stepCost.labelValues("per_token").set(secondsPerToken);
+    fixedStepCost.set(fixedSeconds);
+    perTokenStepCost.set(secondsPerToken);
   }
 
   @Override
   public void stepCost(int tokens, double seconds) {
-    stepCostCurve.labelValues(Integer.toString(tokens)).set(seconds);
+    GaugeDataPoint point = stepCostByTokens.get(tokens);
+    if (point == null) {
+      point = stepCostCurve.labelValues(Integer.toString(tokens));
+      stepCostByTokens.put(tokens, point);
+    }
+    point.set(seconds);
   }
+
+  /** A kind of batch's series: its sizes and its times. */
+  private record BatchSeries(DistributionDataPoint sizes, DistributionDataPoint seconds) {}
 
   @Override
   public void queueDepth(int depth) {
