@@ -10,8 +10,8 @@ import io.specd.policies.spec.Plan;
 /**
  * What the device keeps of a live session besides its {@link SessionState}: its policy (planned and
  * rewarded on the device, between the steps it runs), where its results go, the steps it has asked
- * for and not received yet, and whether its generation has ended (EOS or {@code max_tokens}), after
- * which it never steps again. Not thread-safe: the device actor's own.
+ * for and not received yet, and whether its generation has ended (EOS, or {@code max_tokens} as its
+ * state counts them), after which it never steps again. Not thread-safe: the device actor's own.
  */
 final class LiveSession implements AutoCloseable {
   final String id;
@@ -20,10 +20,8 @@ final class LiveSession implements AutoCloseable {
   private final DraftPolicy policy;
   private final String drafter;
   private final double temperature;
-  private final int maxTokens;
   private final int eosId;
   private int wanted;
-  private int generated;
   private boolean ended;
   private long lastStep; // the device's step count when this session last stepped
 
@@ -39,7 +37,6 @@ final class LiveSession implements AutoCloseable {
     this.policy = prefill.policy();
     this.drafter = drafter;
     this.temperature = prefill.sampling().temperature();
-    this.maxTokens = prefill.maxTokens();
     this.eosId = eosId;
     this.wanted = prefill.steps();
   }
@@ -75,12 +72,12 @@ final class LiveSession implements AutoCloseable {
 
   /** Its policy's plan for the step about to run with {@code batchSize} sessions. */
   Plan plan(int batchSize) {
-    return policy.plan(new DraftContext(drafter, temperature, generated, batchSize));
+    return policy.plan(new DraftContext(drafter, temperature, state.generated(), batchSize));
   }
 
   /** The prefill committed {@code root}. */
   void prefilled(int root) {
-    took(new int[] {root});
+    ended = root == eosId || state.atMaxTokens();
   }
 
   /** Step {@code step} of the device committed {@code stepped}; the policy learns from it. */
@@ -88,21 +85,12 @@ final class LiveSession implements AutoCloseable {
     wanted--;
     lastStep = step;
     policy.reward(stepped.outcome());
-    took(stepped.tokens());
-  }
-
-  /**
-   * Counts the committed tokens; at EOS or {@code max_tokens} the generation ends and the steps
-   * asked ahead are dropped (the session ends by the same rule and waits for none of them).
-   */
-  private void took(int[] tokens) {
-    for (int token : tokens) {
-      generated++;
-      if (token == eosId || generated >= maxTokens) {
-        ended = true;
-        wanted = 0;
-        return;
-      }
+    for (int token : stepped.tokens()) {
+      ended |= token == eosId;
+    }
+    ended |= state.atMaxTokens();
+    if (ended) {
+      wanted = 0; // the session ends by the same rule and waits for none of the steps asked ahead
     }
   }
 

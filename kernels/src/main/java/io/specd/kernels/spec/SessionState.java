@@ -111,9 +111,22 @@ public final class SessionState implements AutoCloseable {
    * request may still generate.
    */
   Proposal propose(Plan plan) {
-    int generated = cache.length() - promptLength + 1; // the root is generated but not cached
-    Plan fitted = plan.limitedTo(cache.capacity() - cache.length() - 1, maxTokens - generated - 1);
+    Plan fitted =
+        plan.limitedTo(cache.capacity() - cache.length() - 1, maxTokens - generated() - 1);
     return drafting.propose(root, fitted, sampling, random);
+  }
+
+  /**
+   * Tokens the request has generated since its prefill: those committed after the prompt and the
+   * root (generated but not cached yet).
+   */
+  public int generated() {
+    return cache.length() - promptLength + 1;
+  }
+
+  /** Whether the request has generated its {@code max_tokens}. */
+  public boolean atMaxTokens() {
+    return generated() >= maxTokens;
   }
 
   /**
