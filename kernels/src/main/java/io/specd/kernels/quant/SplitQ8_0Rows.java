@@ -170,8 +170,8 @@ public final class SplitQ8_0Rows {
   /**
    * The products of rows {@code [from, to)} ({@code from} even) of a split {@code [rows, columns]}
    * matrix: {@code y[yOffset + t·yStride + o] = Σ_i W[o, i] · x[xOffset + t·xStride + i]}. Panel by
-   * panel, chunk by chunk of its rows, tokens in fours (then a two, then a one) over the chunk's
-   * pairs; an odd last row's zero partner is computed but not stored. Allocates nothing.
+   * panel, chunk by chunk of its rows, tokens in fours (then a three, or a two and a one) over the
+   * chunk's pairs; an odd last row's zero partner is computed but not stored. Allocates nothing.
    */
   static void products(
       byte[] quants,
@@ -207,11 +207,30 @@ public final class SplitQ8_0Rows {
                 x,
                 xPanel + t * xStride,
                 xStride,
+                4,
                 y,
                 yOffset + t * yStride + r,
                 yStride,
                 r + 1 < to);
           }
+        }
+        if (t + 3 == tokens) { // three as four, the third's activations twice: one decode
+          for (int r = chunk; r < end; r += 2) {
+            pair4(
+                quants,
+                scales,
+                first * pairs + (r >> 1) * blocks,
+                blocks,
+                x,
+                xPanel + t * xStride,
+                xStride,
+                3,
+                y,
+                yOffset + t * yStride + r,
+                yStride,
+                r + 1 < to);
+          }
+          t += 3;
         }
         if (t + 2 <= tokens) {
           for (int r = chunk; r < end; r += 2) {
@@ -326,9 +345,11 @@ public final class SplitQ8_0Rows {
   }
 
   /**
-   * {@link #pair} for four tokens: each block decoded and scaled once for all four. One zero vector
-   * seeds every sum: C2 (JDK 17) stops inlining at a node count, and eight {@code zero} calls
-   * pushed the last reduction past it, which boxed a vector on every call.
+   * {@link #pair} for four tokens, or three ({@code count}; the fourth lane then repeats the
+   * third's activations and is not stored): each block decoded and scaled once for all of them,
+   * which is what a product costs here, so three tokens cost what four do, not a two's and a one's
+   * passes. One zero vector seeds every sum: C2 (JDK 17) stops inlining at a node count, and eight
+   * {@code zero} calls pushed the last reduction past it, which boxed a vector on every call.
    */
   private static void pair4(
       byte[] quants,
@@ -338,6 +359,7 @@ public final class SplitQ8_0Rows {
       float[] x,
       int xOffset,
       int xStride,
+      int count,
       float[] out,
       int at,
       int outStride,
@@ -351,6 +373,7 @@ public final class SplitQ8_0Rows {
     FloatVector b1 = zero;
     FloatVector b2 = zero;
     FloatVector b3 = zero;
+    int fourth = (count - 1) * xStride; // the last lane's activations, from the first's
     for (int block = 0; block < blocks; block++) {
       int qi = (pair + block) * 2 * BLOCK;
       int si = (pair + block) * 2;
@@ -373,7 +396,7 @@ public final class SplitQ8_0Rows {
       x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
       a2 = wa1.fma(x1, wa0.fma(x0, a2));
       b2 = wb1.fma(x1, wb0.fma(x0, b2));
-      xi += xStride;
+      xi = xOffset + block * BLOCK + fourth;
       x0 = FloatVector.fromArray(FLOATS, x, xi);
       x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
       a3 = wa1.fma(x1, wa0.fma(x0, a3));
@@ -382,12 +405,16 @@ public final class SplitQ8_0Rows {
     out[at] += Vectors.sum(a0);
     out[at + outStride] += Vectors.sum(a1);
     out[at + 2 * outStride] += Vectors.sum(a2);
-    out[at + 3 * outStride] += Vectors.sum(a3);
+    if (count == 4) {
+      out[at + 3 * outStride] += Vectors.sum(a3);
+    }
     if (second) {
       out[at + 1] += Vectors.sum(b0);
       out[at + 1 + outStride] += Vectors.sum(b1);
       out[at + 1 + 2 * outStride] += Vectors.sum(b2);
-      out[at + 1 + 3 * outStride] += Vectors.sum(b3);
+      if (count == 4) {
+        out[at + 1 + 3 * outStride] += Vectors.sum(b3);
+      }
     }
   }
 
