@@ -197,7 +197,8 @@ public final class SplitQ8_0Rows {
       for (int chunk = from; chunk < to; chunk += CHUNK_ROWS) {
         int end = Math.min(to, chunk + CHUNK_ROWS);
         int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
+        while (tokens - t >= 3) { // fours, a last three as four: one decode of each block
+          int count = Math.min(4, tokens - t);
           for (int r = chunk; r < end; r += 2) {
             pair4(
                 quants,
@@ -207,30 +208,13 @@ public final class SplitQ8_0Rows {
                 x,
                 xPanel + t * xStride,
                 xStride,
-                4,
+                count,
                 y,
                 yOffset + t * yStride + r,
                 yStride,
                 r + 1 < to);
           }
-        }
-        if (t + 3 == tokens) { // three as four, the third's activations twice: one decode
-          for (int r = chunk; r < end; r += 2) {
-            pair4(
-                quants,
-                scales,
-                first * pairs + (r >> 1) * blocks,
-                blocks,
-                x,
-                xPanel + t * xStride,
-                xStride,
-                3,
-                y,
-                yOffset + t * yStride + r,
-                yStride,
-                r + 1 < to);
-          }
-          t += 3;
+          t += count;
         }
         if (t + 2 <= tokens) {
           for (int r = chunk; r < end; r += 2) {
