@@ -104,9 +104,9 @@ class SpecDecodingTest {
     TestSubscriber.Probe<TokenEvent> probe = materialized.second();
     probe.request(1);
     probe.expectNext(scala.concurrent.duration.Duration.create(30, TimeUnit.SECONDS));
-    // the session runs at most two steps ahead of the events the stream has acknowledged (it holds
-    // an event or two, each with every step since the last): a few steps' tokens of the 400 asked,
-    // then none while nobody pulls
+    // the session runs at most four steps ahead of the text it has handed out, and the stream's
+    // stages hold a few events, each with every step since the last: a few dozen tokens of the 400
+    // asked, then none while nobody pulls
     double[] paused = {-1};
     await()
         .pollInterval(Duration.ofMillis(200))
@@ -122,7 +122,7 @@ class SpecDecodingTest {
         .during(Duration.ofMillis(500))
         .atMost(Duration.ofSeconds(2))
         .until(() -> counter("specd_tokens") - before == paused[0]);
-    assertThat(paused[0]).isLessThan(20);
+    assertThat(paused[0]).isLessThan(50);
     assertThat(gauge("specd_live_sessions")).isEqualTo(1.0);
     materialized.first().cancel();
     probe.expectComplete();
