@@ -2,6 +2,8 @@ package io.specd.kernels.spec;
 
 import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.KvCache;
+import io.specd.policies.spec.Plan;
+import java.util.List;
 
 /**
  * A source of draft trees (Medusa, Clover-2, Kangaroo). The drafter holds the weights (its heads);
@@ -25,6 +27,17 @@ public interface Drafter extends AutoCloseable {
 
   /** What the target must return when it verifies a proposal of this drafter. */
   ForwardOptions verifyOptions();
+
+  /**
+   * Work for a whole batch before its sessions propose, done in one pass where the drafter can
+   * batch it across sessions (Kangaroo: every root's shallow layers); each session still proposes
+   * on its own afterwards. Nothing by default.
+   *
+   * @param sessions the batch's drafting states
+   * @param roots each session's root, in the order of {@code sessions}
+   * @param plans each session's plan, in the same order
+   */
+  default void beforeProposals(List<DraftSession> sessions, int[] roots, List<Plan> plans) {}
 
   /** Frees the drafter's weights. */
   @Override

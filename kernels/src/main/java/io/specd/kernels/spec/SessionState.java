@@ -106,6 +106,16 @@ public final class SessionState implements AutoCloseable {
     return root;
   }
 
+  /** The request's drafting state. */
+  DraftSession drafting() {
+    return drafting;
+  }
+
+  /** The last token the target chose: the next draft's root (not in the cache yet). */
+  int root() {
+    return root;
+  }
+
   /**
    * Drafts a tree from the current root, cut to what the cache can still hold and to the tokens the
    * request may still generate.

@@ -14,12 +14,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The prefill and the speculative step for a batch of sessions: each session proposes its own tree,
- * the target verifies all of them in one forward per group of proposals that start at the same
- * layer (ragged lengths), then each session accepts and commits its path. Every session's result is
- * the one it would get alone. A session whose own part fails (its proposal, acceptance or commit)
- * is {@link Broken} alone and the others step on; a failing forward fails the whole group. Only
- * host values come out.
+ * The prefill and the speculative step for a batch of sessions: after the drafter's work for the
+ * whole batch ({@link Drafter#beforeProposals}) each session proposes its own tree, the target
+ * verifies all of them in one forward per group of proposals that start at the same layer (ragged
+ * lengths), then each session accepts and commits its path. Every session's result is the one it
+ * would get alone. A session whose own part fails (its proposal, acceptance or commit) is {@link
+ * Broken} alone and the others step on; a failing forward fails the whole group. Only host values
+ * come out.
  */
 public final class SpeculativeStep {
   private SpeculativeStep() {}
@@ -97,8 +98,16 @@ public final class SpeculativeStep {
     // sessions whose verification starts at the same layer share one forward
     Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
     Result[] results = new Result[n];
+    // the batch's shared drafting work counts as every session's drafting: a failure fails the
+    // batch
+    long shared = System.nanoTime();
+    drafter.beforeProposals(
+        states.stream().map(SessionState::drafting).toList(),
+        states.stream().mapToInt(SessionState::root).toArray(),
+        plans);
+    shared = System.nanoTime() - shared;
     for (int i = 0; i < n; i++) {
-      long start = System.nanoTime();
+      long start = System.nanoTime() - shared;
       try {
         proposals[i] = states.get(i).propose(plans.get(i));
       } catch (RuntimeException e) {

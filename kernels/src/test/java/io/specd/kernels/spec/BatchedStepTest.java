@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.random.RandomGenerator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -90,6 +91,20 @@ class BatchedStepTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("drafters")
+  void shouldDecodeEachSessionAsIfAloneWhenOnlySomeOfTheBatchDraft(
+      String backend, DrafterKind kind) {
+    use(backend);
+    Path heads = BundledHeads.find(kind, model).orElseThrow();
+    try (Drafter drafter = kind.load(model, heads, PROMPTS.length, pool.capacity())) {
+      assertBatchMatchesAlone(
+          drafter,
+          session -> session % 2 == 0 ? Plan.NO_SPECULATION : Plan.tree(2, 4, 2, StopRule.NONE),
+          -1);
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("io.specd.kernels.TestModels#backends")
   void shouldDecodePlainlyInABatch(String backend) {
@@ -112,7 +127,7 @@ class BatchedStepTest {
     try (Drafter drafter =
         new BreakingDrafter(
             DrafterKind.CLOVER.load(model, heads, PROMPTS.length, pool.capacity()), 1)) {
-      assertBatchMatchesAlone(drafter, Plan.tree(4, 12, 4, StopRule.NONE), 1);
+      assertBatchMatchesAlone(drafter, session -> Plan.tree(4, 12, 4, StopRule.NONE), 1);
     }
   }
 
@@ -184,15 +199,17 @@ class BatchedStepTest {
   }
 
   private static void assertBatchMatchesAlone(Drafter drafter, Plan plan) {
-    assertBatchMatchesAlone(drafter, plan, -1);
+    assertBatchMatchesAlone(drafter, session -> plan, -1);
   }
 
   /**
    * Steps sessions in batches to their token limits and checks each decoded as if alone.
    *
+   * @param planOf each session's plan, by its index
    * @param broken the session expected to fail in a step (its tokens so far still match), or -1
    */
-  private static void assertBatchMatchesAlone(Drafter drafter, Plan plan, int broken) {
+  private static void assertBatchMatchesAlone(
+      Drafter drafter, IntFunction<Plan> planOf, int broken) {
     int n = PROMPTS.length;
     SessionState[] states = new SessionState[n];
     List<List<Integer>> outputs = new ArrayList<>();
@@ -219,7 +236,7 @@ class BatchedStepTest {
                 model,
                 drafter,
                 batch,
-                batch.stream().map(s -> plan).toList(),
+                live.stream().map(planOf::apply).toList(),
                 AcceptanceMode.LOSSLESS);
         for (int j = 0; j < live.size(); j++) {
           int i = live.get(j);

@@ -147,6 +147,29 @@ public final class KangarooDrafter implements Drafter {
     return ForwardOptions.allLogits(model.config()).withResidualAfter(exitLayer);
   }
 
+  /**
+   * When a batch of two or more has a session that drafts: every session's root through the
+   * target's shallow layers in one forward (each root at its own cache's next row), so that the
+   * sessions that draft do not each read those layers for their root, and those that do not draft
+   * verify from the exit layer too: the whole batch then verifies in one forward over the deep
+   * layers, where a full forward for them besides read the target's weights twice in the step.
+   */
+  @Override
+  public void beforeProposals(List<DraftSession> sessions, int[] roots, List<Plan> plans) {
+    if (sessions.size() < 2 || plans.stream().noneMatch(Plan::speculate)) {
+      return;
+    }
+    List<SequenceInput> inputs = new ArrayList<>(sessions.size());
+    for (int i = 0; i < sessions.size(); i++) {
+      inputs.add(SequenceInput.causal(((Session) sessions.get(i)).target, new int[] {roots[i]}));
+    }
+    ForwardResult out =
+        model.forward(inputs, null, ForwardOptions.layers(0, exitLayer, ForwardOptions.Rows.ALL));
+    for (int i = 0; i < sessions.size(); i++) {
+      ((Session) sessions.get(i)).rootShallow(out.preNormHidden(), out.hiddenOffset(out.row(i, 0)));
+    }
+  }
+
   @Override
   public DraftSession open(KvCache cache) {
     KvCache own = pool.allocate();
@@ -202,6 +225,11 @@ public final class KangarooDrafter implements Drafter {
     private Draft last;
     private final Draft noDraft = new Draft(); // a step that drafted nothing
 
+    /** {@code [D]}: the root's shallow state, when the batch computed it before this proposal. */
+    private final float[] rootShallow = new float[dim];
+
+    private boolean rootShallowReady;
+
     Session(KvCache target, KvCache own, float[] pending) {
       this.target = target;
       this.own = own;
@@ -227,12 +255,19 @@ public final class KangarooDrafter implements Drafter {
       pendingRows += rows;
     }
 
+    void rootShallow(float[] states, int offset) {
+      System.arraycopy(states, offset, rootShallow, 0, dim);
+      rootShallowReady = true;
+    }
+
     @Override
     public Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
       int base = target.length();
       boolean sampled = plan.branching() == 1 && !sampling.isGreedy();
       int maxDepth = plan.speculate() ? plan.maxDepth() : 0;
-      if (maxDepth == 0) { // no draft: the target's plain step, its shallow state kept for later
+      boolean batched = rootShallowReady;
+      rootShallowReady = false;
+      if (maxDepth == 0 && !batched) { // no draft: the plain step, its shallow state kept for later
         last = noDraft;
         return Proposal.fullForward(DraftTree.rootOnly(root), target);
       }
@@ -242,7 +277,11 @@ public final class KangarooDrafter implements Drafter {
       Draft draft = new Draft();
       draft.nodes.add(new Node(0, -1, 0, root, 0, 1f, 0f));
       List<Node> level = List.of(draft.nodes.get(0));
-      shallowStates(draft, level, base);
+      if (batched) {
+        draft.addShallow(rootShallow, 0, 1);
+      } else {
+        shallowStates(draft, level, base);
+      }
       for (int depth = 0; depth < maxDepth; depth++) {
         int room = plan.nodeBudget() - (draft.nodes.size() - 1);
         List<Node> frontier =
