@@ -29,9 +29,9 @@ public interface Drafter extends AutoCloseable {
   ForwardOptions verifyOptions();
 
   /**
-   * Work for a whole batch before its sessions propose, done in one pass where the drafter can
-   * batch it across sessions (Kangaroo: every root's shallow layers); each session still proposes
-   * on its own afterwards. Nothing by default.
+   * Work for a whole batch of two or more sessions before they propose, done in one pass where the
+   * drafter can batch it across sessions (Kangaroo: every root's shallow layers); each session
+   * still proposes on its own afterwards. Nothing by default.
    *
    * @param sessions the batch's drafting states
    * @param roots each session's root, in the order of {@code sessions}

@@ -98,13 +98,14 @@ public final class SpeculativeStep {
     // sessions whose verification starts at the same layer share one forward
     Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
     Result[] results = new Result[n];
-    // the batch's shared drafting work counts as every session's drafting: a failure fails the
-    // batch
+    // a batch's shared drafting work counts as each of its sessions' drafting; a failure fails it
     long shared = System.nanoTime();
-    drafter.beforeProposals(
-        states.stream().map(SessionState::drafting).toList(),
-        states.stream().mapToInt(SessionState::root).toArray(),
-        plans);
+    if (n > 1) {
+      drafter.beforeProposals(
+          states.stream().map(SessionState::drafting).toList(),
+          states.stream().mapToInt(SessionState::root).toArray(),
+          plans);
+    }
     shared = System.nanoTime() - shared;
     for (int i = 0; i < n; i++) {
       long start = System.nanoTime() - shared;

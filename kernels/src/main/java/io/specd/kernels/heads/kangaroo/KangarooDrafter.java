@@ -156,7 +156,7 @@ public final class KangarooDrafter implements Drafter {
    */
   @Override
   public void beforeProposals(List<DraftSession> sessions, int[] roots, List<Plan> plans) {
-    if (sessions.size() < 2 || plans.stream().noneMatch(Plan::speculate)) {
+    if (plans.stream().noneMatch(Plan::speculate)) {
       return;
     }
     List<SequenceInput> inputs = new ArrayList<>(sessions.size());
