@@ -138,8 +138,8 @@ final class BenchCommand implements Callable<Integer> {
       split = ",",
       description =
           "Instead of the drafter sweep: stream this many requests at once through the engine"
-              + " (e.g. 1,4,16), with verification batching on and off, for the first of"
-              + " --drafters (default: the default drafter).")
+              + " (e.g. 1,4,16), with verification batching on and off, for each of --drafters"
+              + " (default: the default drafter) and each of --policies (default: the drafter's).")
   List<Integer> concurrency;
 
   @Option(
@@ -329,21 +329,24 @@ final class BenchCommand implements Callable<Integer> {
   private int concurrencyBench(List<String> promptTexts) {
     List<ConcurrencyBench.Load> loads = new ArrayList<>();
     for (String drafter : drafters == null ? Collections.<String>singletonList(null) : drafters) {
-      ConcurrencyBench bench =
-          new ConcurrencyBench(
-              () -> {
-                try {
-                  return modelOptions.load();
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              },
-              drafter,
-              maxTokens,
-              promptTexts,
-              rounds,
-              warmupSeconds == null ? CONCURRENCY_WARM_UP_SECONDS : warmupSeconds);
-      loads.addAll(bench.measure(concurrency));
+      for (String policy : policies == null ? Collections.<String>singletonList(null) : policies) {
+        ConcurrencyBench bench =
+            new ConcurrencyBench(
+                () -> {
+                  try {
+                    return modelOptions.load();
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                },
+                drafter,
+                policy,
+                maxTokens,
+                promptTexts,
+                rounds,
+                warmupSeconds == null ? CONCURRENCY_WARM_UP_SECONDS : warmupSeconds);
+        loads.addAll(bench.measure(concurrency));
+      }
     }
     report().concurrency(loads);
     return 0;

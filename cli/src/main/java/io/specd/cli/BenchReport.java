@@ -168,6 +168,7 @@ final class BenchReport {
       for (ConcurrencyBench.Load load : loads) {
         ObjectNode row = rows.addObject();
         row.put("drafter", load.drafter());
+        row.put("policy", load.policy());
         row.put("batching", load.batching());
         row.put("concurrency", load.concurrency());
         row.put("requests", load.requests());
@@ -182,8 +183,9 @@ final class BenchReport {
       out.println(root.toPrettyString());
     } else {
       out.printf(
-          "%-13s %-9s %11s %9s %10s %8s %8s %9s %9s%n",
+          "%-13s %-12s %-9s %11s %9s %10s %8s %8s %9s %9s%n",
           "drafter",
+          "policy",
           "batching",
           "concurrency",
           "tokens/s",
@@ -194,8 +196,9 @@ final class BenchReport {
           "ttft p99");
       for (ConcurrencyBench.Load load : loads) {
         out.printf(
-            "%-13s %-9s %11d %9.0f %9.2fx %8.2f %8.2f %9.2f %9.2f%n",
+            "%-13s %-12s %-9s %11d %9.0f %9.2fx %8.2f %8.2f %9.2f %9.2f%n",
             load.drafter(),
+            load.policy(),
             load.batching() ? "on" : "off",
             load.concurrency(),
             load.tokensPerSecond(),
@@ -210,14 +213,15 @@ final class BenchReport {
   }
 
   /**
-   * The single-session tokens/s of a load's drafter and batching mode (the load's own when not
-   * measured).
+   * The single-session tokens/s of a load's drafter, policy and batching mode (the load's own when
+   * not measured).
    */
   private static double single(ConcurrencyBench.Load load, List<ConcurrencyBench.Load> loads) {
     return loads.stream()
         .filter(
             l ->
                 l.drafter().equals(load.drafter())
+                    && l.policy().equals(load.policy())
                     && l.batching() == load.batching()
                     && l.concurrency() == 1)
         .mapToDouble(ConcurrencyBench.Load::tokensPerSecond)

@@ -23,6 +23,7 @@ import java.util.function.Supplier;
 final class ConcurrencyBench {
   private final Supplier<LlamaModel> models;
   private final String drafter;
+  private final String policy;
   private final int maxTokens;
   private final List<String> prompts;
   private final int rounds;
@@ -31,17 +32,20 @@ final class ConcurrencyBench {
   /**
    * @param models loads a fresh model (each engine owns and closes its own)
    * @param drafter the drafter, or null for the default
+   * @param policy every request's policy, or null for the drafter's default
    * @param warmUpSeconds the least time the engines warm up for, together
    */
   ConcurrencyBench(
       Supplier<LlamaModel> models,
       String drafter,
+      String policy,
       int maxTokens,
       List<String> prompts,
       int rounds,
       double warmUpSeconds) {
     this.models = models;
     this.drafter = drafter;
+    this.policy = policy;
     this.maxTokens = maxTokens;
     this.prompts = prompts;
     this.rounds = rounds;
@@ -62,6 +66,7 @@ final class ConcurrencyBench {
    *     prefill)
    * @param firstTokenP99Millis 99th percentile of the time to the first token
    * @param drafter the engine's drafter
+   * @param policy the requests' policy
    */
   record Load(
       boolean batching,
@@ -73,7 +78,8 @@ final class ConcurrencyBench {
       double p99Millis,
       double firstTokenP50Millis,
       double firstTokenP99Millis,
-      String drafter) {}
+      String drafter,
+      String policy) {}
 
   /**
    * Every concurrency level, batching on then off. Both engines run side by side, warmed up first
@@ -142,7 +148,7 @@ final class ConcurrencyBench {
                     + (maxTokens + 256)
                     + "\nakka.loglevel = WARNING")
             .withFallback(ConfigFactory.load());
-    return EngineLoader.start(config, models.get(), drafter, null, null, false);
+    return EngineLoader.start(config, models.get(), drafter, null, policy, false);
   }
 
   /** Streams {@code 2 × level} requests, {@code level} at a time; greedy, one prompt each. */
@@ -176,7 +182,8 @@ final class ConcurrencyBench {
         percentile(gaps, 0.99) / 1e6,
         percentile(firsts, 0.50) / 1e6,
         percentile(firsts, 0.99) / 1e6,
-        engine.drafterName());
+        engine.drafterName(),
+        engine.defaultPolicy());
   }
 
   private static double[] gaps(Collection<List<Long>> perStream) {

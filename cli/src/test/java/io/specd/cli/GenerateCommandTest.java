@@ -206,24 +206,8 @@ class GenerateCommandTest {
 
   @Test
   void benchShouldMeasureConcurrentStreamsWithBatchingOnAndOff() throws Exception {
-    Path prompts = Files.createTempFile("prompts", ".txt");
-    Files.writeString(prompts, "Once upon a time\nThe dog\n");
     Outcome outcome =
-        run(
-            "bench",
-            "--model",
-            model().toString(),
-            "--prompts",
-            prompts.toString(),
-            "--max-tokens",
-            "8",
-            "--rounds",
-            "1",
-            "--concurrency",
-            "1,3",
-            "--drafters",
-            "none,kangaroo",
-            "--json");
+        concurrencyBench("--concurrency", "1,3", "--drafters", "none,kangaroo", "--json");
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     JsonNode rows = JSON.readTree(outcome.out()).path("concurrency");
     List<String> measured = labels(rows, "drafter", "batching", "concurrency");
@@ -250,16 +234,10 @@ class GenerateCommandTest {
 
   @Test
   void benchShouldPlotTokensPerSecondAgainstDraftLength() throws Exception {
-    Path prompts = Files.createTempFile("prompts", ".txt");
-    Files.writeString(prompts, "Once upon a time\n");
     Path plot = Files.createTempFile("plot", ".png");
     Outcome outcome =
-        run(
-            "bench",
-            "--model",
-            model().toString(),
-            "--prompts",
-            prompts.toString(),
+        bench(
+            "Once upon a time\n",
             "--max-tokens",
             "8",
             "--warmup",
@@ -282,15 +260,9 @@ class GenerateCommandTest {
 
   @Test
   void benchJsonShouldMeasureEveryDrafterGreedyAndSampledOnEachBackend() throws Exception {
-    Path prompts = Files.createTempFile("prompts", ".txt");
-    Files.writeString(prompts, "Once upon a time\nThe dog\n");
     Outcome outcome =
-        run(
-            "bench",
-            "--model",
-            model().toString(),
-            "--prompts",
-            prompts.toString(),
+        bench(
+            "Once upon a time\nThe dog\n",
             "--max-tokens",
             "16",
             "--warmup",
@@ -366,6 +338,49 @@ class GenerateCommandTest {
   }
 
   /** Each row as {@code first:second@third}, from the fields of those names. */
+  @Test
+  void benchShouldMeasureConcurrentStreamsUnderEachPolicyAsked() throws Exception {
+    Outcome outcome =
+        concurrencyBench(
+            "--warmup-seconds",
+            "0",
+            "--concurrency",
+            "2",
+            "--drafters",
+            "kangaroo",
+            "--policies",
+            "static-1,none",
+            "--json");
+    assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+    JsonNode rows = JSON.readTree(outcome.out()).path("concurrency");
+    assertThat(labels(rows, "policy", "batching", "concurrency"))
+        .containsExactly("static-1:true@2", "static-1:false@2", "none:true@2", "none:false@2");
+    for (JsonNode row : rows) {
+      assertThat(row.path("drafter").asText()).isEqualTo("kangaroo");
+      assertThat(row.path("tokens").asLong()).isEqualTo(8L * row.path("requests").asLong());
+    }
+  }
+
+  /** {@code bench} on two prompts of 8 tokens, one round, with {@code more} arguments. */
+  private Outcome concurrencyBench(String... more) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--max-tokens", "8", "--rounds", "1"));
+    args.addAll(List.of(more));
+    return bench("Once upon a time\nThe dog\n", args.toArray(String[]::new));
+  }
+
+  /**
+   * {@code bench} of the test model on {@code prompts} (one a line), with {@code more} arguments.
+   */
+  private Outcome bench(String prompts, String... more) throws Exception {
+    Path file = Files.createTempFile("prompts", ".txt");
+    Files.writeString(file, prompts);
+    List<String> args =
+        new ArrayList<>(
+            List.of("bench", "--model", model().toString(), "--prompts", file.toString()));
+    args.addAll(List.of(more));
+    return run(args.toArray(String[]::new));
+  }
+
   private static List<String> labels(JsonNode rows, String first, String second, String third) {
     List<String> labels = new ArrayList<>();
     rows.forEach(

@@ -2,7 +2,6 @@ package io.specd.kernels.spec;
 
 import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.KvCache;
-import io.specd.policies.spec.Plan;
 import java.util.List;
 
 /**
@@ -29,15 +28,14 @@ public interface Drafter extends AutoCloseable {
   ForwardOptions verifyOptions();
 
   /**
-   * Work for a whole batch of two or more sessions before they propose, done in one pass where the
-   * drafter can batch it across sessions (Kangaroo: every root's shallow layers); each session
-   * still proposes on its own afterwards. Nothing by default.
+   * Work for a whole batch of two or more sessions before each proposes, done in one pass where the
+   * drafter can batch it across sessions (Kangaroo grows every tree of the batch here, level by
+   * level, and its sessions' {@link DraftSession#propose} then hand over what was grown). Nothing
+   * by default.
    *
-   * @param sessions the batch's drafting states
-   * @param roots each session's root, in the order of {@code sessions}
-   * @param plans each session's plan, in the same order
+   * @param batch each session's request, in the batch's order
    */
-  default void beforeProposals(List<DraftSession> sessions, int[] roots, List<Plan> plans) {}
+  default void beforeProposals(List<ProposalRequest> batch) {}
 
   /** Frees the drafter's weights. */
   @Override

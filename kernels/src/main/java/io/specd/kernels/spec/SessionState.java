@@ -106,24 +106,21 @@ public final class SessionState implements AutoCloseable {
     return root;
   }
 
-  /** The request's drafting state. */
-  DraftSession drafting() {
-    return drafting;
-  }
-
-  /** The last token the target chose: the next draft's root (not in the cache yet). */
-  int root() {
-    return root;
-  }
-
   /**
-   * Drafts a tree from the current root, cut to what the cache can still hold and to the tokens the
-   * request may still generate.
+   * What drafting a tree from the current root asks of the drafter: the plan cut to what the cache
+   * can still hold and to the tokens the request may still generate.
    */
-  Proposal propose(Plan plan) {
+  ProposalRequest proposalRequest(Plan plan) {
     Plan fitted =
         plan.limitedTo(cache.capacity() - cache.length() - 1, maxTokens - generated() - 1);
-    return drafting.propose(root, fitted, sampling, random);
+    return new ProposalRequest(drafting, root, fitted, sampling, random);
+  }
+
+  /** Drafts the tree a {@link #proposalRequest} describes. */
+  static Proposal propose(ProposalRequest request) {
+    return request
+        .session()
+        .propose(request.root(), request.plan(), request.sampling(), request.random());
   }
 
   /**

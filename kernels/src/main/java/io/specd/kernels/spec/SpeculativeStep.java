@@ -98,19 +98,21 @@ public final class SpeculativeStep {
     // sessions whose verification starts at the same layer share one forward
     Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
     Result[] results = new Result[n];
-    // a batch's shared drafting work counts as each of its sessions' drafting; a failure fails it
-    long shared = System.nanoTime();
-    if (n > 1) {
-      drafter.beforeProposals(
-          states.stream().map(SessionState::drafting).toList(),
-          states.stream().mapToInt(SessionState::root).toArray(),
-          plans);
-    }
-    shared = System.nanoTime() - shared;
+    List<ProposalRequest> requests = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      long start = System.nanoTime() - shared;
+      requests.add(states.get(i).proposalRequest(plans.get(i)));
+    }
+    // the drafting done for the whole batch counts in equal shares as each session's; a failure
+    // there fails the batch, as a forward's does
+    long share = System.nanoTime();
+    if (n > 1) {
+      drafter.beforeProposals(requests);
+    }
+    share = (System.nanoTime() - share) / n;
+    for (int i = 0; i < n; i++) {
+      long start = System.nanoTime() - share;
       try {
-        proposals[i] = states.get(i).propose(plans.get(i));
+        proposals[i] = SessionState.propose(requests.get(i));
       } catch (RuntimeException e) {
         results[i] = new Broken(e);
         continue;

@@ -19,6 +19,7 @@ import io.specd.kernels.spec.DraftSession;
 import io.specd.kernels.spec.DraftTree;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.spec.Proposal;
+import io.specd.kernels.spec.ProposalRequest;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.nio.file.Path;
@@ -60,6 +61,11 @@ public final class KangarooDrafter implements Drafter {
   private final ArrayDeque<float[]> spareBuffers = new ArrayDeque<>();
 
   private final int sessions; // the most requests drafting at once: the most spare buffers kept
+
+  // scratch of the drafting passes (one at a time, on the model owner's thread)
+  private float[] adapterInput = new float[0]; // [rows, D] the adapter's input rows
+  private float[] headInput = new float[0]; // [frontier rows, D] their normalised adapter states
+  private float[] logits = new float[0]; // [frontier rows, V] their draft logits
 
   /**
    * @param exitLayer how many target layers a draft runs before the adapter
@@ -148,25 +154,295 @@ public final class KangarooDrafter implements Drafter {
   }
 
   /**
-   * When a batch of two or more has a session that drafts: every session's root through the
-   * target's shallow layers in one forward (each root at its own cache's next row), so that the
-   * sessions that draft do not each read those layers for their root, and those that do not draft
-   * verify from the exit layer too: the whole batch then verifies in one forward over the deep
-   * layers, where a full forward for them besides read the target's weights twice in the step.
+   * When a session of the batch drafts, every session's tree is grown here, level by level across
+   * the batch: each level's shallow states in one forward of the target's first layers (the roots
+   * first), each level's adapter rows in one forward of the adapter and one product of the LM head.
+   * Alone, each drafting session read those weights once per level for itself; and the sessions
+   * that do not draft verify from the exit layer too (their root's shallow state is computed with
+   * the others'), so the whole batch verifies in one forward over the deep layers, where a full
+   * forward for them besides read the target's weights a second time in the step.
    */
   @Override
-  public void beforeProposals(List<DraftSession> sessions, int[] roots, List<Plan> plans) {
-    if (plans.stream().noneMatch(Plan::speculate)) {
+  public void beforeProposals(List<ProposalRequest> batch) {
+    if (batch.stream().noneMatch(request -> request.plan().speculate())) {
       return;
     }
-    List<SequenceInput> inputs = new ArrayList<>(sessions.size());
-    for (int i = 0; i < sessions.size(); i++) {
-      inputs.add(SequenceInput.causal(((Session) sessions.get(i)).target, new int[] {roots[i]}));
+    List<Growth> growths = new ArrayList<>(batch.size());
+    for (ProposalRequest request : batch) {
+      growths.add(new Growth(request));
+    }
+    grow(growths);
+    for (Growth growth : growths) {
+      growth.session.ready = growth.finish();
+    }
+  }
+
+  /**
+   * Grows trees from their roots: the roots' shallow states, then level after level the adapter on
+   * each tree's frontier and the shallow states of the children it chose, in one pass per level for
+   * all the trees still growing.
+   */
+  private void grow(List<Growth> growths) {
+    shallowStates(growths);
+    List<Growth> growing = new ArrayList<>(growths);
+    for (int depth = 0; ; depth++) {
+      int level = depth;
+      growing.removeIf(growth -> !growth.pickFrontier(level));
+      if (growing.isEmpty()) {
+        return;
+      }
+      adapterLogits(growing);
+      growing.forEach(Growth::addChildren);
+      shallowStates(growing);
+    }
+  }
+
+  /**
+   * Target layers [0, ℓ) on each tree's last level, in one forward; the states {@code [n, D]} are
+   * appended to each tree's draft.
+   */
+  private void shallowStates(List<Growth> growths) {
+    List<SequenceInput> inputs = new ArrayList<>(growths.size());
+    for (Growth growth : growths) {
+      inputs.add(growth.levelInput());
     }
     ForwardResult out =
         model.forward(inputs, null, ForwardOptions.layers(0, exitLayer, ForwardOptions.Rows.ALL));
-    for (int i = 0; i < sessions.size(); i++) {
-      ((Session) sessions.get(i)).rootShallow(out.preNormHidden(), out.hiddenOffset(out.row(i, 0)));
+    for (int i = 0; i < growths.size(); i++) {
+      Growth growth = growths.get(i);
+      growth.draft.addShallow(
+          out.preNormHidden(), out.hiddenOffset(out.row(i, 0)), growth.level.size());
+    }
+  }
+
+  /**
+   * The adapter on each tree's frontier (after replaying its session's pending positions, on a
+   * tree's first level), in one forward; the frontiers' draft logits {@code [Σ frontier, V]} in
+   * {@link #logits}, each tree's from its {@code logitsRow}.
+   */
+  private void adapterLogits(List<Growth> growths) {
+    int rows = 0;
+    int frontierRows = 0;
+    for (Growth growth : growths) {
+      rows += growth.adapterRows();
+      frontierRows += growth.frontier.size();
+    }
+    adapterInput = atLeast(adapterInput, rows * dim);
+    List<SequenceInput> inputs = new ArrayList<>(growths.size());
+    int at = 0;
+    for (Growth growth : growths) {
+      inputs.add(growth.adapterInput(adapterInput, at));
+      at += growth.adapterRows();
+    }
+    ForwardResult out =
+        adapter.forward(inputs, adapterInput, ForwardOptions.layers(0, 1, ForwardOptions.Rows.ALL));
+    // the frontiers' adapter states, normalised with the adapter's gain, through the LM head
+    headInput = atLeast(headInput, frontierRows * dim);
+    logits = atLeast(logits, frontierRows * vocab);
+    float eps = model.config().rmsNormEps();
+    int row = 0;
+    for (int i = 0; i < growths.size(); i++) {
+      Growth growth = growths.get(i);
+      int replayed = growth.adapterRows() - growth.frontier.size();
+      growth.logitsRow = row;
+      for (Node node : growth.frontier) {
+        int state = out.hiddenOffset(out.row(i, replayed + row - growth.logitsRow));
+        VectorMath.rmsNorm(out.preNormHidden(), state, dim, norm, eps, headInput, row * dim);
+        growth.draft.adapterOrder.add(node.index());
+        row++;
+      }
+    }
+    model.lmHead().apply(headInput, 0, frontierRows, logits, 0);
+  }
+
+  private static float[] atLeast(float[] buffer, int size) {
+    return buffer.length >= size ? buffer : new float[size];
+  }
+
+  /** One session's tree in the making, grown a level at a time alongside the batch's others. */
+  private final class Growth {
+    final Session session;
+    final Plan plan;
+    final SamplingParams sampling;
+    final RandomGenerator random;
+    final int base; // the target cache's committed rows: the tree's first row
+    final boolean sampled;
+    final int maxDepth;
+    final DraftTree.Builder tree;
+    final Draft draft = new Draft();
+    List<Node> level; // the nodes added last (the root first)
+    List<Node> frontier = List.of(); // those of them the adapter runs on next
+    int logitsRow; // the frontier's first row in the pass's draft logits
+
+    Growth(ProposalRequest request) {
+      this.session = (Session) request.session();
+      this.plan = request.plan();
+      this.sampling = request.sampling();
+      this.random = request.random();
+      this.base = session.target.length();
+      this.sampled = plan.branching() == 1 && !sampling.isGreedy();
+      this.maxDepth = plan.speculate() ? plan.maxDepth() : 0;
+      this.tree =
+          DraftTree.builder(
+              request.root(),
+              sampled ? DraftTree.Proposals.SAMPLED : DraftTree.Proposals.POINT_MASS);
+      draft.nodes.add(new Node(0, -1, 0, request.root(), 0, 1f, 0f));
+      this.level = List.of(draft.nodes.get(0));
+    }
+
+    /** Chooses the nodes to grow at {@code depth}; false when the tree is done. */
+    boolean pickFrontier(int depth) {
+      if (depth >= maxDepth || room() <= 0) {
+        return false;
+      }
+      frontier =
+          level.stream()
+              .filter(n -> n.index() == 0 || !plan.stop().shouldStop(n.top(), n.entropy()))
+              .sorted(Comparator.comparingDouble(n -> -n.score()))
+              .limit(plan.branching())
+              .toList();
+      return !frontier.isEmpty();
+    }
+
+    private int room() {
+      return plan.nodeBudget() - (draft.nodes.size() - 1);
+    }
+
+    /**
+     * The frontier's children from their draft logits, the most probable within the budget, added
+     * to the tree in that order (their rows in the target's and the adapter's caches): the next
+     * level.
+     */
+    void addChildren() {
+      List<Node> candidates = new ArrayList<>();
+      List<float[]> distributions = new ArrayList<>();
+      int offset = logitsRow * vocab;
+      if (sampled) { // a chain: one frontier node, its child drawn from the warped draft
+        Node parent = frontier.get(0);
+        float[] raw = Arrays.copyOfRange(logits, offset, offset + vocab);
+        float[] q = Sampler.distribution(raw, sampling);
+        int token = Sampler.draw(q, random);
+        candidates.add(child(parent, token, q[token], DraftDistribution.of(raw, 0, vocab, 1)));
+        distributions.add(q);
+      } else {
+        DraftDistribution[] ranked =
+            DraftDistribution.ofRows(logits, offset, frontier.size(), vocab, plan.branching());
+        for (int i = 0; i < frontier.size(); i++) {
+          for (int rank = 0; rank < ranked[i].size(); rank++) {
+            candidates.add(
+                child(
+                    frontier.get(i),
+                    ranked[i].token(rank),
+                    ranked[i].probability(rank),
+                    ranked[i]));
+            distributions.add(null);
+          }
+        }
+      }
+      Integer[] order = new Integer[candidates.size()];
+      Arrays.setAll(order, i -> i);
+      Arrays.sort(order, Comparator.comparingDouble(i -> -candidates.get(i).score()));
+      List<Node> children = new ArrayList<>();
+      for (int k = 0; k < Math.min(room(), order.length); k++) {
+        Node c = candidates.get(order[k]);
+        int index =
+            tree.add(
+                c.parent(),
+                c.token(),
+                (float) Math.exp(c.score() - draft.nodes.get(c.parent()).score()),
+                c.top(),
+                c.entropy(),
+                distributions.get(order[k]));
+        Node node =
+            new Node(index, c.parent(), c.depth(), c.token(), c.score(), c.top(), c.entropy());
+        draft.nodes.add(node);
+        children.add(node);
+      }
+      level = children;
+    }
+
+    private Node child(Node parent, int token, float probability, DraftDistribution from) {
+      return new Node(
+          -1,
+          parent.index(),
+          parent.depth() + 1,
+          token,
+          parent.score() + Math.log(Math.max(probability, 1e-30f)),
+          from.top(),
+          from.entropy());
+    }
+
+    /** The last level's tokens at the target's rows {@code base + index}, each seeing its path. */
+    SequenceInput levelInput() {
+      int first = level.get(0).index();
+      int n = level.size();
+      int[] tokens = new int[n];
+      int[] positions = new int[n];
+      boolean[][] visible = new boolean[n][first + n];
+      for (int i = 0; i < n; i++) {
+        Node node = level.get(i);
+        tokens[i] = node.token();
+        positions[i] = base + node.depth();
+        for (int a = node.index(); a >= 0; a = draft.nodes.get(a).parent()) {
+          visible[i][a] = true;
+        }
+      }
+      return new SequenceInput(
+          session.target, base + first, tokens, positions, AncestorMask.of(visible));
+    }
+
+    /**
+     * The adapter's rows this level: the session's pending positions on the first, the frontier.
+     */
+    int adapterRows() {
+      return (draft.adapterOrder.isEmpty() ? session.pendingRows : 0) + frontier.size();
+    }
+
+    /**
+     * Copies this level's adapter input rows to {@code into} from row {@code at}: their sequence in
+     * the adapter's window (pending positions, earlier frontier nodes, these nodes).
+     */
+    SequenceInput adapterInput(float[] into, int at) {
+      int p = draft.adapterOrder.isEmpty() ? session.pendingRows : 0;
+      int before = draft.adapterOrder.size();
+      int n = frontier.size();
+      System.arraycopy(session.pending, 0, into, at * dim, p * dim);
+      for (int i = 0; i < n; i++) {
+        int node = frontier.get(i).index();
+        System.arraycopy(draft.shallow, node * dim, into, (at + p + i) * dim, dim);
+      }
+      KvCache own = session.own;
+      int replayed = session.pendingRows;
+      int window = replayed + before + n;
+      int start = own.length() + (before == 0 ? 0 : replayed + before);
+      int tokens = p + n;
+      boolean[][] visible = new boolean[tokens][window];
+      int[] positions = new int[tokens];
+      for (int i = 0; i < p; i++) { // pending positions, causal
+        Arrays.fill(visible[i], 0, i + 1, true);
+        positions[i] = own.length() + i;
+      }
+      for (int i = 0; i < n; i++) {
+        Node node = frontier.get(i);
+        boolean[] row = visible[p + i];
+        Arrays.fill(row, 0, replayed, true);
+        for (int a = node.parent(); a >= 0; a = draft.nodes.get(a).parent()) {
+          row[replayed + draft.adapterOrder.indexOf(a)] = true;
+        }
+        row[replayed + before + i] = true;
+        positions[p + i] = base + node.depth();
+      }
+      return new SequenceInput(own, start, null, positions, AncestorMask.of(visible));
+    }
+
+    /** The proposal: the tree, verified from the exit layer on the shallow states drafting made. */
+    Proposal finish() {
+      session.last = draft;
+      DraftTree built = tree.build();
+      SequenceInput verify =
+          new SequenceInput(session.target, base, null, built.positions(base), built.mask());
+      return new Proposal(
+          built, verify, exitLayer, Arrays.copyOf(draft.shallow, draft.shallowRows * dim));
     }
   }
 
@@ -219,16 +495,9 @@ public final class KangarooDrafter implements Drafter {
 
     private int pendingRows;
 
-    private float[] adapterInput = new float[0]; // [p + n, D] scratch
-    private float[] logits = new float[0]; // [n, V] scratch
-
     private Draft last;
     private final Draft noDraft = new Draft(); // a step that drafted nothing
-
-    /** {@code [D]}: the root's shallow state, when the batch computed it before this proposal. */
-    private final float[] rootShallow = new float[dim];
-
-    private boolean rootShallowReady;
+    private Proposal ready; // grown with the batch's trees before this step's proposal, or null
 
     Session(KvCache target, KvCache own, float[] pending) {
       this.target = target;
@@ -255,197 +524,20 @@ public final class KangarooDrafter implements Drafter {
       pendingRows += rows;
     }
 
-    void rootShallow(float[] states, int offset) {
-      System.arraycopy(states, offset, rootShallow, 0, dim);
-      rootShallowReady = true;
-    }
-
     @Override
     public Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
-      int base = target.length();
-      boolean sampled = plan.branching() == 1 && !sampling.isGreedy();
-      int maxDepth = plan.speculate() ? plan.maxDepth() : 0;
-      boolean batched = rootShallowReady;
-      rootShallowReady = false;
-      if (maxDepth == 0 && !batched) { // no draft: the plain step, its shallow state kept for later
+      if (ready != null) { // grown with the batch's (beforeProposals)
+        Proposal proposal = ready;
+        ready = null;
+        return proposal;
+      }
+      if (!plan.speculate() || plan.maxDepth() == 0) { // the plain step, its shallow state kept
         last = noDraft;
         return Proposal.fullForward(DraftTree.rootOnly(root), target);
       }
-      DraftTree.Builder tree =
-          DraftTree.builder(
-              root, sampled ? DraftTree.Proposals.SAMPLED : DraftTree.Proposals.POINT_MASS);
-      Draft draft = new Draft();
-      draft.nodes.add(new Node(0, -1, 0, root, 0, 1f, 0f));
-      List<Node> level = List.of(draft.nodes.get(0));
-      if (batched) {
-        draft.addShallow(rootShallow, 0, 1);
-      } else {
-        shallowStates(draft, level, base);
-      }
-      for (int depth = 0; depth < maxDepth; depth++) {
-        int room = plan.nodeBudget() - (draft.nodes.size() - 1);
-        List<Node> frontier =
-            level.stream()
-                .filter(n -> n.index() == 0 || !plan.stop().shouldStop(n.top(), n.entropy()))
-                .sorted(Comparator.comparingDouble(n -> -n.score()))
-                .limit(plan.branching())
-                .toList();
-        if (frontier.isEmpty() || room <= 0) {
-          break;
-        }
-        adapterLogits(draft, frontier); // [frontier, V]
-        List<Node> candidates = new ArrayList<>();
-        List<float[]> distributions = new ArrayList<>();
-        if (sampled) { // a chain: one frontier node, its child drawn from the warped draft
-          Node parent = frontier.get(0);
-          float[] raw = Arrays.copyOf(logits, vocab);
-          float[] q = Sampler.distribution(raw, sampling);
-          int token = Sampler.draw(q, random);
-          candidates.add(child(parent, token, q[token], DraftDistribution.of(raw, 0, vocab, 1)));
-          distributions.add(q);
-        } else {
-          DraftDistribution[] ranked =
-              DraftDistribution.ofRows(logits, 0, frontier.size(), vocab, plan.branching());
-          for (int i = 0; i < frontier.size(); i++) {
-            for (int rank = 0; rank < ranked[i].size(); rank++) {
-              candidates.add(
-                  child(
-                      frontier.get(i),
-                      ranked[i].token(rank),
-                      ranked[i].probability(rank),
-                      ranked[i]));
-              distributions.add(null);
-            }
-          }
-        }
-        // the most probable children within the budget, created now so that their order is their
-        // row order in the target's and the adapter's caches
-        Integer[] order = new Integer[candidates.size()];
-        Arrays.setAll(order, i -> i);
-        Arrays.sort(order, Comparator.comparingDouble(i -> -candidates.get(i).score()));
-        List<Node> children = new ArrayList<>();
-        for (int k = 0; k < Math.min(room, order.length); k++) {
-          Node c = candidates.get(order[k]);
-          int index =
-              tree.add(
-                  c.parent(),
-                  c.token(),
-                  (float) Math.exp(c.score() - scoreOf(draft, c.parent())),
-                  c.top(),
-                  c.entropy(),
-                  distributions.get(order[k]));
-          Node node =
-              new Node(index, c.parent(), c.depth(), c.token(), c.score(), c.top(), c.entropy());
-          draft.nodes.add(node);
-          children.add(node);
-        }
-        shallowStates(draft, children, base);
-        level = children;
-      }
-      last = draft;
-      DraftTree built = tree.build();
-      SequenceInput verify =
-          new SequenceInput(target, base, null, built.positions(base), built.mask());
-      return new Proposal(
-          built, verify, exitLayer, Arrays.copyOf(draft.shallow, draft.shallowRows * dim));
-    }
-
-    private Node child(Node parent, int token, float probability, DraftDistribution from) {
-      return new Node(
-          -1,
-          parent.index(),
-          parent.depth() + 1,
-          token,
-          parent.score() + Math.log(Math.max(probability, 1e-30f)),
-          from.top(),
-          from.entropy());
-    }
-
-    private double scoreOf(Draft draft, int node) {
-      return draft.nodes.get(node).score();
-    }
-
-    /**
-     * Target layers [0, ℓ) on a level's nodes, at the rows {@code base + index}; their states
-     * {@code [n, D]} are appended to the draft's.
-     */
-    private void shallowStates(Draft draft, List<Node> level, int base) {
-      int first = level.get(0).index();
-      int n = level.size();
-      int[] tokens = new int[n];
-      int[] positions = new int[n];
-      boolean[][] visible = new boolean[n][first + n];
-      for (int i = 0; i < n; i++) {
-        Node node = level.get(i);
-        tokens[i] = node.token();
-        positions[i] = base + node.depth();
-        for (int a = node.index(); a >= 0; a = draft.nodes.get(a).parent()) {
-          visible[i][a] = true;
-        }
-      }
-      SequenceInput input =
-          new SequenceInput(target, base + first, tokens, positions, AncestorMask.of(visible));
-      ForwardResult out =
-          model.forward(
-              List.of(input), null, ForwardOptions.layers(0, exitLayer, ForwardOptions.Rows.ALL));
-      draft.addShallow(out.preNormHidden(), out.hiddenOffset(out.row(0, 0)), n);
-    }
-
-    /**
-     * The adapter on the frontier nodes (after replaying the pending positions): their draft logits
-     * {@code [frontier, V]} in {@link #logits}.
-     */
-    private void adapterLogits(Draft draft, List<Node> frontier) {
-      int p = draft.adapterOrder.isEmpty() ? pendingRows : 0;
-      int before = draft.adapterOrder.size();
-      int n = frontier.size();
-      if (adapterInput.length < (p + n) * dim) {
-        adapterInput = new float[(p + n) * dim];
-      }
-      System.arraycopy(pending, 0, adapterInput, 0, p * dim);
-      for (int i = 0; i < n; i++) {
-        int node = frontier.get(i).index();
-        System.arraycopy(draft.shallow, node * dim, adapterInput, (p + i) * dim, dim);
-      }
-      // rows of the adapter's window: pending positions, earlier frontier nodes, these nodes
-      int replayed = pendingRows;
-      int window = replayed + before + n;
-      int start = own.length() + (before == 0 ? 0 : replayed + before);
-      int tokens = p + n;
-      boolean[][] visible = new boolean[tokens][window];
-      int[] positions = new int[tokens];
-      for (int i = 0; i < p; i++) { // pending positions, causal
-        Arrays.fill(visible[i], 0, i + 1, true);
-        positions[i] = own.length() + i;
-      }
-      for (int i = 0; i < n; i++) {
-        Node node = frontier.get(i);
-        boolean[] row = visible[p + i];
-        Arrays.fill(row, 0, replayed, true);
-        for (int a = node.parent(); a >= 0; a = draft.nodes.get(a).parent()) {
-          row[replayed + draft.adapterOrder.indexOf(a)] = true;
-        }
-        row[replayed + before + i] = true;
-        positions[p + i] = target.length() + node.depth();
-      }
-      SequenceInput sequence =
-          new SequenceInput(own, start, null, positions, AncestorMask.of(visible));
-      ForwardResult out =
-          adapter.forward(
-              List.of(sequence),
-              adapterInput,
-              ForwardOptions.layers(0, 1, ForwardOptions.Rows.ALL));
-      frontier.forEach(node -> draft.adapterOrder.add(node.index()));
-      // the frontier's adapter states, normalised with the adapter's gain, through the LM head
-      float eps = model.config().rmsNormEps();
-      for (int i = 0; i < n; i++) {
-        int row = out.hiddenOffset(out.row(0, p + i));
-        VectorMath.rmsNorm(out.preNormHidden(), row, dim, norm, eps, adapterInput, i * dim);
-      }
-      if (logits.length < n * vocab) {
-        logits = new float[n * vocab];
-      }
-      model.lmHead().apply(adapterInput, 0, n, logits, 0);
+      Growth growth = new Growth(new ProposalRequest(this, root, plan, sampling, random));
+      grow(List.of(growth));
+      return growth.finish();
     }
 
     @Override
