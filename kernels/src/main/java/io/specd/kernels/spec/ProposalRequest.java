@@ -15,4 +15,10 @@ import java.util.random.RandomGenerator;
  * @param random the request's generator
  */
 public record ProposalRequest(
-    DraftSession session, int root, Plan plan, SamplingParams sampling, RandomGenerator random) {}
+    DraftSession session, int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
+
+  /** The session's proposal for this request. */
+  public Proposal propose() {
+    return session.propose(root, plan, sampling, random);
+  }
+}

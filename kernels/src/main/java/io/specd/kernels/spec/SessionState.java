@@ -116,13 +116,6 @@ public final class SessionState implements AutoCloseable {
     return new ProposalRequest(drafting, root, fitted, sampling, random);
   }
 
-  /** Drafts the tree a {@link #proposalRequest} describes. */
-  static Proposal propose(ProposalRequest request) {
-    return request
-        .session()
-        .propose(request.root(), request.plan(), request.sampling(), request.random());
-  }
-
   /**
    * Tokens the request has generated since its prefill: those committed after the prompt and the
    * root (generated but not cached yet).

@@ -112,7 +112,7 @@ public final class SpeculativeStep {
     for (int i = 0; i < n; i++) {
       long start = System.nanoTime() - share;
       try {
-        proposals[i] = SessionState.propose(requests.get(i));
+        proposals[i] = requests.get(i).propose();
       } catch (RuntimeException e) {
         results[i] = new Broken(e);
         continue;
