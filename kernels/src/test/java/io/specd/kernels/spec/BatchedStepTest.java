@@ -105,6 +105,23 @@ class BatchedStepTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("drafters")
+  void sampledSessionsShouldDrawInABatchWhatEachDrawsAlone(String backend, DrafterKind kind) {
+    use(backend);
+    Path heads = BundledHeads.find(kind, model).orElseThrow();
+    IntFunction<Plan> planOf =
+        session -> session % 2 == 0 ? Plan.NO_SPECULATION : Plan.tree(3, 3, 1, StopRule.NONE);
+    SamplingParams sampling = SamplingParams.ofTemperature(1.0, 7);
+    try (Drafter drafter = kind.load(model, heads, PROMPTS.length, pool.capacity())) {
+      List<int[]> alone = decode(drafter, planOf, sampling, -1, false).tokens();
+      List<int[]> together = decode(drafter, planOf, sampling, -1, true).tokens();
+      for (int i = 0; i < PROMPTS.length; i++) {
+        assertThat(together.get(i)).as("session %d", i).containsExactly(alone.get(i));
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("io.specd.kernels.TestModels#backends")
   void shouldDecodePlainlyInABatch(String backend) {
@@ -210,15 +227,53 @@ class BatchedStepTest {
    */
   private static void assertBatchMatchesAlone(
       Drafter drafter, IntFunction<Plan> planOf, int broken) {
+    Decoded decoded = decode(drafter, planOf, SamplingParams.GREEDY, broken, true);
+    for (int i = 0; i < PROMPTS.length; i++) {
+      int[] got = decoded.tokens().get(i);
+      int[] want = expected.get(i);
+      assertThat(Arrays.copyOf(got, Math.min(got.length, want.length)))
+          .as("session %d with %s", i, drafter.name())
+          .containsExactly(Arrays.copyOf(want, Math.min(got.length, want.length)));
+      if (i == broken) {
+        assertThat(decoded.brokeOff()[i]).as("session %d ended when it broke", i).isTrue();
+        continue;
+      }
+      assertThat(got.length).isGreaterThanOrEqualTo(Math.min(want.length, MAX_TOKENS[i]));
+    }
+  }
+
+  /**
+   * Each session's tokens, and whether it ended when its step broke.
+   *
+   * @param tokens by session index
+   * @param brokeOff by session index
+   */
+  private record Decoded(List<int[]> tokens, boolean[] brokeOff) {}
+
+  /**
+   * Steps sessions to their token limits, in batches or each alone.
+   *
+   * @param planOf each session's plan, by its index
+   * @param sampling every session's sampling (each session draws from its own seeded generator)
+   * @param broken the session expected to fail in a step, or -1
+   * @param together whether the live sessions step in one batch, else one after another
+   */
+  private static Decoded decode(
+      Drafter drafter,
+      IntFunction<Plan> planOf,
+      SamplingParams sampling,
+      int broken,
+      boolean together) {
     int n = PROMPTS.length;
     SessionState[] states = new SessionState[n];
+    boolean[] brokeOff = new boolean[n];
     List<List<Integer>> outputs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       outputs.add(new ArrayList<>());
     }
     try {
       // the first half prefill together; the rest join one step later
-      prefill(drafter, states, outputs, 0, n / 2);
+      prefill(drafter, sampling, states, outputs, 0, n / 2);
       boolean first = true;
       while (true) {
         List<Integer> live = new ArrayList<>();
@@ -230,31 +285,13 @@ class BatchedStepTest {
         if (live.isEmpty()) {
           break;
         }
-        List<SessionState> batch = live.stream().map(i -> states[i]).toList();
-        List<SpeculativeStep.Result> results =
-            SpeculativeStep.step(
-                model,
-                drafter,
-                batch,
-                live.stream().map(planOf::apply).toList(),
-                AcceptanceMode.LOSSLESS);
-        for (int j = 0; j < live.size(); j++) {
-          int i = live.get(j);
-          if (results.get(j) instanceof SpeculativeStep.Broken failed) {
-            assertThat(i).as("the session that broke").isEqualTo(broken);
-            assertThat(failed.cause()).hasMessage("a broken drafting state");
-            states[i].close();
-            states[i] = null;
-            continue;
-          }
-          SpeculativeStep.Stepped stepped = results.get(j).orThrow();
-          assertThat(stepped.outcome().batchSize()).isEqualTo(live.size());
-          for (int token : stepped.tokens()) {
-            outputs.get(i).add(token);
-          }
+        List<List<Integer>> batches =
+            together ? List.of(live) : live.stream().map(List::of).toList();
+        for (List<Integer> batchOf : batches) {
+          step(drafter, planOf, states, outputs, batchOf, broken, brokeOff);
         }
         if (first) {
-          prefill(drafter, states, outputs, n / 2, n);
+          prefill(drafter, sampling, states, outputs, n / 2, n);
           first = false;
         }
       }
@@ -265,26 +302,63 @@ class BatchedStepTest {
         }
       }
     }
-    for (int i = 0; i < n; i++) {
-      int[] got = outputs.get(i).stream().mapToInt(Integer::intValue).toArray();
-      int[] want = expected.get(i);
-      assertThat(Arrays.copyOf(got, Math.min(got.length, want.length)))
-          .as("session %d with %s", i, drafter.name())
-          .containsExactly(Arrays.copyOf(want, Math.min(got.length, want.length)));
-      if (i == broken) {
-        assertThat(states[i]).as("session %d ended when it broke", i).isNull();
+    return new Decoded(
+        outputs.stream().map(o -> o.stream().mapToInt(Integer::intValue).toArray()).toList(),
+        brokeOff);
+  }
+
+  /** One step of the sessions {@code live} in one batch. */
+  private static void step(
+      Drafter drafter,
+      IntFunction<Plan> planOf,
+      SessionState[] states,
+      List<List<Integer>> outputs,
+      List<Integer> live,
+      int broken,
+      boolean[] brokeOff) {
+    List<SessionState> batch = live.stream().map(i -> states[i]).toList();
+    List<SpeculativeStep.Result> results =
+        SpeculativeStep.step(
+            model,
+            drafter,
+            batch,
+            live.stream().map(planOf::apply).toList(),
+            AcceptanceMode.LOSSLESS);
+    for (int j = 0; j < live.size(); j++) {
+      int i = live.get(j);
+      if (results.get(j) instanceof SpeculativeStep.Broken failed) {
+        assertThat(i).as("the session that broke").isEqualTo(broken);
+        assertThat(failed.cause()).hasMessage("a broken drafting state");
+        states[i].close();
+        states[i] = null;
+        brokeOff[i] = true;
         continue;
       }
-      assertThat(got.length).isGreaterThanOrEqualTo(Math.min(want.length, MAX_TOKENS[i]));
+      SpeculativeStep.Stepped stepped = results.get(j).orThrow();
+      assertThat(stepped.outcome().batchSize()).isEqualTo(live.size());
+      for (int token : stepped.tokens()) {
+        outputs.get(i).add(token);
+      }
     }
   }
 
   private static void prefill(
-      Drafter drafter, SessionState[] states, List<List<Integer>> outputs, int from, int to) {
+      Drafter drafter,
+      SamplingParams sampling,
+      SessionState[] states,
+      List<List<Integer>> outputs,
+      int from,
+      int to) {
     List<SessionState> opened = new ArrayList<>();
     List<int[]> prompts = new ArrayList<>();
     for (int i = from; i < to; i++) {
-      states[i] = SessionState.open(pool, drafter, SamplingParams.GREEDY, MAX_TOKENS[i]);
+      states[i] =
+          SessionState.open(
+              pool,
+              drafter,
+              new SamplingParams(
+                  sampling.temperature(), sampling.topK(), sampling.topP(), sampling.seed() + i),
+              MAX_TOKENS[i]);
       opened.add(states[i]);
       prompts.add(request(i).prompt());
     }
