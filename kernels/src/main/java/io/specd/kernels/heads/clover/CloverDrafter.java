@@ -18,6 +18,7 @@ import io.specd.kernels.spec.DraftSession;
 import io.specd.kernels.spec.DraftTree;
 import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.spec.Proposal;
+import io.specd.kernels.spec.ProposalRequest;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.nio.file.Path;
@@ -56,6 +57,10 @@ public final class CloverDrafter implements Drafter {
   private final float[] headNorm;
   private final LlamaModel augmenting;
   private final KvCachePool pool;
+
+  // scratch of the catch-up passes (one at a time, on the model owner's thread)
+  private float[] pendingRows = new float[0]; // [rows, D] the sessions' pending target states
+  private float[] fused = new float[0]; // [rows, D] block A's outputs on them
 
   /**
    * @param sessions how many requests can draft at once (slots of the augmenting KV pool)
@@ -153,6 +158,67 @@ public final class CloverDrafter implements Drafter {
   }
 
   /**
+   * Before a batch's proposals: the positions every drafting session has committed since its last
+   * draft go through block A and the augmenting layers in one forward, where each session's own
+   * catch-up read the augmenting layers' weights once for itself.
+   */
+  @Override
+  public void beforeProposals(List<ProposalRequest> batch) {
+    List<Session> drafting = new ArrayList<>();
+    for (ProposalRequest request : batch) {
+      if (request.plan().speculate()) {
+        drafting.add((Session) request.session());
+      }
+    }
+    catchUp(drafting);
+  }
+
+  /**
+   * Runs the sessions' pending positions through block A and the augmenting layers, in one forward
+   * (each session's from its own cache's next row); each session's state becomes that of its last
+   * position.
+   */
+  private void catchUp(List<Session> sessions) {
+    List<Session> waiting = sessions.stream().filter(s -> s.pendingCount > 0).toList();
+    if (waiting.isEmpty()) {
+      return;
+    }
+    int rows = waiting.stream().mapToInt(s -> s.pendingCount).sum();
+    if (pendingRows.length < rows * dim) {
+      pendingRows = new float[rows * dim];
+      fused = new float[rows * dim];
+    }
+    int[] next = new int[rows];
+    List<SequenceInput> inputs = new ArrayList<>(waiting.size());
+    int at = 0;
+    for (Session s : waiting) {
+      int n = s.pendingCount;
+      System.arraycopy(s.pending, 0, pendingRows, at * dim, n * dim);
+      System.arraycopy(s.pendingNext, 0, next, at, n);
+      int start = s.own.length();
+      int[] positions = new int[n];
+      for (int i = 0; i < n; i++) {
+        positions[i] = start + i;
+      }
+      inputs.add(new SequenceInput(s.own, start, null, positions, AncestorMask.causal(n)));
+      at += n;
+    }
+    fuse.apply(pendingRows, 0, rows, fuseTable, 2 * dim, next, fused);
+    ForwardResult out =
+        augmenting.forward(
+            inputs,
+            fused,
+            ForwardOptions.layers(0, augmenting.config().layerCount(), ForwardOptions.Rows.LAST));
+    for (int i = 0; i < waiting.size(); i++) {
+      Session s = waiting.get(i);
+      s.own.commitNext(s.pendingCount);
+      s.pendingCount = 0;
+      VectorMath.rmsNorm(
+          out.preNormHidden(), out.hiddenOffset(out.row(i, 0)), dim, cloverNorm, eps, s.state, 0);
+    }
+  }
+
+  /**
    * One request: the augmenting layers' cache and the recurrent state at the last position.
    *
    * <p>Committed positions are not run through block A and the augmenting layers at once: they wait
@@ -169,7 +235,6 @@ public final class CloverDrafter implements Drafter {
     private int[] pendingNext = new int[0]; // [p] the token that followed each
     private int pendingCount;
     private float[] rows = new float[0]; // [n, D] scratch: head outputs
-    private float[] fused = new float[0]; // [n, D] scratch
     private float[] logits = new float[0]; // [n, V] scratch
 
     Session(KvCache target, KvCache own) {
@@ -210,41 +275,9 @@ public final class CloverDrafter implements Drafter {
       pendingNext[pendingCount++] = next;
     }
 
-    /** Runs the pending positions through the drafter in one pass (nothing if none wait). */
+    /** Runs the pending positions through the drafter (nothing if none wait). */
     private void catchUp() {
-      if (pendingCount > 0) {
-        prefixPass(pending, 0, Arrays.copyOf(pendingNext, pendingCount));
-        pendingCount = 0;
-      }
-    }
-
-    /**
-     * Runs newly committed positions through block A and the augmenting layers.
-     *
-     * @param hidden {@code [n, D]} the target's pre-norm states at those positions, from {@code
-     *     offset}
-     * @param next the token that followed each position
-     */
-    private void prefixPass(float[] hidden, int offset, int[] next) {
-      int n = next.length;
-      if (fused.length < n * dim) {
-        fused = new float[n * dim];
-      }
-      fuse.apply(hidden, offset, n, fuseTable, 2 * dim, next, fused);
-      int start = own.length();
-      int[] positions = new int[n];
-      for (int i = 0; i < n; i++) {
-        positions[i] = start + i;
-      }
-      SequenceInput input = new SequenceInput(own, start, null, positions, AncestorMask.causal(n));
-      ForwardResult out =
-          augmenting.forward(
-              List.of(input),
-              fused,
-              ForwardOptions.layers(0, augmenting.config().layerCount(), ForwardOptions.Rows.LAST));
-      own.commitNext(n);
-      VectorMath.rmsNorm(
-          out.preNormHidden(), out.hiddenOffset(out.row(0, 0)), dim, cloverNorm, eps, state, 0);
+      CloverDrafter.this.catchUp(List.of(this));
     }
 
     @Override
