@@ -29,9 +29,9 @@ public interface Drafter extends AutoCloseable {
 
   /**
    * Work for a whole batch of two or more sessions before each proposes, done in one pass where the
-   * drafter can batch it across sessions (Kangaroo grows every tree of the batch here, level by
-   * level, and its sessions' {@link DraftSession#propose} then hand over what was grown). Nothing
-   * by default.
+   * drafter can batch it across sessions: Kangaroo grows every tree of the batch here, level by
+   * level (its sessions' {@link DraftSession#propose} then hand over what was grown), Clover-2
+   * catches every drafting session's augmenting layers up. Nothing by default.
    *
    * @param batch each session's request, in the batch's order
    */
