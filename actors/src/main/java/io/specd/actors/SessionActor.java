@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.specd.gpu.DeviceActor;
 import io.specd.kernels.sample.TokenLogprobs;
+import io.specd.kernels.spec.SpeculativeStep;
 import io.specd.kernels.tokenizer.IncrementalDecoder;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import io.specd.policies.spec.DraftPolicy;
@@ -25,20 +26,25 @@ import java.util.function.Supplier;
  *
  * <p>One behaviour per state: {@link #starting} (waiting for its policy), {@link #decoding} (steps
  * asked for, their text going out on demand) and {@link #ending} (the last events go out, then it
- * stops). It asks for {@link #AHEAD} steps beyond those it has taken, so the device never waits for
- * it between steps. Demand-driven: the consumer acknowledges each event with {@link Ack} ({@link
- * Outbox}), and an event carries the text of every step since the last one; steps whose text has
- * not gone out count against those asked ahead, so a slow consumer pauses the session (nothing
- * buffers more than the event it has not acknowledged and {@link #AHEAD} steps' tokens). The event
- * it is reading does not count: counted too, it held the device to the one step in flight while
- * each event went to the consumer and its acknowledgement came back (a thread's wake-up each way;
- * 19,500–21,100 against 22,400–23,000 tokens/s for one stories260K stream, with {@link #AHEAD} 2
- * then 4). When its generation ends, and when it stops, it releases its KV cache on the device at
- * once.
+ * stops). It asks for steps ahead of those it has taken, so the device never waits for it between
+ * steps: {@link #MIN_AHEAD}, or more when the device's replies carry several steps each (fast
+ * steps, which the device holds up to {@code specd.gpu.reply-interval} to send together), enough
+ * for the device to run while a reply travels and the next steps are asked ({@link #aheadAfter}).
+ * Demand-driven: the consumer acknowledges each event with {@link Ack} ({@link Outbox}), and an
+ * event carries the text of every step since the last one; steps whose text has not gone out count
+ * against those asked ahead, so a slow consumer pauses the session (nothing buffers more than the
+ * event it has not acknowledged and the steps asked ahead). The event it is reading does not count:
+ * counted too, it held the device to the one step in flight while each event went to the consumer
+ * and its acknowledgement came back (a thread's wake-up each way; 19,500–21,100 against
+ * 22,400–23,000 tokens/s for one stories260K stream, asking 2 then 4 steps ahead). When its
+ * generation ends, and when it stops, it releases its KV cache on the device at once.
  */
 public final class SessionActor {
-  /** Steps a session asks the device for ahead of those it has taken. */
-  private static final int AHEAD = 4;
+  /** Steps a session asks the device for ahead of those it has taken, at first and at least. */
+  private static final int MIN_AHEAD = 4;
+
+  /** The most steps a session asks for ahead, however fast they come. */
+  private static final int MAX_AHEAD = 64;
 
   /** What a session does. */
   public sealed interface Command
@@ -105,6 +111,7 @@ public final class SessionActor {
   private final Behavior<Command> ending;
   private DraftPolicy policy;
   private int generated;
+  private int ahead = MIN_AHEAD; // steps to keep asked of the device (or waiting for demand)
   private int asked; // steps asked of the device and not answered yet
   private int unseen; // steps whose text waits for the consumer's demand
   private boolean released;
@@ -253,45 +260,67 @@ public final class SessionActor {
                 request.sampling(),
                 request.topLogprobs(),
                 policy,
-                AHEAD,
+                ahead,
                 context.getSelf(),
                 deviceReplies));
-    asked = AHEAD;
+    asked = ahead;
     return decoding;
   }
 
   /** The device answered: the tokens it committed go out as text; more steps, or the end. */
   private Behavior<Command> onReply(WrappedDevice wrapped) {
     DeviceActor.Reply reply = wrapped.reply();
-    boolean ended = false;
     if (reply instanceof DeviceActor.Prefilled p) {
       firstToken = System.nanoTime();
       lastEmitted = firstToken;
       metrics.firstToken(firstToken - start);
-      ended = take(new int[] {p.firstToken()}, 0, p.logprobs());
+      return took(take(new int[] {p.firstToken()}, 0, p.logprobs()), 1);
     } else if (reply instanceof DeviceActor.Stepped s) {
-      asked--;
-      recorder.record(s.step().outcome(), s.step().times());
-      metrics.stepped(s.step().outcome());
-      ended = take(s.step().tokens(), s.step().outcome().accepted(), s.step().logprobs());
+      asked -= s.steps().size();
+      ahead = aheadAfter(s.steps().size());
+      for (SpeculativeStep.Stepped step : s.steps()) {
+        recorder.record(step.outcome(), step.times());
+        metrics.stepped(step.outcome());
+        if (take(step.tokens(), step.outcome().accepted(), step.logprobs())) {
+          return took(true, 0); // after a stop string the steps run beyond it are dropped
+        }
+      }
+      return took(false, s.steps().size());
     } else if (reply instanceof DeviceActor.Exhausted) {
       end(FinishReason.MAX_TOKENS);
-      ended = true;
-    } else if (reply instanceof DeviceActor.Failed f) {
-      return fail(f.message());
+      return took(true, 0);
     }
+    return fail(((DeviceActor.Failed) reply).message());
+  }
+
+  /**
+   * After a reply's tokens were taken: the end goes out if the generation ended, else their text
+   * (if the consumer waits) and the requests for the next steps.
+   *
+   * @param steps the steps whose text now waits for the consumer (a prefill counts as one)
+   */
+  private Behavior<Command> took(boolean ended, int steps) {
     if (ended) {
       release();
       return drain();
     }
-    unseen++;
+    unseen += steps;
     emitAndAskAhead();
     return Behaviors.same();
   }
 
   /**
+   * The steps to keep asked ahead after a reply of {@code replied} steps: twice as many and two
+   * more (the device holds that many while the reply travels and the session asks again, and runs
+   * the rest meanwhile), within {@link #MIN_AHEAD} and {@link #MAX_AHEAD}.
+   */
+  private static int aheadAfter(int replied) {
+    return Math.min(MAX_AHEAD, Math.max(MIN_AHEAD, 2 * replied + 2));
+  }
+
+  /**
    * If the consumer waits, the text of every step it has not seen goes out as one event; then it
-   * asks for steps until {@link #AHEAD} are asked or have text that has not gone out.
+   * asks for steps until {@link #ahead} are asked or have text that has not gone out.
    */
   private void emitAndAskAhead() {
     if (outbox.wantsEvent() && provenance.hasText()) {
@@ -301,7 +330,7 @@ public final class SessionActor {
     if (!provenance.hasText()) { // out, or held back (a stop string may be starting)
       unseen = 0;
     }
-    int more = AHEAD - asked - unseen;
+    int more = ahead - asked - unseen;
     if (more > 0) {
       wiring.device().tell(new DeviceActor.Step(id, more, deviceReplies));
       asked += more;

@@ -33,9 +33,10 @@ import java.util.Map;
  * never waits for a session between two steps: it runs rounds back to back while there is work,
  * each one prefilling the prompts that arrived and stepping every session that wants a step (up to
  * {@code max-batch} requests, those that waited longest first) as one batch — one target forward.
- * What arrives during a round joins the next. Each session's policy plans its step here, knowing
- * the batch it joins, and learns from the step's outcome here. Before the first request it runs a
- * short request of its own ({@link DeviceWarmUp}).
+ * What arrives during a round joins the next. A session's results go out when it has no more steps
+ * asked, or after {@code reply-interval}, so fast steps reach it several to a reply. Each session's
+ * policy plans its step here, knowing the batch it joins, and learns from the step's outcome here.
+ * Before the first request it runs a short request of its own ({@link DeviceWarmUp}).
  *
  * <p>Runs only on {@link DeviceSettings#DISPATCHER} (one thread); every NDArray it creates lives in
  * a step manager closed within the handler, and only host values leave it. A failed batch answers
@@ -91,9 +92,10 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
 
   /**
    * The session wants {@code steps} more speculative steps (its policy plans, then propose, verify
-   * in a batch, accept, commit); the device answers each with {@link Stepped}, or once with {@link
-   * Exhausted} or {@link Failed}. A session whose generation ended (EOS, {@code max_tokens}) is
-   * never stepped again, whatever it asked for, and is not told: it ends by the same rule.
+   * in a batch, accept, commit); the device answers them with {@link Stepped} (each step's result
+   * once, in order, several in one reply when they come fast), or once with {@link Exhausted} or
+   * {@link Failed}. A session whose generation ended (EOS, {@code max_tokens}) is never stepped
+   * again, whatever it asked for, and is not told: it ends by the same rule.
    */
   public record Step(String sessionId, int steps, ActorRef<Reply> replyTo) implements Command {}
 
@@ -119,8 +121,17 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   public record Prefilled(String sessionId, int firstToken, List<TokenLogprobs> logprobs)
       implements Reply {}
 
-  /** A step's result: the tokens it commits and what the policy learnt from. */
-  public record Stepped(String sessionId, SpeculativeStep.Stepped step) implements Reply {}
+  /**
+   * The results of the session's steps run since its last reply, in order (at least one): the
+   * tokens each commits and what the policy learnt from. The device holds a session's results while
+   * it runs more of its steps, up to {@code reply-interval}, so on a small model a session is not
+   * woken for each step of tens of microseconds.
+   */
+  public record Stepped(String sessionId, List<SpeculativeStep.Stepped> steps) implements Reply {
+    public Stepped {
+      steps = List.copyOf(steps);
+    }
+  }
 
   /**
    * The session's KV cache is full (the admission check prevents it): it cannot step again and ends
@@ -301,7 +312,9 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       throw new DeviceFault("a device batch failed: " + message, e);
     }
     int waiting = prefills.size();
+    long now = System.nanoTime();
     for (LiveSession live : sessions.values()) {
+      live.sendIfDue(now, settings.replyNanos());
       waiting += live.wantsStep() ? 1 : 0;
     }
     observer.queueDepth(waiting);
@@ -360,7 +373,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     for (int i = 0; i < opened.size(); i++) {
       LiveSession live = opened.get(i);
       live.prefilled(roots[i]);
-      live.replyTo.tell(new Prefilled(live.id, roots[i], live.state.committedLogprobs()));
+      live.tell(new Prefilled(live.id, roots[i], live.state.committedLogprobs()));
     }
   }
 
@@ -389,18 +402,17 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     stepsRun++;
     observer.batchRan("verify", batch.size(), nanos);
     learnStepCost(results, nanos);
+    long end = start + nanos;
     for (int i = 0; i < batch.size(); i++) {
       LiveSession live = batch.get(i);
       if (results.get(i) instanceof SpeculativeStep.Broken broken) {
         // only this session's state is unusable: it ends alone, the batch stepped on
         getContext().getLog().error("session {} failed in its step", live.id, broken.cause());
         release(live.id);
-        live.replyTo.tell(new Failed(live.id, "the step failed: " + broken.cause()));
+        live.tell(new Failed(live.id, "the step failed: " + broken.cause()));
         continue;
       }
-      SpeculativeStep.Stepped stepped = results.get(i).orThrow();
-      live.stepped(stepped, stepsRun);
-      live.replyTo.tell(new Stepped(live.id, stepped));
+      live.stepped(results.get(i).orThrow(), stepsRun, end);
       if (live.wantsStep() && !live.canStep()) {
         exhausted(live);
       }
@@ -410,7 +422,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   /** Tells a session that wants a step it cannot have one. */
   private void exhausted(LiveSession live) {
     live.refuse();
-    live.replyTo.tell(new Exhausted(live.id));
+    live.tell(new Exhausted(live.id));
   }
 
   /**
@@ -468,7 +480,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         .error("device batch failed, failing {} sessions: {}", sessions.size(), message);
     String reason = "the device failed: " + message;
     for (LiveSession live : sessions.values()) {
-      live.replyTo.tell(new Failed(live.id, reason));
+      live.tell(new Failed(live.id, reason));
     }
     unanswered.forEach(prefills::addFirst);
     unanswered.clear();

@@ -11,9 +11,16 @@ import com.typesafe.config.Config;
  * @param faultInjection whether {@link DeviceActor.InjectFault} is honoured (tests only)
  * @param warmUpSteps steps of the request the device runs on its own at start ({@link
  *     DeviceWarmUp}); 0 for none
+ * @param replyNanos how long the device may hold a session's step results to send them together
+ *     while it runs more of that session's steps; 0 sends each at once
  */
 public record DeviceSettings(
-    int maxBatch, int kvSlots, int contextLength, boolean faultInjection, int warmUpSteps) {
+    int maxBatch,
+    int kvSlots,
+    int contextLength,
+    boolean faultInjection,
+    int warmUpSteps,
+    long replyNanos) {
 
   /** The dispatcher the device actor runs on. */
   public static final String DISPATCHER = "specd.gpu.dispatcher";
@@ -31,6 +38,9 @@ public record DeviceSettings(
     if (warmUpSteps < 0) {
       throw new IllegalArgumentException("specd.gpu.warm-up-steps must be >= 0");
     }
+    if (replyNanos < 0) {
+      throw new IllegalArgumentException("specd.gpu.reply-interval must be >= 0");
+    }
   }
 
   /** Reads {@code specd.gpu}. */
@@ -41,7 +51,8 @@ public record DeviceSettings(
         c.getInt("kv-slots"),
         c.getInt("context-length"),
         c.getBoolean("fault-injection"),
-        c.getInt("warm-up-steps"));
+        c.getInt("warm-up-steps"),
+        c.getDuration("reply-interval").toNanos());
   }
 
   /**
@@ -58,6 +69,7 @@ public record DeviceSettings(
     long fitting = Math.max(1, (long) (freeBytes * 0.8) / Math.max(1, bytesPerSlot));
     return fitting >= kvSlots
         ? this
-        : new DeviceSettings(maxBatch, (int) fitting, contextLength, faultInjection, warmUpSteps);
+        : new DeviceSettings(
+            maxBatch, (int) fitting, contextLength, faultInjection, warmUpSteps, replyNanos);
   }
 }

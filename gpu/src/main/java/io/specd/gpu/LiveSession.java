@@ -6,17 +6,20 @@ import io.specd.kernels.spec.SpeculativeStep;
 import io.specd.policies.spec.DraftContext;
 import io.specd.policies.spec.DraftPolicy;
 import io.specd.policies.spec.Plan;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What the device keeps of a live session besides its {@link SessionState}: its policy (planned and
  * rewarded on the device, between the steps it runs), where its results go, the steps it has asked
- * for and not received yet, and whether its generation has ended (EOS, or {@code max_tokens} as its
- * state counts them), after which it never steps again. Not thread-safe: the device actor's own.
+ * for and not received yet, the results it has not been sent yet, and whether its generation has
+ * ended (EOS, or {@code max_tokens} as its state counts them), after which it never steps again.
+ * Not thread-safe: the device actor's own.
  */
 final class LiveSession implements AutoCloseable {
   final String id;
   final SessionState state;
-  final ActorRef<DeviceActor.Reply> replyTo;
+  private final ActorRef<DeviceActor.Reply> replyTo;
   private final DraftPolicy policy;
   private final String drafter;
   private final double temperature;
@@ -24,6 +27,8 @@ final class LiveSession implements AutoCloseable {
   private int wanted;
   private boolean ended;
   private long lastStep; // the device's step count when this session last stepped
+  private final List<SpeculativeStep.Stepped> unsent = new ArrayList<>();
+  private long firstUnsent; // when the oldest unsent result was made (System.nanoTime)
 
   /**
    * @param state the session's device state, opened for {@code prefill}
@@ -80,8 +85,15 @@ final class LiveSession implements AutoCloseable {
     ended = root == eosId || state.atMaxTokens();
   }
 
-  /** Step {@code step} of the device committed {@code stepped}; the policy learns from it. */
-  void stepped(SpeculativeStep.Stepped stepped, long step) {
+  /**
+   * Step {@code step} of the device committed {@code stepped} at {@code now}; the policy learns
+   * from it, and the result waits to be sent ({@link #sendIfDue}).
+   */
+  void stepped(SpeculativeStep.Stepped stepped, long step, long now) {
+    if (unsent.isEmpty()) {
+      firstUnsent = now;
+    }
+    unsent.add(stepped);
     wanted--;
     lastStep = step;
     policy.reward(stepped.outcome());
@@ -91,6 +103,31 @@ final class LiveSession implements AutoCloseable {
     ended |= state.atMaxTokens();
     if (ended) {
       wanted = 0; // the session ends by the same rule and waits for none of the steps asked ahead
+    }
+  }
+
+  /**
+   * Sends the results not sent yet, in one {@link DeviceActor.Stepped}, once the session waits for
+   * them: it wants no more steps (its last asked, or its end), or the oldest has waited {@code
+   * holdNanos} (a session asks for steps ahead by the results it gets at once, so it keeps asking
+   * before those run out).
+   */
+  void sendIfDue(long now, long holdNanos) {
+    if (!unsent.isEmpty() && (wanted == 0 || now - firstUnsent >= holdNanos)) {
+      send();
+    }
+  }
+
+  /** Sends {@code reply} after the results not sent yet. */
+  void tell(DeviceActor.Reply reply) {
+    send();
+    replyTo.tell(reply);
+  }
+
+  private void send() {
+    if (!unsent.isEmpty()) {
+      replyTo.tell(new DeviceActor.Stepped(id, List.copyOf(unsent)));
+      unsent.clear();
     }
   }
 

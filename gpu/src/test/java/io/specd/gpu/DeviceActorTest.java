@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The device actor on the real model: it steps a session as often as the session asked, never past
- * its end, and one session's trouble never ends another's step.
+ * its end, sends fast steps' results together, and one session's trouble never ends another's step.
  */
 class DeviceActorTest {
   private static final int CONTEXT = 24;
@@ -39,7 +39,7 @@ class DeviceActorTest {
     Optional<Path> path = ModelStore.standard().findLocal();
     assumeTrue(path.isPresent(), "stories260K.gguf is not available");
     model = LlamaModel.load(path.get(), new JavaBackend(1));
-    DeviceSettings settings = new DeviceSettings(4, 4, CONTEXT, false, 0);
+    DeviceSettings settings = new DeviceSettings(4, 4, CONTEXT, false, 0, 0);
     device =
         KIT.spawn(
             DeviceActor.create(
@@ -73,14 +73,40 @@ class DeviceActorTest {
     TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
     device.tell(prefill("ahead", 4, 2, replies));
     replies.expectMessageClass(DeviceActor.Prefilled.class);
-    replies.expectMessageClass(DeviceActor.Stepped.class);
-    replies.expectMessageClass(DeviceActor.Stepped.class);
+    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(1);
+    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(1);
     replies.expectNoMessage(QUIET); // it asked for two steps ahead
     device.tell(new DeviceActor.Step("ahead", 3, replies.ref()));
     replies.expectMessageClass(DeviceActor.Stepped.class); // its fourth token: max_tokens
     device.tell(new DeviceActor.Step("ahead", 1, replies.ref()));
     replies.expectNoMessage(QUIET); // not the steps it asked beyond
     device.tell(new DeviceActor.Release("ahead"));
+  }
+
+  @Test
+  void shouldSendTheStepsOfASessionTogetherWithinTheReplyInterval() {
+    ActorRef<DeviceActor.Command> holding =
+        KIT.spawn(
+            DeviceActor.create(
+                model,
+                new PlainDrafter(model.config()),
+                AcceptanceMode.LOSSLESS,
+                new DeviceSettings(4, 4, CONTEXT, false, 0, Duration.ofHours(1).toNanos()),
+                DeviceObserver.NONE),
+            "holding",
+            DispatcherSelector.fromConfig(DeviceSettings.DISPATCHER));
+    TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
+    holding.tell(prefill("together", 8, 3, replies));
+    replies.expectMessageClass(DeviceActor.Prefilled.class);
+    // held until the last step it asked for has run, then one reply
+    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(3);
+    holding.tell(new DeviceActor.Step("together", 2, replies.ref()));
+    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(2);
+    holding.tell(new DeviceActor.Step("together", 4, replies.ref()));
+    // the session's end (max_tokens) sends what is held, though it asked for more
+    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(2);
+    replies.expectNoMessage(QUIET);
+    KIT.stop(holding);
   }
 
   @Test

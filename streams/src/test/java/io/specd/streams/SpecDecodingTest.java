@@ -104,9 +104,10 @@ class SpecDecodingTest {
     TestSubscriber.Probe<TokenEvent> probe = materialized.second();
     probe.request(1);
     probe.expectNext(scala.concurrent.duration.Duration.create(30, TimeUnit.SECONDS));
-    // the session runs at most four steps ahead of the text it has handed out, and the stream's
-    // stages hold a few events, each with every step since the last: a few dozen tokens of the 400
-    // asked, then none while nobody pulls
+    // the session runs a few steps ahead of the text it has handed out (four at first, more once
+    // the device's replies carry several steps), and the stream's stages hold a few events, each
+    // with every step since the last: a few dozen tokens of the 400 asked (27-32 observed), then
+    // none while nobody pulls
     double[] paused = {-1};
     await()
         .pollInterval(Duration.ofMillis(200))
