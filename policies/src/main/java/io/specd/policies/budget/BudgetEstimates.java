@@ -17,6 +17,7 @@ final class BudgetEstimates {
   private int stepsSinceDraft;
   private int stepsSinceTimedDraft;
   private int staleRetimings; // re-timings of aged costs since drafting last paid
+  private int probePeriod; // the planner's probe period when these were published; 0 before
   private double catchUpNanos; // what a first draft after a pause takes beyond a draft, smoothed
 
   /**
@@ -42,6 +43,7 @@ final class BudgetEstimates {
     this.stepsSinceDraft = from.stepsSinceDraft;
     this.stepsSinceTimedDraft = from.stepsSinceTimedDraft;
     this.staleRetimings = from.staleRetimings;
+    this.probePeriod = from.probePeriod;
     this.catchUpNanos = from.catchUpNanos;
   }
 
@@ -137,6 +139,18 @@ final class BudgetEstimates {
   /** Counts a re-timing of aged draft costs. */
   void retimed() {
     staleRetimings++;
+  }
+
+  /**
+   * The probe period the planner had reached when it published these (long while no draft has been
+   * best), or 0 before any: a request that starts from them goes on probing as rarely.
+   */
+  int probePeriod() {
+    return probePeriod;
+  }
+
+  void probePeriod(int steps) {
+    probePeriod = steps;
   }
 
   /** Drafting pays: the next aged costs are re-timed at the first interval again. */

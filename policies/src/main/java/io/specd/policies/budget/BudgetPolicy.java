@@ -35,16 +35,19 @@ import java.util.stream.IntStream;
  * probe period doubles after each up to {@code maxProbeEvery} (or as long as keeps the catch-up the
  * probes pay under 2% of the time), and no probe is made while even drafts that are always accepted
  * could not beat plain decoding at the measured costs, so that a request where drafting does not
- * pay runs close to plain decoding. Those costs age: once no draft has been timed for {@code 16 ×
- * maxProbeEvery} steps (counted across the requests that handed the estimates on), the next probe
- * drafts one deep whatever the costs say, and the step after it drafts again; each such re-timing
- * after which drafting still does not pay doubles that interval (up to 16×), since it pays the
- * drafter's catch-up on every skipped token (on stories260K, where no draft pays, re-timing every
- * 512 steps cost 4–8% of plain speed). The first draft after steps without one is not timed (it
- * pays the drafter's catch-up on the skipped tokens); the second is, and its time replaces the aged
- * one. Without it the costs that stopped drafting — measured while the JIT compiled the drafter and
- * the larger verifications, say — would stand for good, and drafting that has become cheap would
- * never resume.
+ * pay runs close to plain decoding. A request goes on at the probe period the requests before it
+ * reached (their estimates carry it), after one probe within its first {@code maxProbeEvery} steps
+ * for its own text: starting each request at {@code probeEvery} again paid the drafter's catch-up
+ * four or five times in a request of 256 tokens (stories260K: 0.90 of plain speed, then 0.95).
+ * Those costs age: once no draft has been timed for {@code 16 × maxProbeEvery} steps (counted
+ * across the requests that handed the estimates on), the next probe drafts one deep whatever the
+ * costs say, and the step after it drafts again; each such re-timing after which drafting still
+ * does not pay doubles that interval (up to 16×), since it pays the drafter's catch-up on every
+ * skipped token (on stories260K, where no draft pays, re-timing every 512 steps cost 4–8% of plain
+ * speed). The first draft after steps without one is not timed (it pays the drafter's catch-up on
+ * the skipped tokens); the second is, and its time replaces the aged one. Without it the costs that
+ * stopped drafting — measured while the JIT compiled the drafter and the larger verifications, say
+ * — would stand for good, and drafting that has become cheap would never resume.
  *
  * <p>One instance serves one request; not thread-safe.
  */
@@ -128,6 +131,10 @@ public final class BudgetPolicy implements DraftPolicy {
           shared != null && shared.fits(widths.size(), shape.maxDepth())
               ? shared
               : new BudgetEstimates(widths.size(), shape.maxDepth());
+      // go on probing as rarely as the requests before (no draft has been best for as long), but
+      // probe this request's text once early: its acceptance may not be theirs
+      probePeriod = Math.max(probePeriod, estimates.probePeriod());
+      untilProbe = Math.min(probePeriod, settings.maxProbeEvery());
     }
     if (timedProbe != null) {
       Plan plan = timedProbe;
@@ -180,6 +187,7 @@ public final class BudgetPolicy implements DraftPolicy {
         outcome.draftNanos(),
         settings.discount());
     if (untilProbe == 1) { // once per probe period: the next request starts from here
+      estimates.probePeriod(probePeriod);
       memory.publish(estimates);
     }
   }
