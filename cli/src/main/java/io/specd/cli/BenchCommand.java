@@ -1,7 +1,12 @@
 package io.specd.cli;
 
+import akka.stream.javadsl.Sink;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.specd.actors.CompletionRequest;
+import io.specd.actors.Engine;
 import io.specd.actors.EngineLoader;
-import io.specd.kernels.generate.Decoder;
+import io.specd.actors.TokenEvent;
 import io.specd.kernels.generate.GenerationRequest;
 import io.specd.kernels.generate.TokenSink;
 import io.specd.kernels.heads.DrafterKind;
@@ -14,6 +19,7 @@ import io.specd.kernels.torch.OpProfile;
 import io.specd.kernels.torch.TorchBackend;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.SamplingParams;
+import io.specd.streams.SpecDecoding;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,7 +45,10 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code specd bench}: measures decoding speed on a prompt set in one run. Speed is a ratio between
- * runs of the same process on the same prompts; absolute figures vary with the machine.
+ * runs of the same process on the same prompts; absolute figures vary with the machine. Every
+ * request runs through the engine the server runs (in process, no HTTP), one at a time as {@code
+ * specd generate} runs it: an engine per drafter and backend, each on its own copy of the model,
+ * whose requests ask for each policy in turn.
  */
 @Command(
     name = "bench",
@@ -78,15 +87,15 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "3",
       description =
-          "Untimed generations of each configuration before measuring, to warm up the JIT; they"
-              + " go on until --warmup-seconds have passed too (default: ${DEFAULT-VALUE}).")
+          "Untimed generations of each drafter before measuring, to warm up the JIT; they go on"
+              + " until --warmup-seconds have passed too (default: ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(
       names = "--warmup-seconds",
       paramLabel = "S",
       description =
-          "Least time each configuration warms up for: on a small model a few generations end"
+          "Least time each drafter warms up for: on a small model a few generations end"
               + " before the JIT has compiled the step (default: 1; with --concurrency, 8 for the"
               + " engines together, whose per-request paths compile only after thousands of"
               + " requests).")
@@ -170,23 +179,29 @@ final class BenchCommand implements Callable<Integer> {
   boolean json;
 
   /**
-   * One backend's model and the decoders measured on it.
+   * A configuration measured: the engine of a drafter on a backend, and the policy its requests ask
+   * for (null: the drafter's default).
    *
-   * @param memory what the model holds, measured after the warm-up has read every weight
+   * @param opsPerStep PyTorch's ops per step (0 on java)
+   */
+  private record Configuration(String backend, Engine engine, String policy, double opsPerStep) {
+    String policyName() {
+      return policy != null ? policy : engine.defaultPolicy();
+    }
+  }
+
+  /**
+   * One backend's engines, one per drafter (each owns a copy of the model), and the configurations
+   * measured on them.
+   *
+   * @param memory what the first engine holds, measured after its warm-up has read every weight
    */
   private record Setup(
-      String backend,
-      LlamaModel model,
-      KvCachePool pool,
-      List<LoadedDecoder> decoders,
-      double[] opsPerStep,
-      BenchReport.BackendMemory memory)
+      List<Engine> engines, List<Configuration> configurations, BenchReport.BackendMemory memory)
       implements AutoCloseable {
     @Override
     public void close() {
-      decoders.forEach(LoadedDecoder::close);
-      pool.close();
-      model.close();
+      engines.forEach(Engine::close);
     }
   }
 
@@ -204,27 +219,19 @@ final class BenchCommand implements Callable<Integer> {
     List<Setup> setups = new ArrayList<>();
     try {
       for (String backend : backendNames) {
-        setups.add(setUp(backend, promptTexts));
+        setups.add(setUp(backend, promptTexts.get(0)));
       }
-      LlamaModel model = setups.get(0).model();
-      List<int[]> promptTokens =
-          promptTexts.stream().map(p -> model.tokenizer().encodePrompt(p)).toList();
-      List<LoadedDecoder> decoders = new ArrayList<>();
-      List<String> decoderBackends = new ArrayList<>();
-      List<Double> ops = new ArrayList<>();
-      for (Setup setup : setups) {
-        decoders.addAll(setup.decoders());
-        setup.decoders().forEach(d -> decoderBackends.add(setup.backend()));
-        Arrays.stream(setup.opsPerStep()).forEach(ops::add);
-      }
+      List<Configuration> configurations = new ArrayList<>();
+      setups.forEach(setup -> configurations.addAll(setup.configurations()));
       // every round measures every configuration once, interleaved, so that a slow spell of
       // the machine hits all of them; each keeps its fastest round
-      BenchRun[][] best = new BenchRun[decoders.size()][temperatures.size()];
+      BenchRun[][] best = new BenchRun[configurations.size()][temperatures.size()];
       long generations =
-          (long) rounds * decoders.size() * temperatures.size() * promptTokens.size();
+          (long) rounds * configurations.size() * temperatures.size() * promptTexts.size();
       try (ProgressBar bar = ProgressBars.of("bench", generations)) {
         for (int round = 0; round < rounds; round++) {
-          for (int d = 0; d < decoders.size(); d++) {
+          for (int c = 0; c < configurations.size(); c++) {
+            Configuration configuration = configurations.get(c);
             for (int t = 0; t < temperatures.size(); t++) {
               String where =
                   String.format(
@@ -232,24 +239,22 @@ final class BenchCommand implements Callable<Integer> {
                       "round %d/%d, %s %s/%s T=%s",
                       round + 1,
                       rounds,
-                      decoderBackends.get(d),
-                      decoders.get(d).decoder().name(),
-                      decoders.get(d).policy(),
+                      configuration.backend(),
+                      configuration.engine().drafterName(),
+                      configuration.policyName(),
                       temperatures.get(t));
               BenchRun run =
                   measure(
-                      decoderBackends.get(d),
-                      decoders.get(d),
-                      promptTokens,
+                      configuration,
+                      promptTexts,
                       temperatures.get(t),
-                      ops.get(d),
                       prompt -> {
                         bar.setExtraMessage(
-                            where + ", prompt " + (prompt + 1) + "/" + promptTokens.size());
+                            where + ", prompt " + (prompt + 1) + "/" + promptTexts.size());
                         bar.step();
                       });
-              if (best[d][t] == null || run.nanos() < best[d][t].nanos()) {
-                best[d][t] = run;
+              if (best[c][t] == null || run.nanos() < best[c][t].nanos()) {
+                best[c][t] = run;
               }
             }
           }
@@ -259,7 +264,7 @@ final class BenchCommand implements Callable<Integer> {
       Arrays.stream(best).forEach(row -> runs.addAll(List.of(row)));
       report()
           .sweep(
-              setups.get(0).model(),
+              setups.get(0).engines().get(0).model(),
               setups.stream().map(Setup::memory).toList(),
               promptTexts.size(),
               runs);
@@ -280,47 +285,49 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Loads the model on a backend with every configuration to measure, warmed up (and, on torch,
-   * with PyTorch's ops per step counted).
+   * Starts an engine per drafter on a backend, each on its own copy of the model, warmed up (and,
+   * on torch, with PyTorch's ops per step counted first).
    *
    * @param backend a backend name, or null for this machine's default
+   * @param prompt the prompt the warm-up generates from
    */
-  private Setup setUp(String backend, List<String> promptTexts) throws IOException {
-    LlamaModel model = modelOptions.load(backend);
-    List<LoadedDecoder> decoders = new ArrayList<>();
-    KvCachePool pool = null;
+  private Setup setUp(String backend, String prompt) throws IOException {
+    List<Engine> engines = new ArrayList<>();
+    List<Configuration> configurations = new ArrayList<>();
+    BenchReport.BackendMemory memory = null;
     try {
-      List<int[]> promptTokens =
-          promptTexts.stream().map(p -> model.tokenizer().encodePrompt(p)).toList();
-      pool = model.newCachePool(1, model.config().contextLength()); // as generate's
-      for (String drafter : drafterNames(model)) {
-        for (String policy : policiesOf(drafter)) {
-          decoders.add(load(model, pool, drafter, policy));
+      LlamaModel first = modelOptions.load(backend);
+      List<String> drafterNames;
+      try {
+        drafterNames = drafterNames(first);
+      } catch (RuntimeException e) {
+        first.close();
+        throw e;
+      }
+      for (int d = 0; d < drafterNames.size(); d++) {
+        LlamaModel model = d == 0 ? first : modelOptions.load(backend);
+        String drafter = drafterNames.get(d);
+        List<String> drafterPolicies = policiesOf(drafter);
+        double[] ops = opsPerStep(model, drafter, drafterPolicies, prompt);
+        Engine engine = start(model, drafter);
+        engines.add(engine);
+        for (int p = 0; p < drafterPolicies.size(); p++) {
+          configurations.add(
+              new Configuration(model.backend().name(), engine, drafterPolicies.get(p), ops[p]));
+        }
+        warmUp(engine, drafter, prompt);
+        if (memory == null) { // after the warm-up every weight page has been read
+          memory =
+              new BenchReport.BackendMemory(
+                  model.backend().name(),
+                  Machine.mappedResidentBytes(model.source()),
+                  Machine.heapInUseBytes(),
+                  Machine.residentBytes());
         }
       }
-      double[] ops = new double[decoders.size()];
-      for (int d = 0; d < decoders.size(); d++) {
-        warmUp(
-            decoders.get(d).warmUpDecoders(model, pool, AcceptanceMode.LOSSLESS),
-            promptTokens.get(0));
-        if (model.backend() instanceof TorchBackend) { // ops are PyTorch's: none on java
-          ops[d] = opsPerStep(decoders.get(d).decoder(), promptTokens.get(0));
-        }
-      }
-      // after the warm-up every weight page has been read: what the model (and its drafters) hold
-      BenchReport.BackendMemory memory =
-          new BenchReport.BackendMemory(
-              model.backend().name(),
-              Machine.mappedResidentBytes(model.source()),
-              Machine.heapInUseBytes(),
-              Machine.residentBytes());
-      return new Setup(model.backend().name(), model, pool, decoders, ops, memory);
+      return new Setup(engines, configurations, memory);
     } catch (IOException | RuntimeException e) {
-      decoders.forEach(LoadedDecoder::close);
-      if (pool != null) {
-        pool.close();
-      }
-      model.close();
+      engines.forEach(Engine::close);
       throw e;
     }
   }
@@ -395,6 +402,125 @@ final class BenchCommand implements Callable<Integer> {
     return policies != null ? policies : java.util.Collections.singletonList(null);
   }
 
+  /**
+   * An engine of one session on {@code model} (which it owns, and closes) with {@code drafter}: the
+   * engine {@code specd generate} runs.
+   */
+  private Engine start(LlamaModel model, String drafter) {
+    Config config =
+        ConfigFactory.parseString(GenerateCommand.ONE_SESSION + "\nakka.loglevel = WARNING")
+            .withFallback(ConfigFactory.load());
+    try {
+      Path drafterHeads =
+          drafter.equals(DecodingOptions.NONE)
+              ? null
+              : heads.get(DrafterSpec.parse(drafter).kind().id());
+      return EngineLoader.start(config, model, drafter, drafterHeads, null, false);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Generates greedily on the engine, {@link #warmup} times and for {@link #warmupSeconds}: plain
+   * decoding itself; for a drafter, drafting its whole shape every step and drafting nothing, in
+   * turns, so that the drafter, the larger verifications and the steps without a draft are all
+   * compiled before they are timed, and the measured policies learn nothing from the warm-up's cold
+   * steps (a goodput planner hands its costs on to the next requests).
+   */
+  private void warmUp(Engine engine, String drafter, String prompt) {
+    List<String> warming =
+        drafter.equals(DecodingOptions.NONE) ? List.of("none") : List.of("static", "none");
+    double seconds = warmupSeconds == null ? WARM_UP_SECONDS : warmupSeconds;
+    long until = System.nanoTime() + (long) (seconds * 1e9);
+    for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
+      generate(
+          engine,
+          new CompletionRequest(
+              prompt,
+              maxTokens,
+              SamplingParams.GREEDY,
+              List.of(),
+              warming.get(i % warming.size())));
+    }
+  }
+
+  /** A configuration's figures over every prompt, prompt {@code i} sampled with seed {@code i}. */
+  private BenchRun measure(
+      Configuration configuration,
+      List<String> prompts,
+      double temperature,
+      IntConsumer promptDone) {
+    List<DecodeStats> perPrompt = new ArrayList<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      SamplingParams sampling = new SamplingParams(temperature, 0, 1.0, i);
+      perPrompt.add(
+          generate(
+              configuration.engine(),
+              new CompletionRequest(
+                  prompts.get(i), maxTokens, sampling, List.of(), configuration.policy())));
+      promptDone.accept(i);
+    }
+    return BenchRun.sum(
+        configuration.backend(),
+        configuration.engine().drafterName(),
+        configuration.policyName(),
+        temperature,
+        configuration.opsPerStep(),
+        perPrompt);
+  }
+
+  /** Runs one request through the engine, as {@code specd generate} does: its statistics. */
+  private static DecodeStats generate(Engine engine, CompletionRequest request) {
+    TokenEvent last =
+        SpecDecoding.source(engine, request)
+            .runWith(Sink.last(), engine.system())
+            .toCompletableFuture()
+            .join();
+    if (last instanceof TokenEvent.Finished finished) {
+      return finished.usage().stats();
+    }
+    throw new IllegalStateException(
+        "a benchmark request failed: "
+            + (last instanceof TokenEvent.Failed failed ? failed.message() : last));
+  }
+
+  /**
+   * On torch, PyTorch's top-level ops per target forward of one greedy generation with each policy
+   * (the prefill counts as one), counted on the kernels' decoding loop before the engine takes the
+   * model (PyTorch's profiler records the ops of the thread that starts it, and the engine's run on
+   * the device's); zeros on java.
+   */
+  private double[] opsPerStep(
+      LlamaModel model, String drafter, List<String> policies, String prompt) throws IOException {
+    double[] ops = new double[policies.size()];
+    if (!(model.backend() instanceof TorchBackend)) {
+      return ops;
+    }
+    int[] tokens = model.tokenizer().encodePrompt(prompt);
+    try (KvCachePool pool = model.newCachePool(1, model.config().contextLength())) {
+      for (int p = 0; p < policies.size(); p++) {
+        try (LoadedDecoder loaded = load(model, pool, drafter, policies.get(p))) {
+          int[] steps = new int[1];
+          int counted =
+              OpProfile.countOps(
+                  () ->
+                      steps[0] =
+                          loaded
+                              .decoder()
+                              .generate(
+                                  new GenerationRequest(tokens, maxTokens, SamplingParams.GREEDY),
+                                  TokenSink.IGNORE)
+                              .stats()
+                              .steps());
+          ops[p] = (double) counted / (steps[0] + 1);
+        }
+      }
+    }
+    return ops;
+  }
+
   private LoadedDecoder load(LlamaModel model, KvCachePool pool, String drafter, String policy) {
     if (drafter.equals(DecodingOptions.NONE)) {
       return LoadedDecoder.plain(model, pool);
@@ -405,57 +531,6 @@ final class BenchCommand implements Callable<Integer> {
             .orElseThrow(() -> EngineLoader.noHeads(spec.kind(), model));
     return LoadedDecoder.speculative(
         model, pool, spec, checkpoint, policy, 0, AcceptanceMode.LOSSLESS);
-  }
-
-  /** Generates with each decoder in turn, {@link #warmup} times and for {@link #warmupSeconds}. */
-  private void warmUp(List<Decoder> decoders, int[] prompt) {
-    GenerationRequest request = new GenerationRequest(prompt, maxTokens, SamplingParams.GREEDY);
-    double seconds = warmupSeconds == null ? WARM_UP_SECONDS : warmupSeconds;
-    long until = System.nanoTime() + (long) (seconds * 1e9);
-    for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
-      decoders.get(i % decoders.size()).generate(request, TokenSink.IGNORE);
-    }
-  }
-
-  private BenchRun measure(
-      String backend,
-      LoadedDecoder loaded,
-      List<int[]> prompts,
-      double temperature,
-      double opsPerStep,
-      IntConsumer promptDone) {
-    List<DecodeStats> perPrompt = new ArrayList<>();
-    for (int i = 0; i < prompts.size(); i++) {
-      SamplingParams sampling = new SamplingParams(temperature, 0, 1.0, i);
-      perPrompt.add(
-          loaded
-              .decoder()
-              .generate(
-                  new GenerationRequest(prompts.get(i), maxTokens, sampling), TokenSink.IGNORE)
-              .stats());
-      promptDone.accept(i);
-    }
-    return BenchRun.sum(
-        backend, loaded.decoder().name(), loaded.policy(), temperature, opsPerStep, perPrompt);
-  }
-
-  /**
-   * Top-level PyTorch ops per target forward of one greedy generation (the prefill counts as one):
-   * drafting, verification and acceptance together.
-   */
-  private double opsPerStep(Decoder decoder, int[] prompt) throws IOException {
-    int[] steps = new int[1];
-    int ops =
-        OpProfile.countOps(
-            () ->
-                steps[0] =
-                    decoder
-                        .generate(
-                            new GenerationRequest(prompt, maxTokens, SamplingParams.GREEDY),
-                            TokenSink.IGNORE)
-                        .stats()
-                        .steps());
-    return (double) ops / (steps[0] + 1);
   }
 
   private BenchReport report() {

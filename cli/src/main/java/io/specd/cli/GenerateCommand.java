@@ -40,8 +40,7 @@ final class GenerateCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One session at a time: the engine holds one KV cache (caches grow in pages as used). */
-  private static final String ONE_SESSION =
-      "specd.gpu.kv-slots = 1\nspecd.session.max-sessions = 1";
+  static final String ONE_SESSION = "specd.gpu.kv-slots = 1\nspecd.session.max-sessions = 1";
 
   @Spec CommandSpec spec;
   @Mixin ModelOptions modelOptions;

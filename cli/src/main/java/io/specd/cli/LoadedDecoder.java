@@ -13,11 +13,11 @@ import io.specd.policies.PolicyFactory;
 import io.specd.policies.PolicySettings;
 import io.specd.policies.bandit.PriorRegistry;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
- * A decoder ready to run, the name of its policy, and the drafter it holds (null for plain
- * decoding), which {@link #close()} frees.
+ * A decoder of the kernels' loop ready to run, the name of its policy, and the drafter it holds
+ * (null for plain decoding), which {@link #close()} frees: what {@code specd bench} counts
+ * PyTorch's ops per step on (its measurements run through the engine).
  */
 record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements AutoCloseable {
 
@@ -52,25 +52,6 @@ record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements
     SpeculativeDecoder decoder =
         new SpeculativeDecoder(model, pool, drafter, () -> policies.create(name, seed), mode);
     return new LoadedDecoder(decoder, decoder.policyName(), drafter);
-  }
-
-  /**
-   * What to warm the JIT up with, in turns: plain decoding itself; for a drafter, the same drafter
-   * drafting its whole shape every step, then drafting nothing, each under a policy of its own, so
-   * that the drafter, the larger verifications and the steps without a draft are all compiled
-   * before they are timed, and this decoder's policies learn nothing from the warm-up's cold steps
-   * (a goodput planner would hand their costs on to the measured runs).
-   */
-  List<Decoder> warmUpDecoders(LlamaModel model, KvCachePool pool, AcceptanceMode mode) {
-    if (drafter == null) {
-      return List.of(decoder);
-    }
-    PolicyFactory policies =
-        new PolicyFactory(
-            PolicySettings.defaults(DraftShape.forDrafter(drafter.name())), new PriorRegistry());
-    return List.of(
-        new SpeculativeDecoder(model, pool, drafter, () -> policies.create("static", 0), mode),
-        new SpeculativeDecoder(model, pool, drafter, () -> policies.create("none", 0), mode));
   }
 
   @Override
