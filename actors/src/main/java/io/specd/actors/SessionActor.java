@@ -310,12 +310,14 @@ public final class SessionActor {
   }
 
   /**
-   * The steps to keep asked ahead after a reply of {@code replied} steps: twice as many and two
-   * more (the device holds that many while the reply travels and the session asks again, and runs
-   * the rest meanwhile), within {@link #MIN_AHEAD} and {@link #MAX_AHEAD}.
+   * The steps to keep asked ahead after a reply of {@code replied} steps: four times as many,
+   * within {@link #MIN_AHEAD} and {@link #MAX_AHEAD}. The device sends a session's results once
+   * they are as many as the steps it still has asked, so a reply carries about half of those asked
+   * ahead: this doubles them while steps come faster than {@code reply-interval} (4, 8, 16, ... on
+   * a small model), and keeps {@link #MIN_AHEAD} when each step goes out alone.
    */
   private static int aheadAfter(int replied) {
-    return Math.min(MAX_AHEAD, Math.max(MIN_AHEAD, 2 * replied + 2));
+    return Math.min(MAX_AHEAD, Math.max(MIN_AHEAD, 4 * replied));
   }
 
   /**

@@ -107,13 +107,13 @@ final class LiveSession implements AutoCloseable {
   }
 
   /**
-   * Sends the results not sent yet, in one {@link DeviceActor.Stepped}, once the session waits for
-   * them: it wants no more steps (its last asked, or its end), or the oldest has waited {@code
-   * holdNanos} (a session asks for steps ahead by the results it gets at once, so it keeps asking
-   * before those run out).
+   * Sends the results not sent yet, in one {@link DeviceActor.Stepped}, once the session should
+   * have them: it has no more steps asked than results waiting (so it asks for more while the
+   * device runs the rest, and the device does not run dry waiting for its request), or the oldest
+   * has waited {@code holdNanos}.
    */
   void sendIfDue(long now, long holdNanos) {
-    if (!unsent.isEmpty() && (wanted == 0 || now - firstUnsent >= holdNanos)) {
+    if (!unsent.isEmpty() && (unsent.size() >= wanted || now - firstUnsent >= holdNanos)) {
       send();
     }
   }

@@ -96,15 +96,12 @@ class DeviceActorTest {
             "holding",
             DispatcherSelector.fromConfig(DeviceSettings.DISPATCHER));
     TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
-    holding.tell(prefill("together", 8, 3, replies));
+    holding.tell(prefill("together", 6, 8, replies));
     replies.expectMessageClass(DeviceActor.Prefilled.class);
-    // held until the last step it asked for has run, then one reply
-    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(3);
-    holding.tell(new DeviceActor.Step("together", 2, replies.ref()));
-    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(2);
-    holding.tell(new DeviceActor.Step("together", 4, replies.ref()));
-    // the session's end (max_tokens) sends what is held, though it asked for more
-    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(2);
+    // held until they are as many as the steps still asked (the session asks for more meanwhile)
+    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(4);
+    // the session's end (max_tokens: the prefill's token and five steps') sends what is held
+    assertThat(replies.expectMessageClass(DeviceActor.Stepped.class).steps()).hasSize(1);
     replies.expectNoMessage(QUIET);
     KIT.stop(holding);
   }
