@@ -14,6 +14,7 @@ import io.specd.kernels.tokenizer.IncrementalDecoder;
 import io.specd.kernels.tokenizer.TextTokenizer;
 import io.specd.policies.spec.DraftPolicy;
 import io.specd.policies.spec.FinishReason;
+import io.specd.policies.spec.StageTimes;
 import io.specd.policies.spec.StatsRecorder;
 import java.util.List;
 import java.util.function.Supplier;
@@ -27,24 +28,29 @@ import java.util.function.Supplier;
  * <p>One behaviour per state: {@link #starting} (waiting for its policy), {@link #decoding} (steps
  * asked for, their text going out on demand) and {@link #ending} (the last events go out, then it
  * stops). It asks for steps ahead of those it has taken, so the device never waits for it between
- * steps: {@link #MIN_AHEAD}, or more when the device's replies carry several steps each (fast
- * steps, which the device holds up to {@code specd.gpu.reply-interval} to send together), enough
- * for the device to run while a reply travels and the next steps are asked ({@link #aheadAfter}).
- * Demand-driven: the consumer acknowledges each event with {@link Ack} ({@link Outbox}), and an
- * event carries the text of every step since the last one; steps whose text has not gone out count
- * against those asked ahead, so a slow consumer pauses the session (nothing buffers more than the
- * event it has not acknowledged and the steps asked ahead). The event it is reading does not count:
- * counted too, it held the device to the one step in flight while each event went to the consumer
- * and its acknowledgement came back (a thread's wake-up each way; 19,500–21,100 against
- * 22,400–23,000 tokens/s for one stories260K stream, asking 2 then 4 steps ahead). When its
- * generation ends, and when it stops, it releases its KV cache on the device at once.
+ * steps: {@link #FIRST_AHEAD} with its prompt, then as many as take {@code
+ * specd.session.read-ahead} of the device's time at the step length it measures ({@link
+ * #aheadAfter}): on stories260K, where a step takes 25 µs, a session woken late (the JIT compiling
+ * on the other core) left the device idle for 0.3–5 ms a few times a request while it asked for a
+ * few steps at a time. Demand-driven: the consumer acknowledges each event with {@link Ack} ({@link
+ * Outbox}), and an event carries the text of every step since the last one; steps whose text has
+ * not gone out count against those asked ahead, so a slow consumer pauses the session (nothing
+ * buffers more than the event it has not acknowledged and the steps asked ahead). The event it is
+ * reading does not count: counted too, it held the device to the one step in flight while each
+ * event went to the consumer and its acknowledgement came back (a thread's wake-up each way;
+ * 19,500–21,100 against 22,400–23,000 tokens/s for one stories260K stream, asking 2 then 4 steps
+ * ahead). When its generation ends, and when it stops, it releases its KV cache on the device at
+ * once.
  */
 public final class SessionActor {
-  /** Steps a session asks the device for ahead of those it has taken, at first and at least. */
+  /** Steps a session asks the device for with its prompt, before it has timed one. */
+  private static final int FIRST_AHEAD = 16;
+
+  /** The fewest steps a session keeps asked ahead, however long they take. */
   private static final int MIN_AHEAD = 4;
 
-  /** The most steps a session asks for ahead, however fast they come. */
-  private static final int MAX_AHEAD = 64;
+  /** The most steps a session keeps asked ahead, however short they are. */
+  private static final int MAX_AHEAD = 1024;
 
   /** What a session does. */
   public sealed interface Command
@@ -111,7 +117,7 @@ public final class SessionActor {
   private final Behavior<Command> ending;
   private DraftPolicy policy;
   private int generated;
-  private int ahead = MIN_AHEAD; // steps to keep asked of the device (or waiting for demand)
+  private int ahead = FIRST_AHEAD; // steps to keep asked of the device (or waiting for demand)
   private int asked; // steps asked of the device and not answered yet
   private int unseen; // steps whose text waits for the consumer's demand
   private boolean released;
@@ -277,7 +283,7 @@ public final class SessionActor {
       return took(take(new int[] {p.firstToken()}, 0, p.logprobs()), 1);
     } else if (reply instanceof DeviceActor.Stepped s) {
       asked -= s.steps().size();
-      ahead = aheadAfter(s.steps().size());
+      ahead = aheadAfter(s.steps());
       for (SpeculativeStep.Stepped step : s.steps()) {
         recorder.record(step.outcome(), step.times());
         metrics.stepped(step.outcome());
@@ -310,14 +316,19 @@ public final class SessionActor {
   }
 
   /**
-   * The steps to keep asked ahead after a reply of {@code replied} steps: four times as many,
-   * within {@link #MIN_AHEAD} and {@link #MAX_AHEAD}. The device sends a session's results once
-   * they are as many as the steps it still has asked, so a reply carries about half of those asked
-   * ahead: this doubles them while steps come faster than {@code reply-interval} (4, 8, 16, ... on
-   * a small model), and keeps {@link #MIN_AHEAD} when each step goes out alone.
+   * The steps to keep asked ahead after a reply: as many as take {@code read-ahead} at the mean
+   * length of its steps (for a session of a batch, the batch's step), within {@link #MIN_AHEAD} and
+   * {@link #MAX_AHEAD}.
    */
-  private static int aheadAfter(int replied) {
-    return Math.min(MAX_AHEAD, Math.max(MIN_AHEAD, 4 * replied));
+  private int aheadAfter(List<SpeculativeStep.Stepped> replied) {
+    long nanos = 0;
+    for (SpeculativeStep.Stepped step : replied) {
+      StageTimes t = step.times();
+      nanos += t.propose() + t.verify() + t.accept() + t.commit();
+    }
+    long mean = Math.max(1, nanos / replied.size());
+    long fitting = wiring.settings().readAhead().toNanos() / mean;
+    return (int) Math.min(MAX_AHEAD, Math.max(MIN_AHEAD, fitting));
   }
 
   /**

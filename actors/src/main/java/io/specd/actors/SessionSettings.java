@@ -10,9 +10,15 @@ import java.time.Duration;
  * @param maxSessions sessions decoding at once
  * @param admissionQueue requests that may wait for a session; beyond them the engine refuses
  * @param subscribeTimeout how long a started session waits for its consumer before it stops
+ * @param readAhead how much of the device's time a session keeps asked for beyond the text its
+ *     consumer has taken (in steps of the length it measures, at least a few)
  */
 public record SessionSettings(
-    Duration requestTimeout, int maxSessions, int admissionQueue, Duration subscribeTimeout) {
+    Duration requestTimeout,
+    int maxSessions,
+    int admissionQueue,
+    Duration subscribeTimeout,
+    Duration readAhead) {
 
   public SessionSettings {
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
@@ -27,11 +33,15 @@ public record SessionSettings(
     if (admissionQueue < 0) {
       throw new IllegalArgumentException("specd.session.admission-queue must be >= 0");
     }
+    if (readAhead.isNegative()) {
+      throw new IllegalArgumentException("specd.session.read-ahead must be >= 0");
+    }
   }
 
   /** The same settings with another session limit. */
   public SessionSettings withMaxSessions(int newMaxSessions) {
-    return new SessionSettings(requestTimeout, newMaxSessions, admissionQueue, subscribeTimeout);
+    return new SessionSettings(
+        requestTimeout, newMaxSessions, admissionQueue, subscribeTimeout, readAhead);
   }
 
   /** Reads {@code specd.session}. */
@@ -41,6 +51,7 @@ public record SessionSettings(
         c.getDuration("request-timeout"),
         c.getInt("max-sessions"),
         c.getInt("admission-queue"),
-        c.getDuration("subscribe-timeout"));
+        c.getDuration("subscribe-timeout"),
+        c.getDuration("read-ahead"));
   }
 }

@@ -47,6 +47,7 @@ class SpecDecodingTest {
         Engine.start(
             ConfigFactory.parseString(
                     "specd.gpu.kv-slots = 2\nspecd.session.max-sessions = 2\n"
+                        + "specd.session.read-ahead = 1ms\n"
                         + "specd.gpu.context-length = 512\nakka.loglevel = WARNING")
                 .withFallback(ConfigFactory.load()),
             model,
@@ -104,10 +105,10 @@ class SpecDecodingTest {
     TestSubscriber.Probe<TokenEvent> probe = materialized.second();
     probe.request(1);
     probe.expectNext(scala.concurrent.duration.Duration.create(30, TimeUnit.SECONDS));
-    // the session runs a few steps ahead of the text it has handed out (four at first, more once
-    // the device's replies carry several steps), and the stream's stages hold a few events, each
-    // with every step since the last: a few dozen tokens of the 400 asked (27-32 observed), then
-    // none while nobody pulls
+    // the session runs ahead of the text it has handed out by the steps it asked with its prompt
+    // (16) or, once it has timed a step, by read-ahead's worth of them (1 ms here, against 5 ms by
+    // default), and the stream's stages hold a few events, each with every step since the last: a
+    // few dozen tokens of the 400 asked (36 observed), then none while nobody pulls
     double[] paused = {-1};
     await()
         .pollInterval(Duration.ofMillis(200))
