@@ -33,7 +33,8 @@ import java.util.Map;
  * never waits for a session between two steps: it runs rounds back to back while there is work,
  * each one prefilling the prompts that arrived and stepping every session that wants a step (up to
  * {@code max-batch} requests, those that waited longest first) as one batch — one target forward.
- * What arrives during a round joins the next. A session's results go out when it has no more steps
+ * What arrives during a round joins the next (or, after rounds shorter than 100 µs run back to
+ * back, the first after them). A session's results go out once they are as many as its steps still
  * asked, or after {@code reply-interval}, so fast steps reach it several to a reply. Each session's
  * policy plans its step here, knowing the batch it joins, and learns from the step's outcome here.
  * Before the first request it runs a short request of its own ({@link DeviceWarmUp}).
@@ -47,6 +48,9 @@ import java.util.Map;
 public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   /** How much each earlier step weighs in the cost model after one more: 0.98 per step. */
   private static final double STEP_COST_DISCOUNT = 0.98;
+
+  /** How long rounds run back to back before the device reads the messages that arrived. */
+  private static final long ROUNDS_NANOS = 100_000;
 
   /** The verified tokens at which {@code /metrics} reports the cost model's step time. */
   private static final int[] REPORTED_TOKENS = {1, 2, 4, 8, 16, 32};
@@ -292,11 +296,30 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   }
 
   /**
-   * One round: the waiting prompts' prefill, then a step of the sessions that want one, up to
-   * {@code max-batch} requests together; the next round follows at once while work remains.
+   * Rounds back to back while work remains, for up to {@link #ROUNDS_NANOS} before the messages
+   * that arrived meanwhile are read (a message per round cost ~1.5 µs of a 25 µs step on
+   * stories260K); then the next message of rounds, if work remains.
    */
   private Behavior<Command> onRound() {
     roundPending = false;
+    long start = System.nanoTime();
+    boolean more;
+    do {
+      more = round();
+    } while (more && System.nanoTime() - start < ROUNDS_NANOS);
+    if (more) {
+      scheduleRound();
+    }
+    return this;
+  }
+
+  /**
+   * One round: the waiting prompts' prefill, then a step of the sessions that want one, up to
+   * {@code max-batch} requests together; the results due go out.
+   *
+   * @return whether work remains for another round
+   */
+  private boolean round() {
     List<Prefill> opening = new ArrayList<>();
     while (!prefills.isEmpty() && opening.size() < settings.maxBatch()) {
       opening.add(prefills.poll());
@@ -318,10 +341,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
       waiting += live.wantsStep() ? 1 : 0;
     }
     observer.queueDepth(waiting);
-    if (waiting > 0) {
-      scheduleRound();
-    }
-    return this;
+    return waiting > 0;
   }
 
   /** Up to {@code most} of the sessions that want a step, those that stepped longest ago first. */
