@@ -14,6 +14,8 @@ final class BudgetEstimates {
   private final VerifyCosts verifyNanos;
   private double draftNanos;
   private double draftedDepths;
+  private final double[] widthDraftNanos; // [widths] the same, per width drafted
+  private final double[] widthDraftedDepths; // [widths]
   private int stepsSinceDraft;
   private int stepsSinceTimedDraft;
   private int staleRetimings; // re-timings of aged costs since drafting last paid
@@ -30,6 +32,8 @@ final class BudgetEstimates {
       acceptance[w] = new DepthAcceptance(maxDepth);
     }
     this.verifyNanos = new VerifyCosts();
+    this.widthDraftNanos = new double[widths];
+    this.widthDraftedDepths = new double[widths];
   }
 
   private BudgetEstimates(BudgetEstimates from) {
@@ -40,6 +44,8 @@ final class BudgetEstimates {
     this.verifyNanos = from.verifyNanos.copy();
     this.draftNanos = from.draftNanos;
     this.draftedDepths = from.draftedDepths;
+    this.widthDraftNanos = from.widthDraftNanos.clone();
+    this.widthDraftedDepths = from.widthDraftedDepths.clone();
     this.stepsSinceDraft = from.stepsSinceDraft;
     this.stepsSinceTimedDraft = from.stepsSinceTimedDraft;
     this.staleRetimings = from.staleRetimings;
@@ -95,6 +101,11 @@ final class BudgetEstimates {
     }
     draftNanos = draftNanos * discount + (timed ? draft : 0);
     draftedDepths = draftedDepths * discount + (timed ? draftedDepth : 0);
+    for (int w = 0; w < widthDraftNanos.length; w++) {
+      boolean here = timed && w == width;
+      widthDraftNanos[w] = widthDraftNanos[w] * discount + (here ? draft : 0);
+      widthDraftedDepths[w] = widthDraftedDepths[w] * discount + (here ? draftedDepth : 0);
+    }
     stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
     stepsSinceTimedDraft = timed ? 0 : stepsSinceTimedDraft + 1;
   }
@@ -169,5 +180,16 @@ final class BudgetEstimates {
   /** Measured drafting time per drafted depth (0 before the first draft). */
   double draftNanosPerDepth() {
     return draftedDepths > 0 ? draftNanos / draftedDepths : 0;
+  }
+
+  /**
+   * The drafting time per drafted depth at {@code width}, as timed at that width (a wider level
+   * drafts more nodes a depth: Kangaroo's shallow layer and adapter run a row per node), or {@link
+   * #draftNanosPerDepth()} before a draft of that width was timed.
+   */
+  double draftNanosPerDepth(int width) {
+    return widthDraftedDepths[width] > 0
+        ? widthDraftNanos[width] / widthDraftedDepths[width]
+        : draftNanosPerDepth();
   }
 }

@@ -21,33 +21,34 @@ import java.util.stream.IntStream;
  * weighs little against the next probe). Expected committed tokens for depth D at a given width are
  * {@code 1 + Σ_{d≤D} P(first d accepted)}, from the acceptance per depth observed at that width
  * ({@code DepthAcceptance}). Expected time is drafting, the measured draft time per drafted depth
- * times D, plus verification, the measured verify time at the rows of the verification batch,
- * {@code batchOccupancy × (nodes + 1)} if every sequence of the batch plans alike, since a full
- * batch multiplies the rows every verification processes ({@link VerifyCosts}: a curve, not a line,
- * as a memory-bound model verifies a few rows at the price of one). Steps are recorded at the rows
- * their batch really carried ({@link Outcome#batchRows()}): a lone probe in a full batch adds one
- * row, not the batch's worth, and recording it at the planned rows made drafting in full batches
- * look nearly free. Depth 0 (plain decoding) competes too. With nothing learnt yet the policy
- * drafts one level of the widest shape (deeper levels then borrow its acceptance); one step in
- * {@code probeEvery} moves one level deeper, shallower (never to no draft: the draft after it would
- * pay the drafter's catch-up), wider or narrower than the best, in turn, to keep the estimates of
- * neighbouring budgets current. While no speculation is best, a probe is a draft one deep, the
- * probe period doubles after each up to {@code maxProbeEvery} (or as long as keeps the catch-up the
- * probes pay under 2% of the time), and no probe is made while even drafts that are always accepted
- * could not beat plain decoding at the measured costs, so that a request where drafting does not
- * pay runs close to plain decoding. A request goes on at the probe period the requests before it
- * reached (their estimates carry it), after one probe within its first {@code maxProbeEvery} steps
- * for its own text: starting each request at {@code probeEvery} again paid the drafter's catch-up
- * four or five times in a request of 256 tokens (stories260K: 0.90 of plain speed, then 0.95).
- * Those costs age: once no draft has been timed for {@code 16 × maxProbeEvery} steps (counted
- * across the requests that handed the estimates on), the next probe drafts one deep whatever the
- * costs say, and the step after it drafts again; each such re-timing after which drafting still
- * does not pay doubles that interval (up to 16×), since it pays the drafter's catch-up on every
- * skipped token (on stories260K, where no draft pays, re-timing every 512 steps cost 4–8% of plain
- * speed). The first draft after steps without one is not timed (it pays the drafter's catch-up on
- * the skipped tokens); the second is, and its time replaces the aged one. Without it the costs that
- * stopped drafting — measured while the JIT compiled the drafter and the larger verifications, say
- * — would stand for good, and drafting that has become cheap would never resume.
+ * at that width times D, plus verification, the measured verify time at the rows of the
+ * verification batch, {@code batchOccupancy × (nodes + 1)} if every sequence of the batch plans
+ * alike, since a full batch multiplies the rows every verification processes ({@link VerifyCosts}:
+ * a curve, not a line, as a memory-bound model verifies a few rows at the price of one). Steps are
+ * recorded at the rows their batch really carried ({@link Outcome#batchRows()}): a lone probe in a
+ * full batch adds one row, not the batch's worth, and recording it at the planned rows made
+ * drafting in full batches look nearly free. Depth 0 (plain decoding) competes too. With nothing
+ * learnt yet the policy drafts one level of the widest shape (deeper levels then borrow its
+ * acceptance); one step in {@code probeEvery} moves one level deeper, shallower (never to no draft:
+ * the draft after it would pay the drafter's catch-up), wider or narrower than the best, in turn,
+ * to keep the estimates of neighbouring budgets current. While no speculation is best, a probe is a
+ * draft one deep, the probe period doubles after each up to {@code maxProbeEvery} (or as long as
+ * keeps the catch-up the probes pay under 2% of the time), and no probe is made while even drafts
+ * that are always accepted could not beat plain decoding at the measured costs, so that a request
+ * where drafting does not pay runs close to plain decoding. A request goes on at the probe period
+ * the requests before it reached (their estimates carry it), after one probe within its first
+ * {@code maxProbeEvery} steps for its own text: starting each request at {@code probeEvery} again
+ * paid the drafter's catch-up four or five times in a request of 256 tokens (stories260K: 0.90 of
+ * plain speed, then 0.95). Those costs age: once no draft has been timed for {@code 16 ×
+ * maxProbeEvery} steps (counted across the requests that handed the estimates on), the next probe
+ * drafts one deep whatever the costs say, and the step after it drafts again; each such re-timing
+ * after which drafting still does not pay doubles that interval (up to 16×), since it pays the
+ * drafter's catch-up on every skipped token (on stories260K, where no draft pays, re-timing every
+ * 512 steps cost 4–8% of plain speed). The first draft after steps without one is not timed (it
+ * pays the drafter's catch-up on the skipped tokens); the second is, and its time replaces the aged
+ * one. Without it the costs that stopped drafting — measured while the JIT compiled the drafter and
+ * the larger verifications, say — would stand for good, and drafting that has become cheap would
+ * never resume.
  *
  * <p>One instance serves one request; not thread-safe.
  */
@@ -209,7 +210,6 @@ public final class BudgetPolicy implements DraftPolicy {
     if (estimates.isEmpty()) { // one level first: the deeper levels borrow its acceptance
       return new Choice(1, widths.size() - 1);
     }
-    double draftPerDepth = estimates.draftNanosPerDepth();
     Choice best = new Choice(1, widths.size() - 1);
     double bestRate = 0;
     for (int width = 0; width < widths.size(); width++) {
@@ -217,14 +217,14 @@ public final class BudgetPolicy implements DraftPolicy {
       double committed = 1;
       for (int depth = 1; depth <= shape.maxDepth(); depth++) {
         committed += survival[depth - 1];
-        double rate = committed / expectedNanos(depth, width, draftPerDepth, occupancy);
+        double rate = committed / expectedNanos(depth, width, occupancy);
         if (rate > bestRate) {
           bestRate = rate;
           best = new Choice(depth, width);
         }
       }
     }
-    boolean plainIsFaster = 1 / expectedNanos(0, best.width(), draftPerDepth, occupancy) > bestRate;
+    boolean plainIsFaster = 1 / expectedNanos(0, best.width(), occupancy) > bestRate;
     return plainIsFaster ? new Choice(0, best.width()) : best;
   }
 
@@ -238,12 +238,11 @@ public final class BudgetPolicy implements DraftPolicy {
    * paid the drafter's catch-up every thousand steps.
    */
   private boolean couldPay(int occupancy) {
-    double draftPerDepth = estimates.draftNanosPerDepth();
-    double plain = 1 / expectedNanos(0, 0, draftPerDepth, occupancy);
+    double plain = 1 / expectedNanos(0, 0, occupancy);
     for (int depth = 1; depth <= shape.maxDepth(); depth++) {
       double rows = (double) occupancy * (widths.get(0).nodes(depth) + 1);
       if (estimates.measuresVerification(rows)
-          && (1 + depth) / expectedNanos(depth, 0, draftPerDepth, occupancy) > plain) {
+          && (1 + depth) / expectedNanos(depth, 0, occupancy) > plain) {
         return true;
       }
     }
@@ -256,13 +255,13 @@ public final class BudgetPolicy implements DraftPolicy {
    * steps between probes.
    */
   private int longestProbePeriod(int occupancy) {
-    double plainStep = expectedNanos(0, 0, estimates.draftNanosPerDepth(), occupancy);
+    double plainStep = expectedNanos(0, 0, occupancy);
     double covering = estimates.catchUpNanos() / (PROBE_SHARE * plainStep);
     return (int) Math.max(settings.maxProbeEvery(), Math.min(covering, LONGEST_PROBE_PERIOD));
   }
 
-  private double expectedNanos(int depth, int width, double draftPerDepth, int occupancy) {
+  private double expectedNanos(int depth, int width, int occupancy) {
     double rows = (double) occupancy * (widths.get(width).nodes(depth) + 1);
-    return Math.max(1, draftPerDepth * depth + estimates.verifyNanos(rows));
+    return Math.max(1, estimates.draftNanosPerDepth(width) * depth + estimates.verifyNanos(rows));
   }
 }
