@@ -295,19 +295,32 @@ public final class Engine implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (stop()) {
+      model.close();
+    }
+  }
+
+  /**
+   * Stops the actors, then frees the drafter, leaving the model open: for a caller that runs
+   * engines on one model one after another (each engine's device the model's only user while it
+   * works) and closes the model itself.
+   *
+   * @return whether the actors stopped (within 30 s), so that no forward pass runs any more
+   */
+  public boolean stop() {
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return;
+      return false;
     } catch (ExecutionException | TimeoutException e) {
       LoggerFactory.getLogger(Engine.class)
           .error("the engine's actors did not stop within 30 s; the model is not freed", e);
-      return;
+      return false;
     }
     drafter.close();
-    model.close();
+    return true;
   }
 
   /** How long a caller may wait for a session and its first event. */

@@ -47,8 +47,8 @@ import picocli.CommandLine.Spec;
  * {@code specd bench}: measures decoding speed on a prompt set in one run. Speed is a ratio between
  * runs of the same process on the same prompts; absolute figures vary with the machine. Every
  * request runs through the engine the server runs (in process, no HTTP), one at a time as {@code
- * specd generate} runs it: an engine per drafter and backend, each on its own copy of the model,
- * whose requests ask for each policy in turn.
+ * specd generate} runs it: an engine per drafter and backend, the engines of a backend sharing one
+ * copy of the model (they run one after another), whose requests ask for each policy in turn.
  */
 @Command(
     name = "bench",
@@ -191,17 +191,28 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * One backend's engines, one per drafter (each owns a copy of the model), and the configurations
-   * measured on them.
+   * One backend's model, its engines, one per drafter, and the configurations measured on them. The
+   * engines share the model: they run one after another (a request at a time), so each engine's
+   * device is the model's only user while it works.
    *
-   * @param memory what the first engine holds, measured after its warm-up has read every weight
+   * @param memory what the model and every drafter hold, measured after the warm-ups have read
+   *     every weight
    */
   private record Setup(
-      List<Engine> engines, List<Configuration> configurations, BenchReport.BackendMemory memory)
+      LlamaModel model,
+      List<Engine> engines,
+      List<Configuration> configurations,
+      BenchReport.BackendMemory memory)
       implements AutoCloseable {
     @Override
     public void close() {
-      engines.forEach(Engine::close);
+      boolean stopped = true;
+      for (Engine engine : engines) {
+        stopped &= engine.stop();
+      }
+      if (stopped) { // else a forward pass may still run: the model is left to the JVM's exit
+        model.close();
+      }
     }
   }
 
@@ -285,28 +296,18 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Starts an engine per drafter on a backend, each on its own copy of the model, warmed up (and,
-   * on torch, with PyTorch's ops per step counted first).
+   * Loads the model on a backend and starts an engine per drafter on it, warmed up (and, on torch,
+   * with PyTorch's ops per step counted first).
    *
    * @param backend a backend name, or null for this machine's default
    * @param prompt the prompt the warm-up generates from
    */
   private Setup setUp(String backend, String prompt) throws IOException {
+    LlamaModel model = modelOptions.load(backend);
     List<Engine> engines = new ArrayList<>();
     List<Configuration> configurations = new ArrayList<>();
-    BenchReport.BackendMemory memory = null;
     try {
-      LlamaModel first = modelOptions.load(backend);
-      List<String> drafterNames;
-      try {
-        drafterNames = drafterNames(first);
-      } catch (RuntimeException e) {
-        first.close();
-        throw e;
-      }
-      for (int d = 0; d < drafterNames.size(); d++) {
-        LlamaModel model = d == 0 ? first : modelOptions.load(backend);
-        String drafter = drafterNames.get(d);
+      for (String drafter : drafterNames(model)) {
         List<String> drafterPolicies = policiesOf(drafter);
         double[] ops = opsPerStep(model, drafter, drafterPolicies, prompt);
         Engine engine = start(model, drafter);
@@ -316,18 +317,17 @@ final class BenchCommand implements Callable<Integer> {
               new Configuration(model.backend().name(), engine, drafterPolicies.get(p), ops[p]));
         }
         warmUp(engine, drafter, prompt);
-        if (memory == null) { // after the warm-up every weight page has been read
-          memory =
-              new BenchReport.BackendMemory(
-                  model.backend().name(),
-                  Machine.mappedResidentBytes(model.source()),
-                  Machine.heapInUseBytes(),
-                  Machine.residentBytes());
-        }
       }
-      return new Setup(engines, configurations, memory);
+      // after the warm-ups every weight page has been read: what the model and its drafters hold
+      BenchReport.BackendMemory memory =
+          new BenchReport.BackendMemory(
+              model.backend().name(),
+              Machine.mappedResidentBytes(model.source()),
+              Machine.heapInUseBytes(),
+              Machine.residentBytes());
+      return new Setup(model, engines, configurations, memory);
     } catch (IOException | RuntimeException e) {
-      engines.forEach(Engine::close);
+      new Setup(model, engines, configurations, null).close();
       throw e;
     }
   }
@@ -403,23 +403,18 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * An engine of one session on {@code model} (which it owns, and closes) with {@code drafter}: the
-   * engine {@code specd generate} runs.
+   * An engine of one session on {@code model} with {@code drafter}, the engine {@code specd
+   * generate} runs; the caller stops it ({@link Engine#stop}) and closes the model.
    */
   private Engine start(LlamaModel model, String drafter) {
     Config config =
         ConfigFactory.parseString(GenerateCommand.ONE_SESSION + "\nakka.loglevel = WARNING")
             .withFallback(ConfigFactory.load());
-    try {
-      Path drafterHeads =
-          drafter.equals(DecodingOptions.NONE)
-              ? null
-              : heads.get(DrafterSpec.parse(drafter).kind().id());
-      return EngineLoader.start(config, model, drafter, drafterHeads, null, false);
-    } catch (RuntimeException e) {
-      model.close();
-      throw e;
-    }
+    Path drafterHeads =
+        drafter.equals(DecodingOptions.NONE)
+            ? null
+            : heads.get(DrafterSpec.parse(drafter).kind().id());
+    return EngineLoader.start(config, model, drafter, drafterHeads, null, false);
   }
 
   /**
