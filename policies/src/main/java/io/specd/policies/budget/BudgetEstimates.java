@@ -12,10 +12,8 @@ final class BudgetEstimates {
 
   private final DepthAcceptance[] acceptance; // per width
   private final VerifyCosts verifyNanos;
-  private double draftNanos;
-  private double draftedDepths;
-  private final double[] widthDraftNanos; // [widths] the same, per width drafted
-  private final double[] widthDraftedDepths; // [widths]
+  private final double[] draftNanos; // [widths] timed drafting time at each width, discounted
+  private final double[] draftedDepths; // [widths] the depths those drafts reached, discounted
   private int stepsSinceDraft;
   private int stepsSinceTimedDraft;
   private int staleRetimings; // re-timings of aged costs since drafting last paid
@@ -32,8 +30,8 @@ final class BudgetEstimates {
       acceptance[w] = new DepthAcceptance(maxDepth);
     }
     this.verifyNanos = new VerifyCosts();
-    this.widthDraftNanos = new double[widths];
-    this.widthDraftedDepths = new double[widths];
+    this.draftNanos = new double[widths];
+    this.draftedDepths = new double[widths];
   }
 
   private BudgetEstimates(BudgetEstimates from) {
@@ -42,10 +40,8 @@ final class BudgetEstimates {
       acceptance[w] = from.acceptance[w].copy();
     }
     this.verifyNanos = from.verifyNanos.copy();
-    this.draftNanos = from.draftNanos;
-    this.draftedDepths = from.draftedDepths;
-    this.widthDraftNanos = from.widthDraftNanos.clone();
-    this.widthDraftedDepths = from.widthDraftedDepths.clone();
+    this.draftNanos = from.draftNanos.clone();
+    this.draftedDepths = from.draftedDepths.clone();
     this.stepsSinceDraft = from.stepsSinceDraft;
     this.stepsSinceTimedDraft = from.stepsSinceTimedDraft;
     this.staleRetimings = from.staleRetimings;
@@ -95,16 +91,14 @@ final class BudgetEstimates {
     // up on the skipped tokens (Clover-2's augmenting block, Kangaroo's adapter), paid once per
     // resumption, which priced every probe out of drafting for good
     boolean timed = width >= 0 && stepsSinceDraft == 0;
-    if (width >= 0 && !timed && draftedDepths > 0) { // a resumption: its time beyond a draft's
+    if (width >= 0 && !timed && sum(draftedDepths) > 0) { // a resumption: beyond a draft's time
       double catchUp = Math.max(0, draft - draftNanosPerDepth() * draftedDepth);
       catchUpNanos += CATCH_UP_WEIGHT * (catchUp - catchUpNanos);
     }
-    draftNanos = draftNanos * discount + (timed ? draft : 0);
-    draftedDepths = draftedDepths * discount + (timed ? draftedDepth : 0);
-    for (int w = 0; w < widthDraftNanos.length; w++) {
+    for (int w = 0; w < draftNanos.length; w++) {
       boolean here = timed && w == width;
-      widthDraftNanos[w] = widthDraftNanos[w] * discount + (here ? draft : 0);
-      widthDraftedDepths[w] = widthDraftedDepths[w] * discount + (here ? draftedDepth : 0);
+      draftNanos[w] = draftNanos[w] * discount + (here ? draft : 0);
+      draftedDepths[w] = draftedDepths[w] * discount + (here ? draftedDepth : 0);
     }
     stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
     stepsSinceTimedDraft = timed ? 0 : stepsSinceTimedDraft + 1;
@@ -179,7 +173,8 @@ final class BudgetEstimates {
 
   /** Measured drafting time per drafted depth (0 before the first draft). */
   double draftNanosPerDepth() {
-    return draftedDepths > 0 ? draftNanos / draftedDepths : 0;
+    double depths = sum(draftedDepths);
+    return depths > 0 ? sum(draftNanos) / depths : 0;
   }
 
   /**
@@ -188,8 +183,16 @@ final class BudgetEstimates {
    * #draftNanosPerDepth()} before a draft of that width was timed.
    */
   double draftNanosPerDepth(int width) {
-    return widthDraftedDepths[width] > 0
-        ? widthDraftNanos[width] / widthDraftedDepths[width]
+    return draftedDepths[width] > 0
+        ? draftNanos[width] / draftedDepths[width]
         : draftNanosPerDepth();
+  }
+
+  private static double sum(double[] values) {
+    double total = 0;
+    for (double v : values) {
+      total += v;
+    }
+    return total;
   }
 }
