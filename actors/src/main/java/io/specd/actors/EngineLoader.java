@@ -7,6 +7,7 @@ import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.heads.HeadsBeside;
+import io.specd.kernels.heads.lookup.LookupDrafter;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
@@ -19,13 +20,17 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Turns a drafter named by a user ({@code none}, {@code medusa}, {@code medusa+ngram}, {@code
- * clover}, {@code kangaroo}, or nothing for the default) and its heads into a drafter, and starts
- * an {@link Engine} with it: what {@code specd serve}, the benchmark and the tests share.
+ * Turns a drafter named by a user ({@code none}, {@code lookup}, {@code medusa}, {@code
+ * medusa+ngram}, {@code clover}, {@code kangaroo}, or nothing for the default) and its heads into a
+ * drafter, and starts an {@link Engine} with it: what {@code specd serve}, the benchmark and the
+ * tests share.
  */
 public final class EngineLoader {
   /** The drafter name of plain decoding. */
   public static final String NONE = "none";
+
+  /** The drafter that needs no heads: prompt lookup ({@link LookupDrafter}). */
+  public static final String LOOKUP = LookupDrafter.NAME;
 
   /** Models at least this wide are memory-bound on the CPU, where drafting pays on java. */
   private static final int WIDE_MODEL = 512;
@@ -38,7 +43,7 @@ public final class EngineLoader {
    * @param spec the drafter
    * @param heads its checkpoint (given, or shipped for the model)
    */
-  public record DrafterChoice(DrafterSpec spec, Path heads) {}
+  private record DrafterChoice(DrafterSpec spec, Path heads) {}
 
   /**
    * The drafter used when none is named: the fastest {@code specd bench} measured for the backend
@@ -56,6 +61,32 @@ public final class EngineLoader {
   }
 
   /**
+   * Loads the drafter a user asked for.
+   *
+   * @param drafter a drafter name, {@code none}, or null for the default drafter
+   * @param heads the drafter's heads, or null for those shipped for the model
+   * @param sessions how many requests may draft at once
+   * @param capacity positions per request
+   * @return the drafter; {@link PlainDrafter} for plain decoding (asked for, or the default drafter
+   *     when no heads ship for the model)
+   * @throws IllegalArgumentException for an unknown drafter, heads without a drafter or for lookup,
+   *     or a named drafter without heads
+   */
+  public static Drafter load(
+      LlamaModel model, String drafter, Path heads, int sessions, int capacity) {
+    if (LOOKUP.equals(drafter)) {
+      if (heads != null) {
+        throw new IllegalArgumentException(
+            "the lookup drafter drafts from the request's own text and takes no --heads");
+      }
+      return new LookupDrafter(model.config());
+    }
+    return choose(model, drafter, heads)
+        .map(c -> c.spec().load(model, c.heads(), sessions, capacity))
+        .orElseGet(() -> new PlainDrafter(model.config()));
+  }
+
+  /**
    * The drafter a user asked for.
    *
    * @param drafter a drafter name, {@code none}, or null for the default drafter
@@ -65,7 +96,7 @@ public final class EngineLoader {
    * @throws IllegalArgumentException for an unknown drafter, heads without a drafter, or a named
    *     drafter without heads
    */
-  public static Optional<DrafterChoice> choose(LlamaModel model, String drafter, Path heads) {
+  private static Optional<DrafterChoice> choose(LlamaModel model, String drafter, Path heads) {
     if (NONE.equals(drafter)) {
       return Optional.empty();
     }
@@ -127,16 +158,7 @@ public final class EngineLoader {
       boolean typicalAcceptance) {
     DeviceSettings device = DeviceSettings.fromConfig(config);
     Drafter loaded =
-        choose(model, drafter, heads)
-            .map(
-                c ->
-                    c.spec()
-                        .load(
-                            model,
-                            c.heads(),
-                            device.kvSlots(),
-                            DeviceActor.contextLength(model, device)))
-            .orElseGet(() -> new PlainDrafter(model.config()));
+        load(model, drafter, heads, device.kvSlots(), DeviceActor.contextLength(model, device));
     try {
       String name = loaded.name();
       PolicyFactory policies =

@@ -15,6 +15,7 @@ import io.specd.kernels.heads.medusa.MedusaDrafter;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
+import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.torch.OpProfile;
 import io.specd.kernels.torch.TorchBackend;
 import io.specd.policies.spec.DecodeStats;
@@ -376,12 +377,15 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The drafters to measure: as asked, else plain decoding and every drafter with heads. */
+  /**
+   * The drafters to measure: as asked, else plain decoding, prompt lookup and every drafter with
+   * heads.
+   */
   private List<String> drafterNames(LlamaModel model) {
     if (drafters != null) {
       return drafters;
     }
-    List<String> names = new ArrayList<>(List.of(DecodingOptions.NONE));
+    List<String> names = new ArrayList<>(List.of(DecodingOptions.NONE, EngineLoader.LOOKUP));
     for (DrafterKind kind : DrafterKind.values()) {
       Optional<Path> checkpoint = EngineLoader.heads(kind, model, heads.get(kind.id()));
       if (checkpoint.isPresent()) {
@@ -410,11 +414,7 @@ final class BenchCommand implements Callable<Integer> {
     Config config =
         ConfigFactory.parseString(GenerateCommand.ONE_SESSION + "\nakka.loglevel = WARNING")
             .withFallback(ConfigFactory.load());
-    Path drafterHeads =
-        drafter.equals(DecodingOptions.NONE)
-            ? null
-            : heads.get(DrafterSpec.parse(drafter).kind().id());
-    return EngineLoader.start(config, model, drafter, drafterHeads, null, false);
+    return EngineLoader.start(config, model, drafter, headsOf(drafter), null, false);
   }
 
   /**
@@ -520,12 +520,16 @@ final class BenchCommand implements Callable<Integer> {
     if (drafter.equals(DecodingOptions.NONE)) {
       return LoadedDecoder.plain(model, pool);
     }
-    DrafterSpec spec = DrafterSpec.parse(drafter);
-    Path checkpoint =
-        EngineLoader.heads(spec.kind(), model, heads.get(spec.kind().id()))
-            .orElseThrow(() -> EngineLoader.noHeads(spec.kind(), model));
-    return LoadedDecoder.speculative(
-        model, pool, spec, checkpoint, policy, 0, AcceptanceMode.LOSSLESS);
+    Drafter loaded =
+        EngineLoader.load(model, drafter, headsOf(drafter), pool.slots(), pool.capacity());
+    return LoadedDecoder.speculative(model, pool, loaded, policy, 0, AcceptanceMode.LOSSLESS);
+  }
+
+  /** The heads given for a drafter ({@code --heads KIND=FILE}), or null. */
+  private Path headsOf(String drafter) {
+    return drafter.equals(DecodingOptions.NONE) || drafter.equals(EngineLoader.LOOKUP)
+        ? null
+        : heads.get(DrafterSpec.parse(drafter).kind().id());
   }
 
   private BenchReport report() {

@@ -1,22 +1,18 @@
 package io.specd.cli;
 
 import io.specd.actors.EngineLoader;
-import io.specd.kernels.llama.KvCachePool;
-import io.specd.kernels.llama.LlamaModel;
-import io.specd.kernels.spec.AcceptanceMode;
-import io.specd.policies.PolicyFactory;
 import io.specd.policies.spec.SamplingParams;
 import java.nio.file.Path;
-import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** Sampling and drafting options shared by {@code generate} and {@code bench}. */
 final class DecodingOptions {
   /** The help of {@code --drafter}, here and in {@code serve}. */
   static final String DRAFTER_HELP =
-      "Drafter: none, medusa, medusa+ngram, clover or kangaroo (default: the fastest measured for"
-          + " the backend and model when its heads ship with specd: clover on torch; on java"
-          + " kangaroo for models 512 wide or more, none for narrower ones).";
+      "Drafter: none, lookup (prompt lookup: no heads, drafts what followed the text's last tokens"
+          + " where they appeared before), medusa, medusa+ngram, clover or kangaroo (default: the"
+          + " fastest measured for the backend and model when its heads ship with specd: clover on"
+          + " torch; on java kangaroo for models 512 wide or more, none for narrower ones).";
 
   /** Plain decoding, no drafter. */
   static final String NONE = EngineLoader.NONE;
@@ -78,20 +74,5 @@ final class DecodingOptions {
 
   SamplingParams sampling() {
     return new SamplingParams(temperature, topK, topP, seed);
-  }
-
-  /** The decoder the options ask for: plain decoding, or a drafter with its heads and policy. */
-  LoadedDecoder decoder(LlamaModel model, KvCachePool pool) {
-    if (policy != null) {
-      PolicyFactory.checkKnown(policy); // also when the drafter turns out to be none
-    }
-    Optional<EngineLoader.DrafterChoice> choice = EngineLoader.choose(model, drafter, heads);
-    if (choice.isEmpty()) {
-      return LoadedDecoder.plain(model, pool);
-    }
-    AcceptanceMode mode =
-        typicalAcceptance ? AcceptanceMode.TYPICAL_LOSSY : AcceptanceMode.LOSSLESS;
-    return LoadedDecoder.speculative(
-        model, pool, choice.get().spec(), choice.get().heads(), policy, seed, mode);
   }
 }

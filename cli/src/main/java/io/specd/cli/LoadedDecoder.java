@@ -2,7 +2,6 @@ package io.specd.cli;
 
 import io.specd.kernels.generate.AutoregressiveDecoder;
 import io.specd.kernels.generate.Decoder;
-import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
@@ -12,7 +11,6 @@ import io.specd.policies.DraftShape;
 import io.specd.policies.PolicyFactory;
 import io.specd.policies.PolicySettings;
 import io.specd.policies.bandit.PriorRegistry;
-import java.nio.file.Path;
 
 /**
  * A decoder of the kernels' loop ready to run, the name of its policy, and the drafter it holds
@@ -27,9 +25,9 @@ record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements
   }
 
   /**
-   * A drafter with its heads and a policy.
+   * A drafter and a policy.
    *
-   * @param checkpoint the heads
+   * @param drafter the drafter, which {@link #close()} frees
    * @param policy a policy name ({@link PolicyFactory#NAMES}), or null for the drafter's default
    * @param seed seeds the policy's own random choices
    * @throws IllegalArgumentException for an unknown policy
@@ -37,18 +35,16 @@ record LoadedDecoder(Decoder decoder, String policy, Drafter drafter) implements
   static LoadedDecoder speculative(
       LlamaModel model,
       KvCachePool pool,
-      DrafterSpec spec,
-      Path checkpoint,
+      Drafter drafter,
       String policy,
       long seed,
       AcceptanceMode mode) {
     PolicyFactory policies =
         new PolicyFactory(
-            PolicySettings.defaults(DraftShape.forDrafter(spec.kind().id())), new PriorRegistry());
+            PolicySettings.defaults(DraftShape.forDrafter(drafter.name())), new PriorRegistry());
     String name =
-        policy != null ? policy : PolicyFactory.defaultFor(spec.id(), model.backend().name());
+        policy != null ? policy : PolicyFactory.defaultFor(drafter.name(), model.backend().name());
     policies.create(name, seed); // an unknown policy fails here, before any work
-    Drafter drafter = spec.load(model, checkpoint, pool.slots(), pool.capacity());
     SpeculativeDecoder decoder =
         new SpeculativeDecoder(model, pool, drafter, () -> policies.create(name, seed), mode);
     return new LoadedDecoder(decoder, decoder.policyName(), drafter);

@@ -4,6 +4,7 @@ import io.specd.kernels.cpu.JavaBackend;
 import io.specd.kernels.format.GgmlType;
 import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.heads.lookup.LookupDrafter;
 import io.specd.kernels.llama.Backend;
 import io.specd.kernels.llama.Fingerprint;
 import io.specd.kernels.llama.GgufWeightSource;
@@ -13,6 +14,7 @@ import io.specd.kernels.pad.HeadPadder;
 import io.specd.kernels.pad.ModelPadder;
 import io.specd.kernels.pad.PadPlan;
 import io.specd.kernels.pad.PaddedModel;
+import io.specd.kernels.spec.Drafter;
 import io.specd.kernels.store.ModelStore;
 import io.specd.kernels.torch.TorchBackend;
 import java.io.IOException;
@@ -103,6 +105,32 @@ public final class TestModels {
       }
     }
     return wide;
+  }
+
+  /**
+   * Every drafter the correctness tests run: prompt lookup, and each kind with the heads that ship
+   * for the default model.
+   */
+  public static Stream<String> drafters() {
+    return Stream.concat(
+        Stream.of(LookupDrafter.NAME), Stream.of(DrafterKind.values()).map(DrafterKind::id));
+  }
+
+  /**
+   * A drafter of {@link #drafters()} on {@code model} (the kinds with their shipped heads).
+   *
+   * @param sessions how many requests may draft at once
+   * @param capacity positions per request
+   */
+  public static Drafter drafter(String name, LlamaModel model, int sessions, int capacity) {
+    if (name.equals(LookupDrafter.NAME)) {
+      return new LookupDrafter(model.config());
+    }
+    DrafterKind kind = DrafterKind.of(name);
+    Path heads =
+        BundledHeads.find(kind, model)
+            .orElseThrow(() -> new AssertionError("no bundled heads for " + name));
+    return kind.load(model, heads, sessions, capacity);
   }
 
   /** The names of every backend the correctness tests run on. */

@@ -44,8 +44,9 @@ public record DraftShape(int maxDepth, int branching, int nodesPerDepth) {
    * grows with the tree (about 15 µs a node on these CPUs), so the trees are small: Clover-2 5 deep
    * with 3 nodes per level and 4 children per expanded node (EAGLE-2-style dynamic tree); Medusa 4
    * deep with 4 nodes per level among the top 8 of each head (its calibrated static tree, cut);
-   * Kangaroo a chain capped at 6 tokens (its reference code's cap). Any other drafter gets a
-   * 4-token chain.
+   * Kangaroo a chain capped at 6 tokens (its reference code's cap); prompt lookup up to 8 deep, two
+   * matches of the text side by side (its drafts cost nothing; what it copies is often long). Any
+   * other drafter gets a 4-token chain.
    *
    * @param drafter the drafter's name ({@code kangaroo}, {@code medusa}, {@code medusa+ngram},
    *     {@code clover}, …)
@@ -55,6 +56,7 @@ public record DraftShape(int maxDepth, int branching, int nodesPerDepth) {
       case "kangaroo" -> chain(6);
       case "medusa", "medusa+ngram" -> tree(4, 8, 4);
       case "clover" -> tree(5, 4, 3);
+      case "lookup" -> tree(8, 2, 2);
       default -> chain(4);
     };
   }

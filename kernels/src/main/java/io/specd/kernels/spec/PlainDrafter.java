@@ -1,6 +1,5 @@
 package io.specd.kernels.spec;
 
-import io.specd.kernels.llama.ForwardOptions;
 import io.specd.kernels.llama.ForwardResult;
 import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.LlamaConfig;
@@ -13,11 +12,9 @@ import java.util.random.RandomGenerator;
  * decoding run through the speculative step (so an engine without heads batches the same way).
  * Holds no weights.
  */
-public final class PlainDrafter implements Drafter {
-  private final LlamaConfig config;
-
+public final class PlainDrafter extends WeightlessDrafter {
   public PlainDrafter(LlamaConfig config) {
-    this.config = config;
+    super(config);
   }
 
   @Override
@@ -44,17 +41,4 @@ public final class PlainDrafter implements Drafter {
       public void close() {}
     };
   }
-
-  @Override
-  public ForwardOptions prefillOptions() {
-    return ForwardOptions.lastLogits(config);
-  }
-
-  @Override
-  public ForwardOptions verifyOptions() {
-    return ForwardOptions.allLogits(config);
-  }
-
-  @Override
-  public void close() {}
 }

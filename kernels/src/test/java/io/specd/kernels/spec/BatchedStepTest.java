@@ -78,26 +78,23 @@ class BatchedStepTest {
 
   static Stream<Arguments> drafters() {
     return TestModels.backends()
-        .flatMap(b -> Stream.of(DrafterKind.values()).map(kind -> Arguments.of(b, kind)));
+        .flatMap(b -> TestModels.drafters().map(kind -> Arguments.of(b, kind)));
   }
 
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("drafters")
-  void shouldDecodeEachSessionOfABatchAsIfAlone(String backend, DrafterKind kind) {
+  void shouldDecodeEachSessionOfABatchAsIfAlone(String backend, String kind) {
     use(backend);
-    Path heads = BundledHeads.find(kind, model).orElseThrow();
-    try (Drafter drafter = kind.load(model, heads, PROMPTS.length, pool.capacity())) {
+    try (Drafter drafter = TestModels.drafter(kind, model, PROMPTS.length, pool.capacity())) {
       assertBatchMatchesAlone(drafter, Plan.tree(4, 12, 4, StopRule.NONE));
     }
   }
 
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("drafters")
-  void shouldDecodeEachSessionAsIfAloneWhenOnlySomeOfTheBatchDraft(
-      String backend, DrafterKind kind) {
+  void shouldDecodeEachSessionAsIfAloneWhenOnlySomeOfTheBatchDraft(String backend, String kind) {
     use(backend);
-    Path heads = BundledHeads.find(kind, model).orElseThrow();
-    try (Drafter drafter = kind.load(model, heads, PROMPTS.length, pool.capacity())) {
+    try (Drafter drafter = TestModels.drafter(kind, model, PROMPTS.length, pool.capacity())) {
       assertBatchMatchesAlone(
           drafter,
           session -> session % 2 == 0 ? Plan.NO_SPECULATION : Plan.tree(2, 4, 2, StopRule.NONE),
@@ -107,13 +104,12 @@ class BatchedStepTest {
 
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("drafters")
-  void sampledSessionsShouldDrawInABatchWhatEachDrawsAlone(String backend, DrafterKind kind) {
+  void sampledSessionsShouldDrawInABatchWhatEachDrawsAlone(String backend, String kind) {
     use(backend);
-    Path heads = BundledHeads.find(kind, model).orElseThrow();
     IntFunction<Plan> planOf =
         session -> session % 2 == 0 ? Plan.NO_SPECULATION : Plan.tree(3, 3, 1, StopRule.NONE);
     SamplingParams sampling = SamplingParams.ofTemperature(1.0, 7);
-    try (Drafter drafter = kind.load(model, heads, PROMPTS.length, pool.capacity())) {
+    try (Drafter drafter = TestModels.drafter(kind, model, PROMPTS.length, pool.capacity())) {
       List<int[]> alone = decode(drafter, planOf, sampling, -1, false).tokens();
       List<int[]> together = decode(drafter, planOf, sampling, -1, true).tokens();
       for (int i = 0; i < PROMPTS.length; i++) {

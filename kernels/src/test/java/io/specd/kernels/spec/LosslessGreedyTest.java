@@ -7,8 +7,6 @@ import io.specd.kernels.generate.AutoregressiveDecoder;
 import io.specd.kernels.generate.GenerationRequest;
 import io.specd.kernels.generate.GenerationResult;
 import io.specd.kernels.generate.TokenSink;
-import io.specd.kernels.heads.BundledHeads;
-import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.policies.DraftShape;
@@ -39,11 +37,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Greedy speculative decoding is lossless: on every backend, for every drafter (with the heads that
- * ship for the default model), tree shape, depth and stop rule, the output is the target's plain
- * greedy output token for token, on 30 prompts of 128 tokens, under every draft policy (static,
- * confidence exit, AdaEDL, node-budget trees, the bandit, no speculation), and the llama.cpp
- * reference text is reproduced.
+ * Greedy speculative decoding is lossless: on every backend, for every drafter (prompt lookup, and
+ * the others with the heads that ship for the default model), tree shape, depth and stop rule, the
+ * output is the target's plain greedy output token for token, on 30 prompts of 128 tokens, under
+ * every draft policy (static, confidence exit, AdaEDL, node-budget trees, the bandit, no
+ * speculation), and the llama.cpp reference text is reproduced.
  */
 class LosslessGreedyTest {
   private static final int TOKENS = 128;
@@ -118,24 +116,27 @@ class LosslessGreedyTest {
     StopRule confident = StopRule.confidence(0.6);
     StopRule entropy = StopRule.entropy(0.4, 0.2);
     return Stream.of(
-        Arguments.of(DrafterKind.MEDUSA, "chain-1", Plan.chain(1, StopRule.NONE)),
-        Arguments.of(DrafterKind.MEDUSA, "chain-4", Plan.chain(4, StopRule.NONE)),
-        Arguments.of(DrafterKind.MEDUSA, "tree-2x8", Plan.tree(2, 8, 10, StopRule.NONE)),
-        Arguments.of(DrafterKind.MEDUSA, "tree-5x48", Plan.tree(5, 48, 10, StopRule.NONE)),
-        Arguments.of(DrafterKind.MEDUSA, "tree-3x16-confidence", Plan.tree(3, 16, 4, confident)),
-        Arguments.of(DrafterKind.CLOVER, "chain-3", Plan.chain(3, StopRule.NONE)),
-        Arguments.of(DrafterKind.CLOVER, "tree-5x40", Plan.tree(5, 40, 8, StopRule.NONE)),
-        Arguments.of(DrafterKind.CLOVER, "tree-8x64", Plan.tree(8, 64, 4, StopRule.NONE)),
-        Arguments.of(DrafterKind.CLOVER, "tree-4x16-entropy", Plan.tree(4, 16, 4, entropy)),
-        Arguments.of(DrafterKind.KANGAROO, "chain-6", Plan.chain(6, StopRule.NONE)),
-        Arguments.of(DrafterKind.KANGAROO, "chain-6-confidence", Plan.chain(6, confident)),
-        Arguments.of(DrafterKind.KANGAROO, "tree-4x12", Plan.tree(4, 12, 3, StopRule.NONE)),
-        Arguments.of(DrafterKind.KANGAROO, "tree-6x24-entropy", Plan.tree(6, 24, 2, entropy)));
+        Arguments.of("medusa", "chain-1", Plan.chain(1, StopRule.NONE)),
+        Arguments.of("medusa", "chain-4", Plan.chain(4, StopRule.NONE)),
+        Arguments.of("medusa", "tree-2x8", Plan.tree(2, 8, 10, StopRule.NONE)),
+        Arguments.of("medusa", "tree-5x48", Plan.tree(5, 48, 10, StopRule.NONE)),
+        Arguments.of("medusa", "tree-3x16-confidence", Plan.tree(3, 16, 4, confident)),
+        Arguments.of("clover", "chain-3", Plan.chain(3, StopRule.NONE)),
+        Arguments.of("clover", "tree-5x40", Plan.tree(5, 40, 8, StopRule.NONE)),
+        Arguments.of("clover", "tree-8x64", Plan.tree(8, 64, 4, StopRule.NONE)),
+        Arguments.of("clover", "tree-4x16-entropy", Plan.tree(4, 16, 4, entropy)),
+        Arguments.of("kangaroo", "chain-6", Plan.chain(6, StopRule.NONE)),
+        Arguments.of("kangaroo", "chain-6-confidence", Plan.chain(6, confident)),
+        Arguments.of("kangaroo", "tree-4x12", Plan.tree(4, 12, 3, StopRule.NONE)),
+        Arguments.of("kangaroo", "tree-6x24-entropy", Plan.tree(6, 24, 2, entropy)),
+        Arguments.of("lookup", "chain-8", Plan.chain(8, StopRule.NONE)),
+        Arguments.of("lookup", "tree-6x18", Plan.tree(6, 18, 3, StopRule.NONE)),
+        Arguments.of("lookup", "chain-8-confidence", Plan.chain(8, confident)));
   }
 
   @ParameterizedTest(name = "{0}: {1} {2}")
   @MethodSource("shapes")
-  void shouldEqualPlainGreedyDecoding(String backend, DrafterKind kind, String shape, Plan plan) {
+  void shouldEqualPlainGreedyDecoding(String backend, String kind, String shape, Plan plan) {
     Fixture f = on(backend);
     LlamaModel model = f.model();
     KvCachePool pool = f.pool();
@@ -150,7 +151,7 @@ class LosslessGreedyTest {
         GenerationResult result =
             decoder.generate(greedy(prompts.get(i), TOKENS), TokenSink.IGNORE);
         assertThat(result.tokens())
-            .as("prompt %d with %s %s", i, kind.id(), shape)
+            .as("prompt %d with %s %s", i, kind, shape)
             .containsExactly(expected.get(i));
         accepted += result.stats().acceptedTokens();
       }
@@ -161,14 +162,13 @@ class LosslessGreedyTest {
   static Stream<Arguments> policies() {
     List<String> names = List.of("none", "static-2", "confidence", "adaedl", "tree", "bandit");
     return onEveryBackend(
-        Stream.of(DrafterKind.values())
+        TestModels.drafters()
             .flatMap(kind -> names.stream().map(policy -> Arguments.of(kind, policy))));
   }
 
   @ParameterizedTest(name = "{0}: {1} {2}")
   @MethodSource("policies")
-  void shouldEqualPlainGreedyDecodingUnderEveryPolicy(
-      String backend, DrafterKind kind, String policy) {
+  void shouldEqualPlainGreedyDecodingUnderEveryPolicy(String backend, String kind, String policy) {
     Fixture f = on(backend);
     LlamaModel model = f.model();
     KvCachePool pool = f.pool();
@@ -176,7 +176,7 @@ class LosslessGreedyTest {
     List<int[]> expected = f.expected();
     PolicyFactory policies =
         new PolicyFactory(
-            PolicySettings.defaults(DraftShape.forDrafter(kind.id())), new PriorRegistry());
+            PolicySettings.defaults(DraftShape.forDrafter(kind)), new PriorRegistry());
     try (Drafter drafter = bundled(f, kind)) {
       SpeculativeDecoder decoder =
           new SpeculativeDecoder(
@@ -185,7 +185,7 @@ class LosslessGreedyTest {
         GenerationResult result =
             decoder.generate(greedy(prompts.get(i), TOKENS), TokenSink.IGNORE);
         assertThat(result.tokens())
-            .as("prompt %d with %s under %s", i, kind.id(), policy)
+            .as("prompt %d with %s under %s", i, kind, policy)
             .containsExactly(expected.get(i));
       }
     }
@@ -198,8 +198,7 @@ class LosslessGreedyTest {
    */
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("drafters")
-  void shouldStayLosslessAndDraftAsWellWhenSpeculatingOnlySometimes(
-      String backend, DrafterKind kind) {
+  void shouldStayLosslessAndDraftAsWellWhenSpeculatingOnlySometimes(String backend, String kind) {
     Fixture f = on(backend);
     Plan plan = Plan.chain(3, StopRule.NONE);
     try (Drafter drafter = bundled(f, kind)) {
@@ -251,12 +250,12 @@ class LosslessGreedyTest {
   }
 
   static Stream<Arguments> drafters() {
-    return onEveryBackend(Stream.of(DrafterKind.values()).map(Arguments::of));
+    return onEveryBackend(TestModels.drafters().map(Arguments::of));
   }
 
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("drafters")
-  void shouldReproduceLlamaCppReferenceText(String backend, DrafterKind kind) throws IOException {
+  void shouldReproduceLlamaCppReferenceText(String backend, String kind) throws IOException {
     Fixture f = on(backend);
     LlamaModel model = f.model();
     String reference = Files.readString(TestModels.referenceOutput(), StandardCharsets.UTF_8);
@@ -277,13 +276,8 @@ class LosslessGreedyTest {
     }
   }
 
-  private static Drafter bundled(Fixture f, DrafterKind kind) {
-    return kind.load(
-        f.model(),
-        BundledHeads.find(kind, f.model())
-            .orElseThrow(() -> new AssertionError("no bundled heads")),
-        1,
-        f.pool().capacity());
+  private static Drafter bundled(Fixture f, String kind) {
+    return TestModels.drafter(kind, f.model(), 1, f.pool().capacity());
   }
 
   private static GenerationRequest greedy(int[] prompt, int tokens) {
