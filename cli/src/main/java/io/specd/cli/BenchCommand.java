@@ -107,7 +107,8 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "LIST",
       split = ",",
       description =
-          "Drafters to measure (default: none and every drafter whose heads ship for the model).")
+          "Drafters to measure (default: none, lookup and every drafter whose heads ship for the"
+              + " model).")
   List<String> drafters;
 
   @Option(
