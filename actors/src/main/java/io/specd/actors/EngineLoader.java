@@ -8,6 +8,7 @@ import io.specd.kernels.heads.DrafterKind;
 import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.heads.HeadsBeside;
 import io.specd.kernels.heads.lookup.LookupDrafter;
+import io.specd.kernels.heads.lookup.LookupFirstDrafter;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.spec.AcceptanceMode;
 import io.specd.kernels.spec.Drafter;
@@ -38,26 +39,19 @@ public final class EngineLoader {
   private EngineLoader() {}
 
   /**
-   * A drafter and the heads it loads.
-   *
-   * @param spec the drafter
-   * @param heads its checkpoint (given, or shipped for the model)
-   */
-  private record DrafterChoice(DrafterSpec spec, Path heads) {}
-
-  /**
    * The drafter used when none is named: the fastest {@code specd bench} measured for the backend
    * and the model's size (docs/BENCHMARKS.md). On {@code torch}, Clover-2 (1.15–1.5× plain decoding
-   * on stories260K). On {@code java}, Kangaroo for models at least 512 wide, which are memory-bound
-   * (1.28× on the padded 2048-wide model), and none for narrower ones: their weights sit in the
-   * caches, verifying K tokens costs nearly K decoding steps, and no drafter beats plain decoding
-   * (the best, Kangaroo, runs at 0.78× on stories260K).
+   * on stories260K). On {@code java}, Kangaroo with prompt lookup first for models at least 512
+   * wide, which are memory-bound (on the padded 2048-wide model 1.04–1.13× Kangaroo alone greedy, a
+   * tie at T = 1; Kangaroo 1.16–1.20× plain decoding), and none for narrower ones: their weights
+   * sit in the caches, verifying K tokens costs nearly K decoding steps, and no drafter beats plain
+   * decoding (the best, Kangaroo, runs at 0.78× on stories260K).
    */
   public static String defaultDrafter(LlamaModel model) {
     if (model.backend().name().equals("torch")) {
       return "clover";
     }
-    return model.config().dim() >= WIDE_MODEL ? "kangaroo" : NONE;
+    return model.config().dim() >= WIDE_MODEL ? "kangaroo" + LookupFirstDrafter.SUFFIX : NONE;
   }
 
   /**
@@ -67,55 +61,38 @@ public final class EngineLoader {
    * @param heads the drafter's heads, or null for those shipped for the model
    * @param sessions how many requests may draft at once
    * @param capacity positions per request
-   * @return the drafter; {@link PlainDrafter} for plain decoding (asked for, or the default drafter
-   *     when no heads ship for the model)
+   * @return the drafter; when the default drafter has no heads for the model, its prompt lookup
+   *     part alone if it has one, else plain decoding ({@link PlainDrafter})
    * @throws IllegalArgumentException for an unknown drafter, heads without a drafter or for lookup,
    *     or a named drafter without heads
    */
   public static Drafter load(
       LlamaModel model, String drafter, Path heads, int sessions, int capacity) {
-    if (LOOKUP.equals(drafter)) {
+    if (drafter == null && heads != null) {
+      throw new IllegalArgumentException("--heads needs --drafter to say what kind they are");
+    }
+    String name = drafter == null ? defaultDrafter(model) : drafter;
+    if (NONE.equals(name)) {
+      return new PlainDrafter(model.config());
+    }
+    if (LOOKUP.equals(name)) {
       if (heads != null) {
         throw new IllegalArgumentException(
             "the lookup drafter drafts from the request's own text and takes no --heads");
       }
       return new LookupDrafter(model.config());
     }
-    return choose(model, drafter, heads)
-        .map(c -> c.spec().load(model, c.heads(), sessions, capacity))
-        .orElseGet(() -> new PlainDrafter(model.config()));
-  }
-
-  /**
-   * The drafter a user asked for.
-   *
-   * @param drafter a drafter name, {@code none}, or null for the default drafter
-   * @param heads the drafter's heads, or null for those shipped for the model
-   * @return the drafter and its heads; empty for plain decoding (asked for, or the default drafter
-   *     when no heads ship for the model)
-   * @throws IllegalArgumentException for an unknown drafter, heads without a drafter, or a named
-   *     drafter without heads
-   */
-  private static Optional<DrafterChoice> choose(LlamaModel model, String drafter, Path heads) {
-    if (NONE.equals(drafter)) {
-      return Optional.empty();
-    }
-    if (drafter == null && heads != null) {
-      throw new IllegalArgumentException("--heads needs --drafter to say what kind they are");
-    }
-    String name = drafter == null ? defaultDrafter(model) : drafter;
-    if (NONE.equals(name)) {
-      return Optional.empty();
-    }
     DrafterSpec spec = DrafterSpec.parse(name);
     Optional<Path> checkpoint = heads(spec.kind(), model, heads);
-    if (checkpoint.isEmpty()) {
-      if (drafter == null) { // the default drafter has no heads for this model
-        return Optional.empty();
-      }
+    if (checkpoint.isPresent()) {
+      return spec.load(model, checkpoint.get(), sessions, capacity);
+    }
+    if (drafter != null) {
       throw noHeads(spec.kind(), model);
     }
-    return Optional.of(new DrafterChoice(spec, checkpoint.get()));
+    return spec.lookupFirst()
+        ? new LookupDrafter(model.config())
+        : new PlainDrafter(model.config());
   }
 
   /**

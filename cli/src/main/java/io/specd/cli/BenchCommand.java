@@ -392,7 +392,7 @@ final class BenchCommand implements Callable<Integer> {
       if (checkpoint.isPresent()) {
         names.add(kind.id());
         if (kind == DrafterKind.MEDUSA && MedusaDrafter.refinable(checkpoint.get())) {
-          names.add(new DrafterSpec(kind, true).id());
+          names.add(DrafterSpec.of(kind).refined().id());
         }
       }
     }

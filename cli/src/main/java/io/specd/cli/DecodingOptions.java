@@ -10,9 +10,11 @@ final class DecodingOptions {
   /** The help of {@code --drafter}, here and in {@code serve}. */
   static final String DRAFTER_HELP =
       "Drafter: none, lookup (prompt lookup: no heads, drafts what followed the text's last tokens"
-          + " where they appeared before), medusa, medusa+ngram, clover or kangaroo (default: the"
-          + " fastest measured for the backend and model when its heads ship with specd: clover on"
-          + " torch; on java kangaroo for models 512 wide or more, none for narrower ones).";
+          + " where they appeared before), medusa, medusa+ngram, clover or kangaroo, the last four"
+          + " also with +lookup (prompt lookup where the text offers a match, the heads elsewhere)"
+          + " (default: the fastest measured for the backend and model when its heads ship with"
+          + " specd: clover on torch; on java kangaroo+lookup for models 512 wide or more, lookup"
+          + " where no heads ship for them, none for narrower ones).";
 
   /** Plain decoding, no drafter. */
   static final String NONE = EngineLoader.NONE;

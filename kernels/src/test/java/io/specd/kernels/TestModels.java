@@ -4,7 +4,9 @@ import io.specd.kernels.cpu.JavaBackend;
 import io.specd.kernels.format.GgmlType;
 import io.specd.kernels.heads.BundledHeads;
 import io.specd.kernels.heads.DrafterKind;
+import io.specd.kernels.heads.DrafterSpec;
 import io.specd.kernels.heads.lookup.LookupDrafter;
+import io.specd.kernels.heads.lookup.LookupFirstDrafter;
 import io.specd.kernels.llama.Backend;
 import io.specd.kernels.llama.Fingerprint;
 import io.specd.kernels.llama.GgufWeightSource;
@@ -108,12 +110,14 @@ public final class TestModels {
   }
 
   /**
-   * Every drafter the correctness tests run: prompt lookup, and each kind with the heads that ship
-   * for the default model.
+   * Every drafter the correctness tests run: prompt lookup, each kind with the heads that ship for
+   * the default model, and each kind with prompt lookup first.
    */
   public static Stream<String> drafters() {
-    return Stream.concat(
-        Stream.of(LookupDrafter.NAME), Stream.of(DrafterKind.values()).map(DrafterKind::id));
+    Stream<String> kinds = Stream.of(DrafterKind.values()).map(DrafterKind::id);
+    Stream<String> lookupFirst =
+        Stream.of(DrafterKind.values()).map(kind -> kind.id() + LookupFirstDrafter.SUFFIX);
+    return Stream.of(Stream.of(LookupDrafter.NAME), kinds, lookupFirst).flatMap(s -> s);
   }
 
   /**
@@ -126,11 +130,11 @@ public final class TestModels {
     if (name.equals(LookupDrafter.NAME)) {
       return new LookupDrafter(model.config());
     }
-    DrafterKind kind = DrafterKind.of(name);
+    DrafterSpec spec = DrafterSpec.parse(name);
     Path heads =
-        BundledHeads.find(kind, model)
+        BundledHeads.find(spec.kind(), model)
             .orElseThrow(() -> new AssertionError("no bundled heads for " + name));
-    return kind.load(model, heads, sessions, capacity);
+    return spec.load(model, heads, sessions, capacity);
   }
 
   /** The names of every backend the correctness tests run on. */

@@ -15,6 +15,10 @@ import io.specd.policies.spec.StopRule;
  * @param nodesPerDepth draft nodes budgeted per depth level (≥ 1; 1 for a chain)
  */
 public record DraftShape(int maxDepth, int branching, int nodesPerDepth) {
+  /**
+   * A drafter's name with prompt lookup first ({@code kangaroo+lookup}) drafts in its own shape.
+   */
+  private static final String LOOKUP_FIRST = "+lookup";
 
   public DraftShape {
     if (maxDepth < 1 || branching < 1 || nodesPerDepth < 1) {
@@ -52,13 +56,23 @@ public record DraftShape(int maxDepth, int branching, int nodesPerDepth) {
    *     {@code clover}, …)
    */
   public static DraftShape forDrafter(String drafter) {
-    return switch (drafter) {
+    return switch (headDrafter(drafter)) {
       case "kangaroo" -> chain(6);
       case "medusa", "medusa+ngram" -> tree(4, 8, 4);
       case "clover" -> tree(5, 4, 3);
       case "lookup" -> tree(8, 2, 2);
       default -> chain(4);
     };
+  }
+
+  /**
+   * The drafter whose shape and defaults a name takes: {@code kangaroo} for {@code kangaroo+lookup}
+   * (prompt lookup first, which drafts in any shape), else the name.
+   */
+  public static String headDrafter(String drafter) {
+    return drafter.endsWith(LOOKUP_FIRST)
+        ? drafter.substring(0, drafter.length() - LOOKUP_FIRST.length())
+        : drafter;
   }
 
   /** True when the shape drafts a single line of tokens. */

@@ -99,7 +99,7 @@ public final class PolicyFactory {
     if (backend.equals("java")) {
       return "tree";
     }
-    return switch (drafter) {
+    return switch (DraftShape.headDrafter(drafter)) {
       case "clover" -> "static-3";
       case "medusa", "medusa+ngram" -> "static-2";
       case "kangaroo" -> "confidence";

@@ -28,6 +28,11 @@ class DraftShapeTest {
     assertThat(DraftShape.forDrafter("medusa+ngram")).isEqualTo(DraftShape.forDrafter("medusa"));
     assertThat(DraftShape.forDrafter("clover").isChain()).isFalse();
     assertThat(DraftShape.forDrafter("unknown")).isEqualTo(DraftShape.chain(4));
+    assertThat(DraftShape.forDrafter("lookup")).isEqualTo(DraftShape.tree(8, 2, 2));
+    // prompt lookup first drafts in the head drafter's shape
+    assertThat(DraftShape.forDrafter("kangaroo+lookup")).isEqualTo(DraftShape.chain(6));
+    assertThat(DraftShape.forDrafter("medusa+ngram+lookup"))
+        .isEqualTo(DraftShape.forDrafter("medusa"));
   }
 
   @Test

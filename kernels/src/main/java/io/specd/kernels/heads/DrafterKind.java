@@ -37,7 +37,8 @@ public enum DrafterKind {
                 new IllegalArgumentException(
                     "unknown drafter '"
                         + id
-                        + "'; use one of none, lookup, medusa, medusa+ngram, clover, kangaroo"));
+                        + "'; use one of none, lookup, medusa, medusa+ngram, clover, kangaroo (the last four"
+                        + " also with +lookup)"));
   }
 
   /**

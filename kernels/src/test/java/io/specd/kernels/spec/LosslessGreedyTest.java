@@ -131,7 +131,11 @@ class LosslessGreedyTest {
         Arguments.of("kangaroo", "tree-6x24-entropy", Plan.tree(6, 24, 2, entropy)),
         Arguments.of("lookup", "chain-8", Plan.chain(8, StopRule.NONE)),
         Arguments.of("lookup", "tree-6x18", Plan.tree(6, 18, 3, StopRule.NONE)),
-        Arguments.of("lookup", "chain-8-confidence", Plan.chain(8, confident)));
+        Arguments.of("lookup", "chain-8-confidence", Plan.chain(8, confident)),
+        Arguments.of("kangaroo+lookup", "chain-6", Plan.chain(6, StopRule.NONE)),
+        Arguments.of("kangaroo+lookup", "tree-4x12", Plan.tree(4, 12, 3, StopRule.NONE)),
+        Arguments.of("clover+lookup", "tree-5x40", Plan.tree(5, 40, 8, StopRule.NONE)),
+        Arguments.of("medusa+lookup", "tree-3x16", Plan.tree(3, 16, 4, StopRule.NONE)));
   }
 
   @ParameterizedTest(name = "{0}: {1} {2}")

@@ -165,7 +165,13 @@ class LosslessSamplingTest {
             "kangaroo", "sampled chain", Plan.chain(2, StopRule.NONE), TOP_K_NUCLEUS, varied),
         Arguments.of("kangaroo", "tree", Plan.tree(2, 4, 2, StopRule.NONE), NUCLEUS, varied),
         Arguments.of(
-            "lookup", "tree", Plan.tree(2, 4, 2, StopRule.NONE), TOP_K_NUCLEUS, repetitive));
+            "lookup", "tree", Plan.tree(2, 4, 2, StopRule.NONE), TOP_K_NUCLEUS, repetitive),
+        Arguments.of(
+            "kangaroo+lookup",
+            "sampled chain",
+            Plan.chain(2, StopRule.NONE),
+            TOP_K_NUCLEUS,
+            repetitive));
   }
 
   @ParameterizedTest(name = "{0}: {1} {2} {4}")

@@ -546,9 +546,13 @@ public final class KangarooDrafter implements Drafter {
       int lastNode = path[path.length - 1];
       if (last.adapterOrder.isEmpty()) {
         own.commit(NOTHING);
-        // the adapter did not run: it still lags by the pending rows, and now by the root too
-        if (last.shallowRows == 0) { // no draft: the root's state from the full forward
-          appendPending(verification, 1);
+        // the adapter did not run: it still lags by the pending rows, and now by the path too
+        if (proposal.fromLayer() == 0) {
+          // a full forward (no draft, or another drafter's tree): each state from its row
+          float[] states = verification.residualAfter(exitLayer);
+          for (int node : path) {
+            appendPending(states, verification.hiddenOffset(verification.row(0, node)), 1);
+          }
         } else {
           appendPending(last.shallow, 0, 1);
         }

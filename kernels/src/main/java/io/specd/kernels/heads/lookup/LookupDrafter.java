@@ -64,6 +64,7 @@ public final class LookupDrafter extends WeightlessDrafter {
     private int[] matchEnds = new int[4];
     private int[] matchOrders = new int[4];
     private int matches;
+    private DraftTree proposal; // the last tree this session proposed
 
     Session(KvCache cache) {
       this.cache = cache;
@@ -99,7 +100,8 @@ public final class LookupDrafter extends WeightlessDrafter {
           budget--;
         }
       }
-      return Proposal.fullForward(tree.build(), cache);
+      proposal = tree.build();
+      return Proposal.fullForward(proposal, cache);
     }
 
     /** The latest matches of the longest orders whose first tokens differ, at most {@code n}. */
@@ -137,14 +139,16 @@ public final class LookupDrafter extends WeightlessDrafter {
     }
 
     @Override
-    public void accepted(Proposal proposal, Acceptance acceptance, ForwardResult verification) {
-      DraftTree tree = proposal.tree();
+    public void accepted(Proposal verified, Acceptance acceptance, ForwardResult verification) {
+      DraftTree tree = verified.tree();
       int[] path = acceptance.path();
-      int[] firsts = tree.children(0);
-      for (int m = 0; m < firsts.length; m++) {
-        proposed[matchOrders[m] - 1]++;
-        if (path.length > 1 && path[1] == firsts[m]) {
-          taken[matchOrders[m] - 1]++;
+      if (tree == proposal) { // else the step verified another drafter's tree (LookupFirstDrafter)
+        int[] firsts = tree.children(0);
+        for (int m = 0; m < firsts.length; m++) {
+          proposed[matchOrders[m] - 1]++;
+          if (path.length > 1 && path[1] == firsts[m]) {
+            taken[matchOrders[m] - 1]++;
+          }
         }
       }
       for (int node : path) {
