@@ -77,7 +77,8 @@ final class LiveSession implements AutoCloseable {
 
   /** Its policy's plan for the step about to run with {@code batchSize} sessions. */
   Plan plan(int batchSize) {
-    return policy.plan(new DraftContext(drafter, temperature, state.generated(), batchSize));
+    return policy.plan(
+        new DraftContext(drafter, temperature, state.generated(), batchSize, state.freeDraft()));
   }
 
   /** The prefill committed {@code root}. */

@@ -32,6 +32,16 @@ public interface DraftSession extends AutoCloseable {
   Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random);
 
   /**
+   * Whether a draft from {@code root} is at hand without drafting work (prompt lookup's match), and
+   * how often such drafts have been accepted: the planner prices it by its verification alone.
+   *
+   * @return the acceptance rate expected of each of its tokens, or 0 when there is none
+   */
+  default double freeDraft(int root) {
+    return 0;
+  }
+
+  /**
    * Learns which path the target accepted (the target cache already committed it) and updates the
    * drafting state for the next step.
    *

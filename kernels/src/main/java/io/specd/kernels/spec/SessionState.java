@@ -106,6 +106,11 @@ public final class SessionState implements AutoCloseable {
     return root;
   }
 
+  /** The drafter's free draft from the current root ({@link DraftSession#freeDraft}), or 0. */
+  public double freeDraft() {
+    return drafting.freeDraft(root);
+  }
+
   /**
    * What drafting a tree from the current root asks of the drafter: the plan cut to what the cache
    * can still hold and to the tokens the request may still generate.

@@ -100,7 +100,8 @@ public final class SpeculativeDecoder implements Decoder {
       while (more) {
         Plan plan =
             policy.plan(
-                new DraftContext(drafter.name(), request.sampling().temperature(), count, 1));
+                new DraftContext(
+                    drafter.name(), request.sampling().temperature(), count, 1, state.freeDraft()));
         SpeculativeStep.Stepped stepped =
             SpeculativeStep.step(model, drafter, List.of(state), List.of(plan), mode)
                 .get(0)

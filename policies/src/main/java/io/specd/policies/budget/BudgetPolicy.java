@@ -80,6 +80,7 @@ public final class BudgetPolicy implements DraftPolicy {
   private int untilProbe;
   private int probeCount;
   private Plan timedProbe; // the draft after a probe of aged costs, whose time is measured, or null
+  private boolean free; // the last plan was for a free draft (DraftContext#freeDraft)
 
   /**
    * A policy that learns from nothing (no memory shared with other requests).
@@ -137,6 +138,10 @@ public final class BudgetPolicy implements DraftPolicy {
       probePeriod = Math.max(probePeriod, estimates.probePeriod());
       untilProbe = Math.min(probePeriod, settings.maxProbeEvery());
     }
+    free = context.freeDraft() > 0;
+    if (free) {
+      return freePlan(context.freeDraft(), context.batchOccupancy());
+    }
     if (timedProbe != null) {
       Plan plan = timedProbe;
       timedProbe = null;
@@ -175,10 +180,36 @@ public final class BudgetPolicy implements DraftPolicy {
     return depth == 0 ? Plan.NO_SPECULATION : widths.get(width).plan(depth, StopRule.NONE);
   }
 
+  /**
+   * The chain for a draft at hand without drafting work (prompt lookup's match), each token
+   * expected accepted at {@code rate}: the depth with the most expected committed tokens per
+   * verification time, or none when plain decoding is faster. Probing and the drafter's own
+   * estimates are left alone: such a step teaches the verification cost of its rows, nothing about
+   * the drafter's drafts.
+   */
+  private Plan freePlan(double rate, int occupancy) {
+    int bestDepth = 0;
+    double bestRate = 1 / Math.max(1, estimates.verifyNanos(occupancy));
+    double committed = 1;
+    double reached = 1;
+    for (int depth = 1; depth <= shape.maxDepth(); depth++) {
+      reached *= rate;
+      committed += reached;
+      double perNano =
+          committed / Math.max(1, estimates.verifyNanos((double) occupancy * (depth + 1)));
+      if (perNano > bestRate) {
+        bestRate = perNano;
+        bestDepth = depth;
+      }
+    }
+    return bestDepth == 0 ? Plan.NO_SPECULATION : Plan.chain(bestDepth, StopRule.NONE);
+  }
+
   @Override
   public void reward(Outcome outcome) {
     Plan plan = outcome.plan();
-    int width = plan.speculate() && outcome.draftedDepth() > 0 ? widthOf(plan) : -1;
+    // a free draft's step counts as a step without one of the drafter's drafts
+    int width = !free && plan.speculate() && outcome.draftedDepth() > 0 ? widthOf(plan) : -1;
     estimates.observe(
         outcome.batchRows(),
         outcome.verifyNanos(),

@@ -114,6 +114,55 @@ class BudgetPolicyTest {
     assertThat(drafted).as("steps drafted of the last 300").isLessThan(30);
   }
 
+  /**
+   * A draft at hand for no drafting work (prompt lookup's match) is priced by its verification
+   * alone: on a memory-bound model, where a few rows verify at about the price of one, a likely
+   * free draft goes deep though the drafter's own drafts (8 ms a depth, accepted 0.3) do not pay,
+   * an unlikely one is not verified, and free steps teach nothing about the drafter's drafts.
+   */
+  @Test
+  void shouldPriceAFreeDraftByItsVerificationAlone() {
+    BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS);
+    int freeDepths = 0;
+    int freeSteps = 0;
+    int unlikelyDrafted = 0;
+    int ownDrafted = 0;
+    for (int step = 0; step < 2000; step++) {
+      double free = step % 4 == 0 ? 0.9 : step % 4 == 1 ? 0.02 : 0;
+      Plan plan = policy.plan(new DraftContext("simulated", 0, step, 1, free));
+      int depth = plan.speculate() ? plan.maxDepth() : 0;
+      long verify = 10_000_000L + 500_000L * depth; // memory-bound: a row more costs 5%
+      int accepted;
+      long draft;
+      if (free > 0) {
+        accepted = depth > 0 && free > 0.5 ? depth - (step % 40 == 0 ? 1 : 0) : 0;
+        draft = 20_000;
+      } else {
+        accepted = depth > 0 && step % 10 < 3 ? 1 : 0;
+        draft = 8_000_000L * depth;
+      }
+      policy.reward(chainOutcome(plan, depth, accepted, draft, verify));
+      if (step >= 1000) {
+        if (free > 0.5) {
+          freeDepths += depth;
+          freeSteps++;
+        } else if (free > 0) {
+          unlikelyDrafted += depth > 0 ? 1 : 0;
+        } else {
+          ownDrafted += depth > 0 ? 1 : 0;
+        }
+      }
+    }
+
+    assertThat((double) freeDepths / freeSteps)
+        .as("mean depth of likely free drafts")
+        .isGreaterThan(4);
+    assertThat(unlikelyDrafted).as("unlikely free drafts verified").isZero();
+    assertThat(ownDrafted)
+        .as("the drafter's own drafts of the last 500 plain steps")
+        .isLessThan(25);
+  }
+
   /** A chain's step: {@code depth} drafted (0: none), {@code accepted} of them kept, its times. */
   private static Outcome chainOutcome(
       Plan plan, int depth, int accepted, long draftNanos, long verifyNanos) {

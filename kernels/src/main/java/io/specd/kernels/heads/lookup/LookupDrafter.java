@@ -104,6 +104,17 @@ public final class LookupDrafter extends WeightlessDrafter {
       return Proposal.fullForward(proposal, cache);
     }
 
+    /** The acceptance rate of the order of the match a draft would follow, or 0 without one. */
+    @Override
+    public double freeDraft(int root) {
+      for (int order = ContextIndex.MAX_ORDER; order >= MIN_ORDER; order--) {
+        if (text.latest(order, root) >= 0) {
+          return acceptanceRate(order);
+        }
+      }
+      return 0;
+    }
+
     /** The latest matches of the longest orders whose first tokens differ, at most {@code n}. */
     private void findMatches(int root, int n) {
       if (matchEnds.length < n) {

@@ -111,6 +111,13 @@ public final class LookupFirstDrafter implements Drafter {
       lookup.prefilled(prompt, result, root);
     }
 
+    /** Lookup's match, when it is one this drafter would take. */
+    @Override
+    public double freeDraft(int root) {
+      double rate = lookup.freeDraft(root);
+      return rate >= LEAST_RATE ? rate : 0;
+    }
+
     @Override
     public Proposal propose(int root, Plan plan, SamplingParams sampling, RandomGenerator random) {
       Proposal mine =
