@@ -50,6 +50,10 @@ import java.util.stream.IntStream;
  * the larger verifications, say — would stand for good, and drafting that has become cheap would
  * never resume.
  *
+ * <p>A draft the drafter has at hand without drafting work ({@link DraftContext#freeDraft}: prompt
+ * lookup's match) is planned apart, priced by its verification alone; its step counts as one
+ * without the drafter's own draft.
+ *
  * <p>One instance serves one request; not thread-safe.
  */
 public final class BudgetPolicy implements DraftPolicy {

@@ -15,16 +15,16 @@ import java.util.random.RandomGenerator;
 
 /**
  * Prompt lookup: drafts what followed the latest earlier occurrences of the text's last tokens (the
- * longest n-gram first, up to {@link ContextIndex#MAX_ORDER}) in the request's own prompt and
- * output. No weights and no tensor work, so a draft costs next to nothing and only its verification
- * counts; it pays on text that repeats itself (code, lists, quoted context, a model looping), for
- * any model, heads or not.
+ * longest n-gram first, from {@link ContextIndex#MAX_ORDER} tokens down to {@link #MIN_ORDER}) in
+ * the request's own prompt and output. No weights and no tensor work, so a draft costs next to
+ * nothing and only its verification counts; it pays on text that repeats itself (code, lists,
+ * quoted context, a model looping), for any model, heads or not.
  *
  * <p>The main line copies the latest match of the longest order to the plan's depth; with
  * branching, the next matches whose first token differs become sibling chains within the node
  * budget. Drafts are point masses (lossless at any temperature). A node's draft probability is the
  * rate at which this request's first draft tokens from a match of its order were accepted, which
- * the stop rules read.
+ * the stop rules read and {@link DraftSession#freeDraft} reports to the planner.
  */
 public final class LookupDrafter extends WeightlessDrafter {
   /** The drafter's name. */
