@@ -462,6 +462,15 @@ public final class KangarooDrafter implements Drafter {
     adapter.close();
   }
 
+  /**
+   * The committed positions a session of this drafter has given the adapter, run or pending: after
+   * every step, the target cache's length (the adapter lags by the pending ones, never loses one).
+   */
+  static int positionsHeld(DraftSession session) {
+    Session s = (Session) session;
+    return s.own.length() + s.pendingRows;
+  }
+
   /** A drafted node (index = its tree node and its row among the proposal's shallow states). */
   private record Node(
       int index, int parent, int depth, int token, double score, float top, float entropy) {}
