@@ -2,14 +2,18 @@ package io.specd.policies.budget;
 
 /**
  * Verification time against the rows of the verification batch, as measured: a mean per row count
- * observed, with exponential forgetting and stalls clipped, interpolated linearly between the
- * counts observed and extended beyond them by the slope of a line fitted to every step ({@link
- * DiscountedLine}); never decreasing in rows. A line alone cannot follow a CPU's costs on a
- * memory-bound model, where the weights are read once however many rows a forward carries until the
- * arithmetic takes over (the padded 2048×8 Q8_0 model: 4 rows cost 1.5× one row, 8 rows 2.7×, 16
- * rows 5×): fitted across those points it over-prices short chains and under-prices wide trees. A
- * request's goodput planner keeps one, and the device one of its steps (reported in {@code
- * /metrics}). Not thread-safe; allocates nothing after construction.
+ * observed, with exponential forgetting and stalls clipped, made never decreasing in rows by a
+ * weighted isotonic fit (adjacent counts whose means fall are pooled, each weighing as much as it
+ * was observed), interpolated linearly between the counts observed and extended beyond them by the
+ * slope of a line fitted to every step ({@link DiscountedLine}). Pooling matters where one count is
+ * rare: a slow step among a few plain ones must not raise every larger count to its mean (taking
+ * the largest mean so far did: plain steps then looked as dear as three-row verifications, and the
+ * planner drafted deeper than paid). A line alone cannot follow a CPU's costs on a memory-bound
+ * model, where the weights are read once however many rows a forward carries until the arithmetic
+ * takes over (the padded 2048×8 Q8_0 model: 4 rows cost 1.5× one row, 8 rows 2.7×, 16 rows 5×):
+ * fitted across those points it over-prices short chains and under-prices wide trees. A request's
+ * goodput planner keeps one, and the device one of its steps (reported in {@code /metrics}). Not
+ * thread-safe; allocates nothing after construction.
  */
 public final class VerifyCosts {
   /** Row counts above this are only in the line. */
@@ -29,7 +33,10 @@ public final class VerifyCosts {
   private final double[] weight; // [MAX_ROWS + 1] discounted count of steps at each row count
   private final double[] total; // [MAX_ROWS + 1] discounted sum of their times
   private final int[] observed; // the row counts with a weight, ascending: [count]
-  private final double[] envelope; // [count] the largest mean up to each of them
+  private final double[] fitted; // [count] their means made non-decreasing (pooled)
+  private final double[] poolWeight; // [pools] scratch of the fit: a pool's weight,
+  private final double[] poolTotal; // its times
+  private final int[] poolEnd; // and its last index into observed
   private final DiscountedLine line;
   private int count;
 
@@ -37,7 +44,10 @@ public final class VerifyCosts {
     this.weight = new double[MAX_ROWS + 1];
     this.total = new double[MAX_ROWS + 1];
     this.observed = new int[MAX_ROWS];
-    this.envelope = new double[MAX_ROWS];
+    this.fitted = new double[MAX_ROWS];
+    this.poolWeight = new double[MAX_ROWS];
+    this.poolTotal = new double[MAX_ROWS];
+    this.poolEnd = new int[MAX_ROWS];
     this.line = new DiscountedLine();
   }
 
@@ -45,7 +55,10 @@ public final class VerifyCosts {
     this.weight = from.weight.clone();
     this.total = from.total.clone();
     this.observed = from.observed.clone();
-    this.envelope = from.envelope.clone();
+    this.fitted = from.fitted.clone();
+    this.poolWeight = new double[MAX_ROWS];
+    this.poolTotal = new double[MAX_ROWS];
+    this.poolEnd = new int[MAX_ROWS];
     this.line = from.line.copy();
     this.count = from.count;
   }
@@ -89,10 +102,36 @@ public final class VerifyCosts {
       weight[row] += 1;
       total[row] += nanos;
     }
-    double max = 0;
+    fit();
+  }
+
+  /**
+   * The pool-adjacent-violators fit of the means: each count joins a pool of its own, which merges
+   * with the pool before it while that one's mean is higher; every count gets its pool's mean.
+   */
+  private void fit() {
+    int pools = 0;
     for (int i = 0; i < count; i++) {
-      max = Math.max(max, total[observed[i]] / weight[observed[i]]);
-      envelope[i] = max;
+      poolWeight[pools] = weight[observed[i]];
+      poolTotal[pools] = total[observed[i]];
+      poolEnd[pools] = i;
+      pools++;
+      while (pools > 1
+          && poolTotal[pools - 1] * poolWeight[pools - 2]
+              < poolTotal[pools - 2] * poolWeight[pools - 1]) { // the last mean is the lower
+        poolWeight[pools - 2] += poolWeight[pools - 1];
+        poolTotal[pools - 2] += poolTotal[pools - 1];
+        poolEnd[pools - 2] = poolEnd[pools - 1];
+        pools--;
+      }
+    }
+    int first = 0;
+    for (int p = 0; p < pools; p++) {
+      double mean = poolTotal[p] / poolWeight[p];
+      for (int i = first; i <= poolEnd[p]; i++) {
+        fitted[i] = mean;
+      }
+      first = poolEnd[p] + 1;
     }
   }
 
@@ -135,12 +174,12 @@ public final class VerifyCosts {
     }
     double slope = line.slope();
     if (below < 0) {
-      return Math.max(0, envelope[0] - slope * (observed[0] - rows));
+      return Math.max(0, fitted[0] - slope * (observed[0] - rows));
     }
     if (below == count - 1) {
-      return envelope[below] + slope * (rows - observed[below]);
+      return fitted[below] + slope * (rows - observed[below]);
     }
     double fraction = (rows - observed[below]) / (observed[below + 1] - observed[below]);
-    return envelope[below] + fraction * (envelope[below + 1] - envelope[below]);
+    return fitted[below] + fraction * (fitted[below + 1] - fitted[below]);
   }
 }

@@ -77,6 +77,26 @@ class VerifyCostsTest {
   }
 
   @Test
+  void shouldPoolARarelySeenSlowCountWithTheBetterMeasuredOneAboveIt() {
+    // kangaroo+lookup under `tree` on the padded model: plain steps are rare, and one of them
+    // stalled; two-row steps are the most common, three-row ones dearer
+    VerifyCosts costs = new VerifyCosts();
+    costs.add(1, 21.3, 1);
+    for (int i = 0; i < 40; i++) {
+      costs.add(2, 13.6, 1);
+    }
+    for (int i = 0; i < 7; i++) {
+      costs.add(3, 21.0, 1);
+    }
+
+    double pooled = (21.3 + 40 * 13.6) / 41;
+    assertThat(costs.predict(1)).isCloseTo(pooled, within(1e-9));
+    assertThat(costs.predict(2)).isCloseTo(pooled, within(1e-9));
+    // the largest mean so far made one, two and three rows cost the same: drafting looked free
+    assertThat(costs.predict(3)).isCloseTo(21.0, within(1e-9));
+  }
+
+  @Test
   void shouldForgetOldSteps() {
     VerifyCosts costs = new VerifyCosts();
     costs.add(4, 100.0, 0.9);
