@@ -10,12 +10,23 @@ final class BudgetEstimates {
   /** Weight of the latest resumption in the catch-up estimate. */
   private static final double CATCH_UP_WEIGHT = 0.25;
 
+  /**
+   * The width of a step that verified a draft at hand without drafting work (prompt lookup's): not
+   * one of the drafter's drafts, and not a pause in them either, since the drafter's state keeps up
+   * with such a step as with its own (Kangaroo's adapter replays the accepted tokens' shallow
+   * states, kept by the full forward, as it replays its own last token). Counting it as a pause
+   * left every draft after one untimed: on repetitive text, where most steps are free, a draft cost
+   * measured while the JIT compiled the drafter stood for good and the drafter's drafts stopped.
+   */
+  static final int FREE = -2;
+
   private final DepthAcceptance[] acceptance; // per width
   private final VerifyCosts verifyNanos;
   private final double[] draftNanos; // [widths] timed drafting time at each width, discounted
   private final double[] draftedDepths; // [widths] the depths those drafts reached, discounted
   private int stepsSinceDraft;
   private int stepsSinceTimedDraft;
+  private int timings; // drafts timed, ever
   private int staleRetimings; // re-timings of aged costs since drafting last paid
   private int probePeriod; // the planner's probe period when these were published; 0 before
   private double catchUpNanos; // what a first draft after a pause takes beyond a draft, smoothed
@@ -44,6 +55,7 @@ final class BudgetEstimates {
     this.draftedDepths = from.draftedDepths.clone();
     this.stepsSinceDraft = from.stepsSinceDraft;
     this.stepsSinceTimedDraft = from.stepsSinceTimedDraft;
+    this.timings = from.timings;
     this.staleRetimings = from.staleRetimings;
     this.probePeriod = from.probePeriod;
     this.catchUpNanos = from.catchUpNanos;
@@ -63,7 +75,7 @@ final class BudgetEstimates {
    *
    * @param rows rows of the verification batch, every sequence's
    * @param verify its verification time
-   * @param width the width drafted, or -1 for a step without a draft
+   * @param width the width drafted, -1 for a step without a draft, or {@link #FREE}
    * @param draftedDepth depth of the deepest drafted node
    * @param accepted draft tokens accepted
    * @param draft drafting time
@@ -89,19 +101,33 @@ final class BudgetEstimates {
     // measured while the JIT compiled the drafter, say) the next draft's time weighs the most. A
     // draft right after steps without one is not timed: it includes catching the drafter's state
     // up on the skipped tokens (Clover-2's augmenting block, Kangaroo's adapter), paid once per
-    // resumption, which priced every probe out of drafting for good
-    boolean timed = width >= 0 && stepsSinceDraft == 0;
+    // resumption, which priced every probe out of drafting for good. But a resumption's time bounds
+    // the draft's from above, so one below the price held shows that price stale (timed while the
+    // JIT compiled the drafter, the probes since then all resumptions) and counts as a timing
+    boolean timed =
+        width >= 0
+            && (stepsSinceDraft == 0
+                || draftedDepth > 0
+                    && draftedDepths[width] > 0
+                    && draft < draftNanosPerDepth(width) * draftedDepth);
     if (width >= 0 && !timed && sum(draftedDepths) > 0) { // a resumption: beyond a draft's time
       double catchUp = Math.max(0, draft - draftNanosPerDepth() * draftedDepth);
       catchUpNanos += CATCH_UP_WEIGHT * (catchUp - catchUpNanos);
+    }
+    if (timed && draft * VerifyCosts.STALL < draftNanosPerDepth(width) * draftedDepth) {
+      draftNanos[width] = 0; // a price from the JIT's first runs (or a stall): this one replaces it
+      draftedDepths[width] = 0;
     }
     for (int w = 0; w < draftNanos.length; w++) {
       boolean here = timed && w == width;
       draftNanos[w] = draftNanos[w] * discount + (here ? draft : 0);
       draftedDepths[w] = draftedDepths[w] * discount + (here ? draftedDepth : 0);
     }
-    stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
+    if (width != FREE) {
+      stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
+    }
     stepsSinceTimedDraft = timed ? 0 : stepsSinceTimedDraft + 1;
+    timings += timed ? 1 : 0;
   }
 
   /** True before the first step. */
@@ -130,6 +156,11 @@ final class BudgetEstimates {
    */
   int stepsSinceTimedDraft() {
     return stepsSinceTimedDraft;
+  }
+
+  /** Drafts timed since these estimates began (copies carry the count on). */
+  int timings() {
+    return timings;
   }
 
   /**

@@ -70,6 +70,14 @@ public final class BudgetPolicy implements DraftPolicy {
   /** However long a catch-up, a probe at least this often while no draft is best. */
   private static final int LONGEST_PROBE_PERIOD = 1 << 14;
 
+  /**
+   * Drafts timed before the measured costs decide whether a probe could pay: the first drafts and
+   * the first larger verifications run while the JIT compiles them (on the padded model a 4 ms
+   * Kangaroo draft timed at 27 ms, a 14 ms two-row verification at 47 ms), and those prices kept
+   * every probe away, in that request and in every one after it.
+   */
+  private static final int FIRST_TIMINGS = 4;
+
   /** Re-timings that find drafting still does not pay double the interval, up to 2^this times. */
   private static final int MAX_STALE_BACKOFF = 4;
 
@@ -164,12 +172,15 @@ public final class BudgetPolicy implements DraftPolicy {
     if (--untilProbe <= 0) {
       if (depth == 0) { // the one probe that tells anything: a draft one deep, if one could pay
         int backoff = Math.min(estimates.staleRetimings(), MAX_STALE_BACKOFF);
+        boolean first = estimates.timings() < FIRST_TIMINGS;
         boolean aged =
             estimates.stepsSinceTimedDraft()
                 >= (STALE_PROBES * settings.maxProbeEvery()) << backoff;
-        depth = aged || couldPay(context.batchOccupancy()) ? 1 : 0;
-        if (aged) {
+        depth = first || aged || couldPay(context.batchOccupancy()) ? 1 : 0;
+        if (first || aged) {
           timedProbe = widths.get(width).plan(1, StopRule.NONE);
+        }
+        if (aged && !first) {
           estimates.retimed();
         }
         probePeriod = Math.min(longestProbePeriod(context.batchOccupancy()), 2 * probePeriod);
@@ -212,8 +223,11 @@ public final class BudgetPolicy implements DraftPolicy {
   @Override
   public void reward(Outcome outcome) {
     Plan plan = outcome.plan();
-    // a free draft's step counts as a step without one of the drafter's drafts
-    int width = !free && plan.speculate() && outcome.draftedDepth() > 0 ? widthOf(plan) : -1;
+    // a free draft's step is not one of the drafter's drafts, nor a pause in them
+    int width =
+        !plan.speculate() || outcome.draftedDepth() == 0
+            ? -1
+            : free ? BudgetEstimates.FREE : widthOf(plan);
     estimates.observe(
         outcome.batchRows(),
         outcome.verifyNanos(),

@@ -23,9 +23,12 @@ public final class VerifyCosts {
    * A step at a row count with an established mean counts as at most this many times that mean: a
    * garbage-collection pause or a preemption stalls whichever step it lands on, and those are
    * nearly always at the row count observed most (plain decoding's one row), so unclipped stalls
-   * priced plain steps above drafting ones (a 4 ms pause in a 25 µs step).
+   * priced plain steps above drafting ones (a 4 ms pause in a 25 µs step). The other way, a step
+   * below its count's mean by this factor replaces the mean: then the mean came from a stall or
+   * from the first steps, run while the JIT compiled them (a two-row verification of the padded
+   * model timed at 47 ms, 14 ms since, which priced drafting out).
    */
-  private static final double STALL = 3;
+  static final double STALL = 3;
 
   /** Weight below which a row count's mean is forgotten. */
   private static final double FORGOTTEN = 1e-3;
@@ -74,7 +77,10 @@ public final class VerifyCosts {
   public void add(double rows, double nanos, double discount) {
     int row = (int) Math.round(rows);
     boolean tracked = row >= 1 && row <= MAX_ROWS;
-    if (tracked && weight[row] >= 1) {
+    if (tracked && weight[row] > 0 && nanos * STALL < total[row] / weight[row]) {
+      weight[row] = 0; // forgotten below, then this step starts the count again
+      total[row] = 0;
+    } else if (tracked && weight[row] >= 1) {
       nanos = Math.min(nanos, STALL * total[row] / weight[row]);
     }
     line.add(rows, nanos, discount);

@@ -163,6 +163,99 @@ class BudgetPolicyTest {
         .isLessThan(25);
   }
 
+  /**
+   * The drafter's drafts are slow for the first 100 steps (the JIT compiling it), so the planner
+   * stops them; then free drafts come at every other step (repetitive text under kangaroo+lookup)
+   * and the drafter's drafts turn cheap, accepted 0.7 of the time, which pays. The planner's
+   * re-timing of the aged price must see that between free drafts: counting a free step as a pause
+   * left every draft after one untimed, the slow price stood and the drafter's drafts never came
+   * back.
+   */
+  @Test
+  void shouldTimeTheDraftersDraftsBetweenFreeOnes() {
+    BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS);
+    int ownLate = 0;
+    int ownStepsLate = 0;
+    for (int step = 0; step < 1500; step++) {
+      double free = step >= 100 && step % 2 == 0 ? 0.9 : 0;
+      Plan plan = policy.plan(new DraftContext("simulated", 0, step, 1, free));
+      int depth = plan.speculate() ? plan.maxDepth() : 0;
+      long verify = 10_000_000L + 500_000L * depth;
+      int accepted;
+      long draft;
+      if (free > 0) {
+        accepted = depth;
+        draft = 20_000;
+      } else {
+        accepted = depth > 0 && step % 10 < 7 ? 1 : 0;
+        draft = (step < 100 ? 30_000_000L : 2_000_000L) * depth;
+        if (step >= 1000) {
+          ownStepsLate++;
+          ownLate += depth > 0 ? 1 : 0;
+        }
+      }
+      policy.reward(chainOutcome(plan, depth, accepted, draft, verify));
+    }
+
+    assertThat((double) ownLate / ownStepsLate)
+        .as("share of the last 250 non-free steps drafted")
+        .isGreaterThan(0.8);
+  }
+
+  /**
+   * The drafter's drafts are slow for the first 50 steps (the JIT compiling it: 8 ms, which does
+   * not pay, though a draft always accepted would), so the planner stops them; then they are cheap
+   * and accepted 0.7 of the time, which pays. Its probes are resumptions, whose time bounds the
+   * draft's from above: the first one below the stale price re-prices drafting (the planner's aged
+   * re-timing came only after 512 steps, longer than a request).
+   */
+  @Test
+  void shouldRepriceAStaleDraftCostFromAProbeBelowIt() {
+    BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS);
+    Random random = new Random(3);
+    int drafted = 0;
+    for (int step = 0; step < 200; step++) {
+      Plan plan = policy.plan(new DraftContext("simulated", 0, step, 1));
+      int depth = plan.speculate() ? plan.maxDepth() : 0;
+      int accepted = depth > 0 && random.nextDouble() < 0.7 ? 1 : 0;
+      long draft = (step < 50 ? 8_000_000L : 2_000_000L) * depth;
+      policy.reward(chainOutcome(plan, depth, accepted, draft, 10_000_000L + 500_000L * depth));
+      if (step >= 100) {
+        drafted += depth > 0 ? 1 : 0;
+      }
+    }
+
+    // the aged re-timing alone: none (it came at step 215)
+    assertThat(drafted).as("steps drafted of the last 100").isGreaterThan(80);
+  }
+
+  /**
+   * The first draft and its two-row verification are slow (the JIT compiling them: a 2 ms draft
+   * timed at 27 ms, a 10.5 ms verification at 47 ms) and rejected, which prices drafting out even
+   * for drafts that are always accepted; afterwards drafting pays (accepted 0.7 of the time). The
+   * planner re-times its first drafts before letting such prices keep its probes away.
+   */
+  @Test
+  void shouldRetimeDraftsFirstTimedWhileTheJitCompiledThem() {
+    BudgetPolicy policy = new BudgetPolicy(CHAIN, BudgetSettings.DEFAULTS);
+    Random random = new Random(5);
+    int drafted = 0;
+    for (int step = 0; step < 300; step++) {
+      Plan plan = policy.plan(new DraftContext("simulated", 0, step, 1));
+      int depth = plan.speculate() ? plan.maxDepth() : 0;
+      boolean cold = depth > 0 && step == 0; // the first draft, rejected as it happens
+      int accepted = depth > 0 && !cold && random.nextDouble() < 0.7 ? 1 : 0;
+      long draft = (cold ? 27_000_000L : 2_000_000L) * depth;
+      long verify = depth == 0 ? 10_000_000L : cold ? 47_000_000L : 10_500_000L;
+      policy.reward(chainOutcome(plan, depth, accepted, draft, verify));
+      if (step >= 200) {
+        drafted += depth > 0 ? 1 : 0;
+      }
+    }
+
+    assertThat(drafted).as("steps drafted of the last 100").isGreaterThan(80);
+  }
+
   /** A chain's step: {@code depth} drafted (0: none), {@code accepted} of them kept, its times. */
   private static Outcome chainOutcome(
       Plan plan, int depth, int accepted, long draftNanos, long verifyNanos) {
@@ -332,8 +425,9 @@ class BudgetPolicyTest {
               return chainOutcome(plan, depth, accepted, draft, verify);
             });
 
-    // re-timing every 512 steps would draft twice per 512 steps: 78 times; doubling, 11
-    assertThat(drafted).as("steps drafted of %d", steps).isLessThan(16);
+    // re-timing every 512 steps would draft twice per 512 steps: 78 times; doubling, 11; the
+    // first timings add a probe and a timed draft each
+    assertThat(drafted).as("steps drafted of %d", steps).isLessThan(20);
   }
 
   @Test

@@ -123,6 +123,18 @@ class VerifyCostsTest {
   }
 
   @Test
+  void shouldReplaceAMeanFromTheJitsFirstRunsByAStepFarBelowIt() {
+    VerifyCosts costs = new VerifyCosts();
+    costs.add(2, 47.0, 0.98); // the first two-row verification, compiled as it ran
+    for (int i = 0; i < 20; i++) {
+      costs.add(1, 10.0, 0.98);
+    }
+    costs.add(2, 10.5, 0.98);
+
+    assertThat(costs.predict(2)).isCloseTo(10.5, within(1e-9));
+  }
+
+  @Test
   void shouldFollowARealRiseInCostAsItsDiscountedMeanDoes() {
     VerifyCosts costs = new VerifyCosts();
     for (int i = 0; i < 100; i++) {
