@@ -91,6 +91,27 @@ class SplitQ8_0RowsTest {
     }
   }
 
+  /**
+   * Threads split the rows in ranges of any even start, so a row's sums must not depend on the
+   * range it falls in: rows taken four at a time, two at a time or alone give the same bits.
+   */
+  @Test
+  void productsShouldNotDependOnTheRangeTheirRowFallsIn() {
+    float[] x = new float[9 * COLUMNS];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = random.nextFloat() * 2 - 1;
+    }
+    for (int tokens = 1; tokens <= 9; tokens++) {
+      float[] whole = new float[tokens * ROWS];
+      split.multiply(x, 0, tokens, whole, 0, 0, ROWS);
+      float[] pairs = new float[tokens * ROWS];
+      for (int from = 0; from < ROWS; from += 2) {
+        split.multiply(x, 0, tokens, pairs, 0, from, Math.min(ROWS, from + 2));
+      }
+      assertThat(bits(pairs)).as("%d tokens, pair by pair", tokens).containsExactly(bits(whole));
+    }
+  }
+
   @Test
   void productsShouldSumEveryPanelOfWideRows() {
     int rows = 5;
