@@ -444,12 +444,12 @@ final class BenchCommand implements Callable<Integer> {
     List<String> warming =
         drafter.equals(DecodingOptions.NONE) ? List.of("none") : List.of("static", "none");
     double seconds = warmupSeconds == null ? WARM_UP_SECONDS : warmupSeconds;
-    long start = System.nanoTime();
-    long least = start + (long) (seconds * 1e9);
-    long most = start + (long) (Math.max(seconds, MOST_WARM_UP_SECONDS) * 1e9);
     if (warmup == 0 && seconds == 0) {
       return;
     }
+    long start = System.nanoTime();
+    long least = start + (long) (seconds * 1e9);
+    long most = start + (long) (Math.max(seconds, MOST_WARM_UP_SECONDS) * 1e9);
     double previous = Double.NaN; // decoding nanoseconds per token in the window before
     int done = 0;
     while (true) {
