@@ -23,7 +23,7 @@ if [[ ! -x "$bench" ]]; then
     && tar xzf node-llama-cpp-*.tgz package/llama/gitRelease.bundle)
   rm -rf "$dir"
   mkdir -p "$(dirname "$dir")"
-  git clone -q "$scratch/package/llama/gitRelease.bundle" "$dir"
+  git -c advice.detachedHead=false clone -q "$scratch/package/llama/gitRelease.bundle" "$dir"
   rm -rf "$scratch" # exec below skips the EXIT trap
   trap - EXIT
   cmake -S "$dir" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
