@@ -68,7 +68,12 @@ final class BenchReport {
         r.put("decode_tokens_per_second", run.decodeTokensPerSecond());
         r.put("mean_accepted", run.meanAccepted());
         r.put("acceptance_rate", run.acceptanceRate());
-        r.put("speedup_vs_baseline", speedup(run, runs));
+        double speedup = speedup(run, runs);
+        if (Double.isNaN(speedup)) { // no plain decoding in the run to compare with
+          r.putNull("speedup_vs_baseline");
+        } else {
+          r.put("speedup_vs_baseline", speedup);
+        }
         ArrayNode depths = r.putArray("acceptance_per_depth");
         Arrays.stream(run.acceptanceByDepth()).forEach(depths::add);
         r.put("ops_per_step", run.opsPerStep());
@@ -122,7 +127,7 @@ final class BenchReport {
         }
         double[] micros = run.stageMicros();
         out.printf(
-            "%-6s %-13s %-11s %5.2f %10.1f %10.1f %8.2fx %8.2f %6.2f %6.0f  %5.0f %5.0f %5.0f %5.0f"
+            "%-6s %-13s %-11s %5.2f %10.1f %10.1f %9s %8.2f %6.2f %6.0f  %5.0f %5.0f %5.0f %5.0f"
                 + "   %s%n",
             run.backend(),
             run.drafter(),
@@ -130,7 +135,7 @@ final class BenchReport {
             run.temperature(),
             run.tokensPerSecond(),
             run.decodeTokensPerSecond(),
-            speedup(run, runs),
+            speedupText(speedup(run, runs)),
             run.meanAccepted(),
             run.acceptanceRate(),
             run.opsPerStep(),
@@ -142,6 +147,11 @@ final class BenchReport {
       }
     }
     out.flush();
+  }
+
+  /** A speedup as the table shows it: {@code 1.23x}, or {@code -} without plain decoding. */
+  private static String speedupText(double speedup) {
+    return Double.isNaN(speedup) ? "-" : String.format("%.2fx", speedup);
   }
 
   /**

@@ -11,6 +11,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -256,6 +257,34 @@ class GenerateCommandTest {
             plot.toString());
     assertThat(outcome.exitCode()).as(outcome.err()).isZero();
     assertThat(ImageIO.read(plot.toFile()).getWidth()).isPositive();
+  }
+
+  @Test
+  void benchWithoutPlainDecodingShouldLeaveTheSpeedupBlank() throws Exception {
+    String[] args = {
+      "--max-tokens",
+      "8",
+      "--warmup",
+      "0",
+      "--warmup-seconds",
+      "0",
+      "--rounds",
+      "1",
+      "--drafters",
+      "lookup",
+      "--temperatures",
+      "0"
+    };
+    Outcome table = bench("Once upon a time\n", args);
+    assertThat(table.exitCode()).as(table.err()).isZero();
+    assertThat(table.out()).contains("lookup").doesNotContain("NaN");
+
+    String[] jsonArgs = Arrays.copyOf(args, args.length + 1);
+    jsonArgs[args.length] = "--json";
+    Outcome json = bench("Once upon a time\n", jsonArgs);
+    assertThat(json.exitCode()).as(json.err()).isZero();
+    JsonNode run = JSON.readTree(json.out()).path("runs").get(0);
+    assertThat(run.path("speedup_vs_baseline").isNull()).as(run.toString()).isTrue();
   }
 
   @Test
