@@ -11,7 +11,6 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -237,16 +236,7 @@ class GenerateCommandTest {
   void benchShouldPlotTokensPerSecondAgainstDraftLength() throws Exception {
     Path plot = Files.createTempFile("plot", ".png");
     Outcome outcome =
-        bench(
-            "Once upon a time\n",
-            "--max-tokens",
-            "8",
-            "--warmup",
-            "0",
-            "--warmup-seconds",
-            "0",
-            "--rounds",
-            "1",
+        quickBench(
             "--drafters",
             "clover",
             "--policies",
@@ -261,27 +251,11 @@ class GenerateCommandTest {
 
   @Test
   void benchWithoutPlainDecodingShouldLeaveTheSpeedupBlank() throws Exception {
-    String[] args = {
-      "--max-tokens",
-      "8",
-      "--warmup",
-      "0",
-      "--warmup-seconds",
-      "0",
-      "--rounds",
-      "1",
-      "--drafters",
-      "lookup",
-      "--temperatures",
-      "0"
-    };
-    Outcome table = bench("Once upon a time\n", args);
+    Outcome table = quickBench("--drafters", "lookup", "--temperatures", "0");
     assertThat(table.exitCode()).as(table.err()).isZero();
     assertThat(table.out()).contains("lookup").doesNotContain("NaN");
 
-    String[] jsonArgs = Arrays.copyOf(args, args.length + 1);
-    jsonArgs[args.length] = "--json";
-    Outcome json = bench("Once upon a time\n", jsonArgs);
+    Outcome json = quickBench("--drafters", "lookup", "--temperatures", "0", "--json");
     assertThat(json.exitCode()).as(json.err()).isZero();
     JsonNode run = JSON.readTree(json.out()).path("runs").get(0);
     assertThat(run.path("speedup_vs_baseline").isNull()).as(run.toString()).isTrue();
@@ -393,6 +367,18 @@ class GenerateCommandTest {
       assertThat(row.path("drafter").asText()).isEqualTo("kangaroo");
       assertThat(row.path("tokens").asLong()).isEqualTo(8L * row.path("requests").asLong());
     }
+  }
+
+  /**
+   * {@code bench} on one prompt of 8 tokens, no warm-up, one round, with {@code more} arguments.
+   */
+  private Outcome quickBench(String... more) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--max-tokens", "8", "--warmup", "0", "--warmup-seconds", "0", "--rounds", "1"));
+    args.addAll(List.of(more));
+    return bench("Once upon a time\n", args.toArray(String[]::new));
   }
 
   /** {@code bench} on two prompts of 8 tokens, one round, with {@code more} arguments. */
