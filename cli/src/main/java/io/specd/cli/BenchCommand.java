@@ -453,7 +453,8 @@ final class BenchCommand implements Callable<Integer> {
     double previous = Double.NaN; // decoding nanoseconds per token in the window before
     int done = 0;
     while (true) {
-      long windowEnd = System.nanoTime() + WARM_UP_WINDOW_NANOS;
+      // with --warmup-seconds 0, --warmup's generations alone: a turn of the policies per window
+      long windowEnd = System.nanoTime() + (seconds == 0 ? 0 : WARM_UP_WINDOW_NANOS);
       long nanos = 0;
       long tokens = 0;
       do { // whole turns of the warming policies
