@@ -112,6 +112,29 @@ class SplitQ8_0RowsTest {
     }
   }
 
+  /**
+   * A verification's tokens go through the kernels in fours (a last three as a four), then a two
+   * and a one: a token's sums must be the same bits whichever group of two or more it lands in (a
+   * lone token scales its sums once per block, as the file-layout {@code dot} does).
+   */
+  @Test
+  void productsShouldNotDependOnTheGroupTheirTokenLandsIn() {
+    float[] x = new float[8 * COLUMNS];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = random.nextFloat() * 2 - 1;
+    }
+    float[] eight = new float[8 * ROWS]; // two fours
+    split.multiply(x, 0, 8, eight, 0, 0, ROWS);
+    for (int tokens = 2; tokens < 8; tokens++) {
+      float[] y = new float[tokens * ROWS];
+      split.multiply(x, 0, tokens, y, 0, 0, ROWS);
+      int grouped = tokens % 4 == 1 ? tokens - 1 : tokens; // the last of a five is alone
+      assertThat(bits(Arrays.copyOf(y, grouped * ROWS)))
+          .as("the first %d of %d tokens", grouped, tokens)
+          .containsExactly(bits(Arrays.copyOf(eight, grouped * ROWS)));
+    }
+  }
+
   @Test
   void productsShouldSumEveryPanelOfWideRows() {
     int rows = 5;
