@@ -97,12 +97,12 @@ final class Attention {
    * Exponentiates {@code scores[0, n)} against their maximum and zeroes {@code [n, padded)} (so
    * that whole pages can be summed); returns the sum.
    */
-  private float softmax(int n, int padded) {
+  private float softmax(int n, int padded) { // running vectors as arguments: see VectorMath
     int bound = SPECIES.loopBound(n);
     FloatVector maxima = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
     int t = 0;
     for (; t < bound; t += LANES) {
-      maxima = maxima.max(FloatVector.fromArray(SPECIES, scores, t));
+      maxima = FloatVector.fromArray(SPECIES, scores, t).max(maxima);
     }
     float max = maxima.reduceLanes(VectorOperators.MAX);
     for (; t < n; t++) {
@@ -114,7 +114,7 @@ final class Attention {
       FloatVector e =
           FloatVector.fromArray(SPECIES, scores, t).sub(shift).lanewise(VectorOperators.EXP);
       e.intoArray(scores, t);
-      sums = sums.add(e);
+      sums = e.add(sums);
     }
     float sum = sums.reduceLanes(VectorOperators.ADD);
     for (; t < n; t++) {
