@@ -3,6 +3,7 @@ package io.specd.kernels.quant;
 import static io.specd.kernels.quant.Vectors.BYTES_16;
 import static io.specd.kernels.quant.Vectors.BYTES_32;
 import static io.specd.kernels.quant.Vectors.FLOATS;
+import static jdk.incubator.vector.VectorOperators.ADD;
 
 import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
@@ -285,7 +286,10 @@ public final class SplitQ8_0Rows {
     }
   }
 
-  /** {@link #pair} for two tokens: each block decoded and scaled once for both. */
+  /**
+   * {@link #pair} for two tokens: each block decoded and scaled once for both, and reduced as
+   * {@link #pair4} reduces, so a token's sums are the same bits in either.
+   */
   private static void pair2(
       byte[] quants,
       float[] scales,
@@ -320,11 +324,11 @@ public final class SplitQ8_0Rows {
       a1 = wa1.fma(x1, wa0.fma(x0, a1));
       b1 = wb1.fma(x1, wb0.fma(x0, b1));
     }
-    out[at] += Vectors.sum(a0);
-    out[at + outStride] += Vectors.sum(a1);
+    out[at] += a0.reduceLanes(ADD);
+    out[at + outStride] += a1.reduceLanes(ADD);
     if (second) {
-      out[at + 1] += Vectors.sum(b0);
-      out[at + 1 + outStride] += Vectors.sum(b1);
+      out[at + 1] += b0.reduceLanes(ADD);
+      out[at + 1 + outStride] += b1.reduceLanes(ADD);
     }
   }
 
@@ -332,8 +336,12 @@ public final class SplitQ8_0Rows {
    * {@link #pair} for four tokens, or three ({@code count}; the fourth lane then repeats the
    * third's activations and is not stored): each block decoded and scaled once for all of them,
    * which is what a product costs here, so three tokens cost what four do, not a two's and a one's
-   * passes. One zero vector seeds every sum: C2 (JDK 17) stops inlining at a node count, and eight
-   * {@code zero} calls pushed the last reduction past it, which boxed a vector on every call.
+   * passes. The kernel sits at C2's (JDK 17) inlining node limit, past which C2 declines our own
+   * methods but still inlines the JDK's forced ones: its sums reduce through {@code reduceLanes}
+   * directly, since a declined {@link Vectors#sum} boxed a vector on every call (four-token
+   * forwards of the padded model ran 15–22× slower in three of four runs of {@code bench
+   * --forward-costs 1,2,4}), and one zero vector seeds them all (eight {@code zero} calls cost
+   * nodes too).
    */
   private static void pair4(
       byte[] quants,
@@ -386,18 +394,18 @@ public final class SplitQ8_0Rows {
       a3 = wa1.fma(x1, wa0.fma(x0, a3));
       b3 = wb1.fma(x1, wb0.fma(x0, b3));
     }
-    out[at] += Vectors.sum(a0);
-    out[at + outStride] += Vectors.sum(a1);
-    out[at + 2 * outStride] += Vectors.sum(a2);
+    out[at] += a0.reduceLanes(ADD);
+    out[at + outStride] += a1.reduceLanes(ADD);
+    out[at + 2 * outStride] += a2.reduceLanes(ADD);
     if (count == 4) {
-      out[at + 3 * outStride] += Vectors.sum(a3);
+      out[at + 3 * outStride] += a3.reduceLanes(ADD);
     }
     if (second) {
-      out[at + 1] += Vectors.sum(b0);
-      out[at + 1 + outStride] += Vectors.sum(b1);
-      out[at + 1 + 2 * outStride] += Vectors.sum(b2);
+      out[at + 1] += b0.reduceLanes(ADD);
+      out[at + 1 + outStride] += b1.reduceLanes(ADD);
+      out[at + 1 + 2 * outStride] += b2.reduceLanes(ADD);
       if (count == 4) {
-        out[at + 1 + 3 * outStride] += Vectors.sum(b3);
+        out[at + 1 + 3 * outStride] += b3.reduceLanes(ADD);
       }
     }
   }

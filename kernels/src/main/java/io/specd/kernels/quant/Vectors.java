@@ -15,7 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>Vector values never pass through a call C2 might not inline (it declines helpers that are
  *       hot elsewhere or, at a cold call site, over 35 bytecodes): the kernels write their decoding
- *       out in each loop and share only the one-line conversions below.
+ *       out in each loop and share only the one-line conversions below. Past a node count (18,000
+ *       at parse) C2 declines every method of ours, one-liners too, while still inlining the JDK's
+ *       forced ones: a kernel that large calls the JDK directly ({@link SplitQ8_0Rows}' two- and
+ *       four-token kernels reduce with {@code reduceLanes}, not {@link #sum}).
  *   <li>No byte shift by a variable count (x86 has none; the fallback is a boxed Java loop): the
  *       K-quants shift their packed bytes as short lanes, and the mask that follows drops the bits
  *       shifted in from the neighbouring byte.
