@@ -146,6 +146,20 @@ final class BenchCommand implements Callable<Integer> {
   List<Double> temperatures;
 
   @Option(
+      names = "--top-k",
+      paramLabel = "K",
+      defaultValue = "0",
+      description = "Top-k filter of every sampled run; 0 keeps every token (default: 0).")
+  int topK;
+
+  @Option(
+      names = "--top-p",
+      paramLabel = "P",
+      defaultValue = "1.0",
+      description = "Top-p filter of every sampled run; 1 keeps every token (default: 1).")
+  double topP;
+
+  @Option(
       names = "--rounds",
       paramLabel = "N",
       defaultValue = "3",
@@ -231,6 +245,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    new SamplingParams(1.0, topK, topP, 0); // refuses a bad --top-k or --top-p before any loading
     List<String> promptTexts = readPrompts();
     if (concurrency != null) {
       return concurrencyBench(promptTexts);
@@ -488,7 +503,7 @@ final class BenchCommand implements Callable<Integer> {
       IntConsumer promptDone) {
     List<DecodeStats> perPrompt = new ArrayList<>();
     for (int i = 0; i < prompts.size(); i++) {
-      SamplingParams sampling = new SamplingParams(temperature, 0, 1.0, i);
+      SamplingParams sampling = new SamplingParams(temperature, topK, topP, i);
       perPrompt.add(
           generate(
               configuration.engine(),

@@ -59,7 +59,8 @@ public final class Sampler {
   /**
    * The distribution tokens are drawn from: softmax of {@code logits / temperature} restricted to
    * the top-k tokens and then to the smallest most-likely set reaching top-p, renormalised. For
-   * greedy parameters it is the point mass on the argmax.
+   * greedy parameters it is the point mass on the argmax. The filters order only the leading tokens
+   * of the row ({@link LogitOrder}), not all of them.
    *
    * @return probabilities {@code [vocab]}, summing to 1
    */
@@ -71,44 +72,58 @@ public final class Sampler {
       return probabilities;
     }
     double inverseTemperature = 1.0 / params.temperature();
-    boolean filtered = (params.topK() > 0 && params.topK() < vocab) || params.topP() < 1.0;
-    Integer[] order = filtered ? sortedByLogit(logits) : null;
-    int keep = vocab;
-    if (params.topK() > 0 && params.topK() < vocab) {
-      keep = params.topK();
-    }
     float max = Float.NEGATIVE_INFINITY;
     for (float logit : logits) {
       max = Math.max(max, logit);
     }
     double[] weights = new double[vocab];
-    double sum = 0;
-    for (int r = 0; r < keep; r++) {
-      int token = filtered ? order[r] : r;
+    double total = 0;
+    for (int token = 0; token < vocab; token++) {
       weights[token] = Math.exp((logits[token] - max) * inverseTemperature);
-      sum += weights[token];
+      total += weights[token];
     }
+    boolean topK = params.topK() > 0 && params.topK() < vocab;
+    if (!topK && params.topP() >= 1.0) {
+      for (int token = 0; token < vocab; token++) {
+        probabilities[token] = (float) (weights[token] / total);
+      }
+      return probabilities;
+    }
+    // the most likely tokens in order, as many as top-k keeps or as reach top-p's mass
+    int[] order =
+        topK
+            ? LogitOrder.leading(logits, weights, params.topK(), 0)
+            : LogitOrder.leading(logits, weights, 1, params.topP() * total);
+    int keep = topK ? params.topK() : vocab;
+    double sum = total;
+    if (topK) {
+      sum = 0;
+      for (int r = 0; r < keep; r++) {
+        sum += weights[order[r]];
+      }
+    }
+    int kept = Math.min(keep, order.length);
     if (params.topP() < 1.0) {
       // keep the smallest prefix (by probability) whose mass reaches top_p
       double cumulative = 0;
-      int kept = 0;
+      kept = 0;
       while (kept < keep) {
+        if (kept == order.length) { // rounding left the margin short: order every token
+          order = LogitOrder.leading(logits, weights, vocab, 0);
+        }
         cumulative += weights[order[kept]] / sum;
         kept++;
         if (cumulative >= params.topP()) {
           break;
         }
       }
-      for (int r = kept; r < keep; r++) {
-        weights[order[r]] = 0;
-      }
       sum = 0;
       for (int r = 0; r < kept; r++) {
         sum += weights[order[r]];
       }
     }
-    for (int token = 0; token < vocab; token++) {
-      probabilities[token] = (float) (weights[token] / sum);
+    for (int r = 0; r < kept; r++) {
+      probabilities[order[r]] = (float) (weights[order[r]] / sum);
     }
     return probabilities;
   }
@@ -128,12 +143,5 @@ public final class Sampler {
       }
     }
     return last; // rounding left the total just under u
-  }
-
-  private static Integer[] sortedByLogit(float[] logits) {
-    Integer[] order = new Integer[logits.length];
-    Arrays.setAll(order, i -> i);
-    Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
-    return order;
   }
 }

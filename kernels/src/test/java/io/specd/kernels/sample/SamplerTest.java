@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.specd.policies.spec.SamplingParams;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +54,75 @@ class SamplerTest {
     float[] wider = Sampler.distribution(LOGITS, new SamplingParams(1.0, 0, 0.8, 0));
     assertThat(wider[2]).isPositive();
     assertThat(wider[0]).isZero();
+  }
+
+  /**
+   * Top-k and top-p read only the leading tokens of a row: on random rows (ties, signed zeros,
+   * weights that underflow, large vocabularies) they keep the same tokens with the same
+   * probabilities, bit for bit, as filtering a full stable sort of the row does.
+   */
+  @Test
+  void filtersShouldKeepWhatAFullSortKeeps() {
+    SplittableRandom random = new SplittableRandom(11);
+    for (int trial = 0; trial < 400; trial++) {
+      int vocab = 1 + random.nextInt(trial % 20 == 0 ? 40_000 : 600);
+      float[] logits = new float[vocab];
+      int style = trial % 4;
+      for (int i = 0; i < vocab; i++) {
+        logits[i] =
+            switch (style) {
+              case 0 -> (float) (random.nextDouble() * 6 - 3);
+              case 1 -> random.nextInt(5); // many ties
+              case 2 -> (float) (random.nextDouble() * 200 - 100); // most weights underflow
+              default -> random.nextBoolean() ? -0.0f : 0.0f;
+            };
+      }
+      int topK = random.nextInt(4) == 0 ? 0 : 1 + random.nextInt(Math.min(vocab + 2, 60));
+      double topP = random.nextInt(3) == 0 ? 1.0 : 0.05 + 0.94 * random.nextDouble();
+      SamplingParams params = new SamplingParams(0.3 + random.nextDouble(), topK, topP, 0);
+      assertThat(Sampler.distribution(logits, params))
+          .as("vocabulary %d, %s", vocab, params)
+          .containsExactly(filteredByFullSort(logits, params));
+    }
+  }
+
+  /** The filters over every token sorted by logit (largest first, equal logits by index). */
+  private static float[] filteredByFullSort(float[] logits, SamplingParams params) {
+    int vocab = logits.length;
+    Integer[] order = new Integer[vocab];
+    Arrays.setAll(order, i -> i);
+    Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
+    float max = logits[order[0]];
+    int keep = params.topK() > 0 && params.topK() < vocab ? params.topK() : vocab;
+    double[] weights = new double[vocab];
+    double sum = 0;
+    for (int token = 0; token < vocab; token++) { // the unfiltered total sums in index order
+      weights[token] = Math.exp((logits[token] - max) * (1.0 / params.temperature()));
+    }
+    for (int r = 0; r < keep; r++) {
+      sum += weights[keep == vocab ? r : order[r]];
+    }
+    int kept = keep;
+    if (params.topP() < 1.0) {
+      double cumulative = 0;
+      kept = 0;
+      while (kept < keep) {
+        cumulative += weights[order[kept++]] / sum;
+        if (cumulative >= params.topP()) {
+          break;
+        }
+      }
+      sum = 0;
+      for (int r = 0; r < kept; r++) {
+        sum += weights[order[r]];
+      }
+    }
+    float[] probabilities = new float[vocab];
+    for (int r = 0; r < kept; r++) {
+      int token = keep == vocab && params.topP() >= 1.0 ? r : order[r];
+      probabilities[token] = (float) (weights[token] / sum);
+    }
+    return probabilities;
   }
 
   @Test
