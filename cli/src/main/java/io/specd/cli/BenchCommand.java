@@ -587,7 +587,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private BenchReport report() {
-    return new BenchReport(spec.commandLine().getOut(), json, maxTokens, rounds);
+    return new BenchReport(spec.commandLine().getOut(), json, maxTokens, rounds, topK, topP);
   }
 
   private List<String> readPrompts() throws IOException {

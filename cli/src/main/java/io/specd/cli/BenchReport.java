@@ -27,12 +27,16 @@ final class BenchReport {
   private final boolean json;
   private final int maxTokens;
   private final int rounds;
+  private final int topK;
+  private final double topP;
 
-  BenchReport(PrintWriter out, boolean json, int maxTokens, int rounds) {
+  BenchReport(PrintWriter out, boolean json, int maxTokens, int rounds, int topK, double topP) {
     this.out = out;
     this.json = json;
     this.maxTokens = maxTokens;
     this.rounds = rounds;
+    this.topK = topK;
+    this.topP = topP;
   }
 
   /**
@@ -49,6 +53,8 @@ final class BenchReport {
       root.put("prompts", promptCount);
       root.put("max_tokens", maxTokens);
       root.put("rounds", rounds);
+      root.put("top_k", topK); // of the sampled runs
+      root.put("top_p", topP);
       root.set("machine", Machine.describe(JSON));
       ObjectNode memory = root.putObject("memory_after_warm_up");
       for (BackendMemory m : memories) {

@@ -262,6 +262,30 @@ class GenerateCommandTest {
   }
 
   @Test
+  void benchShouldSampleWithTheFiltersItIsGiven() throws Exception {
+    Outcome json =
+        quickBench(
+            "--drafters",
+            "none",
+            "--temperatures",
+            "1",
+            "--top-k",
+            "40",
+            "--top-p",
+            "0.9",
+            "--json");
+    assertThat(json.exitCode()).as(json.err()).isZero();
+    JsonNode result = JSON.readTree(json.out());
+    assertThat(result.path("top_k").asInt()).isEqualTo(40);
+    assertThat(result.path("top_p").asDouble()).isEqualTo(0.9);
+    assertThat(result.path("runs").get(0).path("tokens_per_second").asDouble()).isPositive();
+
+    Outcome bad = quickBench("--drafters", "none", "--top-p", "1.5");
+    assertThat(bad.exitCode()).isNotZero();
+    assertThat(bad.err()).contains("top_p must be in (0, 1], got 1.5").doesNotContain("Exception");
+  }
+
+  @Test
   void benchJsonShouldMeasureEveryDrafterGreedyAndSampledOnEachBackend() throws Exception {
     Outcome outcome =
         bench(
