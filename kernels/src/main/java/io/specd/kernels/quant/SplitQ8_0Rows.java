@@ -339,9 +339,9 @@ public final class SplitQ8_0Rows {
    * passes. The kernel sits at C2's (JDK 17) inlining node limit, past which C2 declines our own
    * methods but still inlines the JDK's forced ones: its sums reduce through {@code reduceLanes}
    * directly, since a declined {@link Vectors#sum} boxed a vector on every call (four-token
-   * forwards of the padded model ran 15–22× slower in three of four runs of {@code bench
-   * --forward-costs 1,2,4}), and one zero vector seeds them all (eight {@code zero} calls cost
-   * nodes too).
+   * forwards of the padded model took 304–512 ms against 36–47 in five of seven runs of {@code
+   * bench --forward-costs 1,2,4}), and one zero vector seeds them all (eight {@code zero} calls
+   * cost nodes too).
    */
   private static void pair4(
       byte[] quants,
