@@ -386,6 +386,7 @@ public final class SpecdRoutes {
     ByteArrayOutputStream text = new ByteArrayOutputStream();
     try {
       metricsWriter.write(text, engine.metrics().registry().scrape());
+      metricsWriter.write(text, JvmMetricsRegistry.get().scrape());
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a byte array stream does not fail
     }

@@ -72,6 +72,27 @@ class MetricsTest {
         .contains("specd_step_cost_curve_seconds{tokens=\"16\"}");
   }
 
+  /**
+   * What an operator watches of any JVM service: heap, garbage collection, JIT compilation time,
+   * threads, resident memory (a kernel that fell back to the Vector API's allocating Java code
+   * shows first as a jump in allocation and collections).
+   */
+  @Test
+  void theJvmsAndTheProcesssMetricsShouldBeServedOnce() {
+    for (String name :
+        new String[] {
+          "jvm_memory_used_bytes{area=\"heap\"}",
+          "jvm_gc_collection_seconds_count{",
+          "jvm_compilation_time_seconds_total ",
+          "jvm_threads_current ",
+          "process_resident_memory_bytes ",
+          "process_cpu_seconds_total "
+        }) {
+      assertThat(metrics).as(name).contains("\n" + name);
+    }
+    assertThat(metrics.split("# TYPE jvm_memory_used_bytes ", -1)).hasSize(2);
+  }
+
   @Test
   void promtoolShouldFindNothingToLint() throws IOException, InterruptedException {
     Path promtool = promtool();
