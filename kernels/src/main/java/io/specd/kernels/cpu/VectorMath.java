@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * not settled when it compiled the loop, it could not inline the dispatch and the loop ran the
  * Vector API's Java fallback for good, allocating every vector (stories260K's decoding allocated 61
  * KB a step in 8 of 13 runs of the allocation tests after the padded-model tests, none of 5 after
- * this rule). A freshly loaded or computed receiver has an exact type and needs no profile.
+ * this rule). A freshly loaded or computed receiver has an exact type and needs no profile. {@code
+ * RunningVectorRuleTest} checks the rule on every vector kernel's source.
  */
 public final class VectorMath {
   static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
