@@ -107,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
       description =
           "Least time each drafter warms up for: on a small model a few generations end"
               + " before the JIT has compiled the step; beyond it the warm-up goes on until the"
-              + " decoding time per token of two half-second windows agree within 10%, for at"
+              + " decoding time per token of two half-second windows agree within 10%%, for at"
               + " most 20 s (default: 1; 0 with --warmup 0: no warm-up; with --concurrency, 8 for"
               + " the engines together, whose per-request paths compile only after thousands of"
               + " requests).")

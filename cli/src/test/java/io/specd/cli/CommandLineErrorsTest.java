@@ -4,7 +4,10 @@ import static io.specd.cli.GenerateCommandTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.specd.cli.GenerateCommandTest.Outcome;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,6 +29,21 @@ class CommandLineErrorsTest {
         .startsWith("specd generate: Unknown options: '--max-tokenz'")
         .contains("--max-tokens")
         .doesNotContain("Usage:");
+  }
+
+  @Test
+  void everyCommandsHelpShouldRenderWithoutFormatWarnings() {
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
+    try {
+      for (String command : SpecdCommand.commandLine().getSubcommands().keySet()) {
+        assertThat(run(command, "--help").out()).as(command).contains("Usage: specd " + command);
+      }
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(warnings.toString(StandardCharsets.UTF_8)).isEmpty();
   }
 
   @Test
