@@ -6,20 +6,26 @@ import io.specd.policies.spec.SamplingParams;
 import java.util.random.RandomGenerator;
 
 /**
- * One request's drafting state. The decoding loop calls, in order: {@link #prefilled} once, then
- * per step {@link #propose} and {@link #accepted}; {@link #close} frees the state. All tensor work
+ * One request's drafting state. The decoding loop calls, in order: {@link #prefilled} once per part
+ * of the prompt (the whole prompt, or its parts in order when the prefill is chunked), then per
+ * step {@link #propose} and {@link #accepted}; {@link #close} frees the state. All tensor work
  * happens on the caller's thread, on the model's backend.
  */
 public interface DraftSession extends AutoCloseable {
 
   /**
-   * Takes what the drafter needs from the prompt's forward pass.
+   * Takes what the drafter needs from the forward pass over prompt positions {@code [from, to)}.
    *
-   * @param prompt the prompt tokens (now committed in the target cache)
-   * @param result the prefill outputs ({@link Drafter#prefillOptions})
-   * @param root the first generated token (not yet in the cache)
+   * @param prompt the whole prompt (its positions before {@code to} now committed in the target
+   *     cache)
+   * @param from the part's first position (0 for the first part)
+   * @param to the position after the part's last ({@code prompt.length} for the last part)
+   * @param result the part's outputs ({@link Drafter#prefillOptions}), row {@code i} for position
+   *     {@code from + i}
+   * @param next the token after the part: {@code prompt[to]}, or after the last part the first
+   *     generated token (not yet in the cache)
    */
-  void prefilled(int[] prompt, ForwardResult result, int root);
+  void prefilled(int[] prompt, int from, int to, ForwardResult result, int next);
 
   /**
    * Proposes a draft tree rooted at {@code root}.

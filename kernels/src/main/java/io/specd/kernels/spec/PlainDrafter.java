@@ -26,7 +26,7 @@ public final class PlainDrafter extends WeightlessDrafter {
   public DraftSession open(KvCache cache) {
     return new DraftSession() {
       @Override
-      public void prefilled(int[] prompt, ForwardResult result, int root) {}
+      public void prefilled(int[] prompt, int from, int to, ForwardResult result, int next) {}
 
       @Override
       public Proposal propose(

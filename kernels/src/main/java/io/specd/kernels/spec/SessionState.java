@@ -9,6 +9,7 @@ import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
@@ -79,22 +80,31 @@ public final class SessionState implements AutoCloseable {
     }
   }
 
-  /** The prefill's forward input: the whole prompt, causal, after an empty cache. */
-  SequenceInput prefillInput(int[] prompt) {
-    return SequenceInput.causal(cache, prompt);
+  /** A part of the prefill's forward input: prompt positions {@code [from, to)}, causal. */
+  SequenceInput prefillInput(int[] prompt, int from, int to) {
+    if (from != cache.length()) {
+      throw new IllegalStateException(
+          "a prompt is prefilled in order: position " + from + " after " + cache.length());
+    }
+    return SequenceInput.causal(
+        cache, from == 0 && to == prompt.length ? prompt : Arrays.copyOfRange(prompt, from, to));
   }
 
   /**
-   * Commits the prompt, samples the first token from the prefill's last row and hands the drafter
-   * what it needs.
+   * Commits prompt positions {@code [from, to)} and hands the drafter what it needs of them; after
+   * the last part, samples the first token from its last row.
    *
-   * @param result this sequence's prefill outputs ({@link Drafter#prefillOptions})
-   * @return the first generated token
+   * @param result this sequence's outputs of the part ({@link Drafter#prefillOptions})
+   * @return the first generated token, or -1 while the prompt has parts left
    */
-  int prefilled(int[] prompt, ForwardResult result) {
+  int prefilled(int[] prompt, int from, int to, ForwardResult result) {
+    cache.commitNext(to - from);
+    if (to < prompt.length) {
+      drafting.prefilled(prompt, from, to, result, prompt[to]);
+      return -1;
+    }
     promptLength = prompt.length;
-    cache.commitNext(prompt.length);
-    int last = result.logitsOffset(result.row(0, prompt.length - 1));
+    int last = result.logitsOffset(result.row(0, to - from - 1));
     root = Sampler.sample(result.logits(), last, result.vocabularySize(), sampling, random);
     committedLogprobs =
         topLogprobs == NO_LOGPROBS
@@ -102,7 +112,7 @@ public final class SessionState implements AutoCloseable {
             : List.of(
                 TokenLogprobs.of(
                     result.logits(), last, result.vocabularySize(), root, topLogprobs));
-    drafting.prefilled(prompt, result, root);
+    drafting.prefilled(prompt, from, to, result, root);
     return root;
   }
 

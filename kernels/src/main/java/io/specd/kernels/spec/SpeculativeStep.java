@@ -9,6 +9,8 @@ import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.StageTimes;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,23 +63,64 @@ public final class SpeculativeStep {
   }
 
   /**
-   * Prefills new sessions in one forward.
+   * Prefills new sessions' whole prompts in one forward.
    *
    * @param prompts each session's prompt tokens, in the order of {@code states}
    * @return each session's first generated token
    */
   public static int[] prefill(
       LlamaModel model, Drafter drafter, List<SessionState> states, List<int[]> prompts) {
+    return prefillParts(model, drafter, states, prompts.stream().map(PromptPart::whole).toList());
+  }
+
+  /**
+   * Prefills a part of each session's prompt in one forward: a prompt is prefilled whole or in
+   * parts, in order, each part in a forward of its own (chunked prefill, so that a long prompt does
+   * not hold up the other sessions' steps for all of its length).
+   *
+   * @param parts each session's next part, in the order of {@code states}
+   * @return each session's first generated token, or -1 for a session whose prompt has parts left
+   */
+  public static int[] prefillParts(
+      LlamaModel model, Drafter drafter, List<SessionState> states, Collection<PromptPart> parts) {
     List<SequenceInput> inputs = new ArrayList<>();
-    for (int i = 0; i < states.size(); i++) {
-      inputs.add(states.get(i).prefillInput(prompts.get(i)));
+    Iterator<PromptPart> part = parts.iterator();
+    for (SessionState state : states) {
+      PromptPart p = part.next();
+      inputs.add(state.prefillInput(p.prompt(), p.from(), p.to()));
     }
     ForwardResult result = model.forward(inputs, null, drafter.prefillOptions());
     int[] roots = new int[states.size()];
+    part = parts.iterator();
     for (int i = 0; i < states.size(); i++) {
-      roots[i] = states.get(i).prefilled(prompts.get(i), result.sequence(i));
+      PromptPart p = part.next();
+      roots[i] = states.get(i).prefilled(p.prompt(), p.from(), p.to(), result.sequence(i));
     }
     return roots;
+  }
+
+  /**
+   * Positions {@code [from, to)} of a prompt: what one prefill forward runs of it.
+   *
+   * @param prompt the whole prompt (not copied)
+   */
+  public record PromptPart(int[] prompt, int from, int to) {
+    public PromptPart {
+      if (from < 0 || from >= to || to > prompt.length) {
+        throw new IllegalArgumentException(
+            "no part [" + from + ", " + to + ") of a prompt of " + prompt.length + " tokens");
+      }
+    }
+
+    /** The whole prompt as one part. */
+    public static PromptPart whole(int[] prompt) {
+      return new PromptPart(prompt, 0, prompt.length);
+    }
+
+    /** Whether this is the prompt's last part. */
+    public boolean last() {
+      return to == prompt.length;
+    }
   }
 
   /**

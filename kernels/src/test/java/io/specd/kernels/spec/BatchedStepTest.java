@@ -118,6 +118,31 @@ class BatchedStepTest {
     }
   }
 
+  /**
+   * Prompts prefilled in parts of a few tokens, several sessions' parts in one forward (the
+   * device's chunked prefill), leave the cache and every drafter's state as a whole prompt's
+   * prefill does: the same tokens, accepted in the same steps (the output alone would not tell: a
+   * drafter's state changes only what is accepted).
+   */
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("drafters")
+  void promptsPrefilledInPartsShouldDecodeAsIfPrefilledWhole(String backend, String kind) {
+    use(backend);
+    IntFunction<Plan> planOf = session -> Plan.tree(4, 12, 4, StopRule.NONE);
+    try (Drafter drafter = TestModels.drafter(kind, model, PROMPTS.length, pool.capacity())) {
+      Decoded whole = decode(drafter, planOf, SamplingParams.GREEDY, -1, true);
+      Decoded parts = decode(drafter, planOf, SamplingParams.GREEDY, -1, true, 3);
+      for (int i = 0; i < PROMPTS.length; i++) {
+        assertThat(parts.tokens().get(i))
+            .as("session %d with %s", i, drafter.name())
+            .containsExactly(Arrays.copyOf(expected.get(i), MAX_TOKENS[i]));
+        assertThat(parts.stepSizes().get(i))
+            .as("tokens per step of session %d with %s", i, drafter.name())
+            .isEqualTo(whole.stepSizes().get(i));
+      }
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("io.specd.kernels.TestModels#backends")
   void shouldDecodePlainlyInABatch(String backend) {
@@ -169,8 +194,8 @@ class BatchedStepTest {
             private int proposals;
 
             @Override
-            public void prefilled(int[] prompt, ForwardResult result, int root) {
-              session.prefilled(prompt, result, root);
+            public void prefilled(int[] prompt, int from, int to, ForwardResult result, int next) {
+              session.prefilled(prompt, from, to, result, next);
             }
 
             @Override
@@ -243,8 +268,9 @@ class BatchedStepTest {
    *
    * @param tokens by session index
    * @param brokeOff by session index
+   * @param stepSizes by session index, the tokens each of its steps committed
    */
-  private record Decoded(List<int[]> tokens, boolean[] brokeOff) {}
+  private record Decoded(List<int[]> tokens, boolean[] brokeOff, List<List<Integer>> stepSizes) {}
 
   /**
    * Steps sessions to their token limits, in batches or each alone.
@@ -260,16 +286,32 @@ class BatchedStepTest {
       SamplingParams sampling,
       int broken,
       boolean together) {
+    return decode(drafter, planOf, sampling, broken, together, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #decode} with prompts prefilled in parts of at most {@code partTokens} tokens, the
+   * sessions' parts together.
+   */
+  private static Decoded decode(
+      Drafter drafter,
+      IntFunction<Plan> planOf,
+      SamplingParams sampling,
+      int broken,
+      boolean together,
+      int partTokens) {
     int n = PROMPTS.length;
     SessionState[] states = new SessionState[n];
     boolean[] brokeOff = new boolean[n];
     List<List<Integer>> outputs = new ArrayList<>();
+    List<List<Integer>> stepSizes = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       outputs.add(new ArrayList<>());
+      stepSizes.add(new ArrayList<>());
     }
     try {
       // the first half prefill together; the rest join one step later
-      prefill(drafter, sampling, states, outputs, 0, n / 2);
+      prefill(drafter, sampling, states, outputs, 0, n / 2, partTokens);
       boolean first = true;
       while (true) {
         List<Integer> live = new ArrayList<>();
@@ -284,10 +326,10 @@ class BatchedStepTest {
         List<List<Integer>> batches =
             together ? List.of(live) : live.stream().map(List::of).toList();
         for (List<Integer> batchOf : batches) {
-          step(drafter, planOf, states, outputs, batchOf, broken, brokeOff);
+          step(drafter, planOf, states, outputs, stepSizes, batchOf, broken, brokeOff);
         }
         if (first) {
-          prefill(drafter, sampling, states, outputs, n / 2, n);
+          prefill(drafter, sampling, states, outputs, n / 2, n, partTokens);
           first = false;
         }
       }
@@ -300,7 +342,8 @@ class BatchedStepTest {
     }
     return new Decoded(
         outputs.stream().map(o -> o.stream().mapToInt(Integer::intValue).toArray()).toList(),
-        brokeOff);
+        brokeOff,
+        stepSizes);
   }
 
   /** One step of the sessions {@code live} in one batch. */
@@ -309,6 +352,7 @@ class BatchedStepTest {
       IntFunction<Plan> planOf,
       SessionState[] states,
       List<List<Integer>> outputs,
+      List<List<Integer>> stepSizes,
       List<Integer> live,
       int broken,
       boolean[] brokeOff) {
@@ -335,6 +379,7 @@ class BatchedStepTest {
       for (int token : stepped.tokens()) {
         outputs.get(i).add(token);
       }
+      stepSizes.get(i).add(stepped.tokens().length);
     }
   }
 
@@ -344,7 +389,8 @@ class BatchedStepTest {
       SessionState[] states,
       List<List<Integer>> outputs,
       int from,
-      int to) {
+      int to,
+      int partTokens) {
     List<SessionState> opened = new ArrayList<>();
     List<int[]> prompts = new ArrayList<>();
     for (int i = from; i < to; i++) {
@@ -358,9 +404,33 @@ class BatchedStepTest {
       opened.add(states[i]);
       prompts.add(request(i).prompt());
     }
-    int[] roots = SpeculativeStep.prefill(model, drafter, opened, prompts);
-    for (int i = from; i < to; i++) {
-      outputs.get(i).add(roots[i - from]);
+    int[] done = new int[to - from]; // each prompt's positions prefilled
+    while (true) {
+      List<SessionState> prefilling = new ArrayList<>();
+      List<SpeculativeStep.PromptPart> parts = new ArrayList<>();
+      List<Integer> sessions = new ArrayList<>();
+      for (int j = 0; j < to - from; j++) {
+        int[] prompt = prompts.get(j);
+        if (done[j] < prompt.length) {
+          int end = (int) Math.min(prompt.length, (long) done[j] + partTokens);
+          prefilling.add(opened.get(j));
+          parts.add(new SpeculativeStep.PromptPart(prompt, done[j], end));
+          sessions.add(j);
+          done[j] = end;
+        }
+      }
+      if (parts.isEmpty()) {
+        return;
+      }
+      int[] roots = SpeculativeStep.prefillParts(model, drafter, prefilling, parts);
+      for (int k = 0; k < roots.length; k++) {
+        assertThat(roots[k] >= 0)
+            .as("a root after the last part only")
+            .isEqualTo(parts.get(k).last());
+        if (roots[k] >= 0) {
+          outputs.get(from + sessions.get(k)).add(roots[k]);
+        }
+      }
     }
   }
 

@@ -243,11 +243,10 @@ public final class CloverDrafter implements Drafter {
     }
 
     @Override
-    public void prefilled(int[] prompt, ForwardResult result, int root) {
+    public void prefilled(int[] prompt, int from, int to, ForwardResult result, int next) {
       int first = result.hiddenOffset(result.row(0, 0));
-      for (int i = 0; i < prompt.length; i++) {
-        defer(
-            result.preNormHidden(), first + i * dim, i + 1 < prompt.length ? prompt[i + 1] : root);
+      for (int i = from; i < to; i++) {
+        defer(result.preNormHidden(), first + (i - from) * dim, i + 1 < to ? prompt[i + 1] : next);
       }
     }
 

@@ -515,9 +515,11 @@ public final class KangarooDrafter implements Drafter {
     }
 
     @Override
-    public void prefilled(int[] prompt, ForwardResult result, int root) {
-      pendingRows = 0;
-      appendPending(result, prompt.length);
+    public void prefilled(int[] prompt, int from, int to, ForwardResult result, int next) {
+      if (from == 0) {
+        pendingRows = 0;
+      }
+      appendPending(result, to - from);
     }
 
     /** Appends the shallow states of {@code rows} positions of a forward that kept them. */

@@ -72,9 +72,9 @@ public final class LookupDrafter extends WeightlessDrafter {
     }
 
     @Override
-    public void prefilled(int[] prompt, ForwardResult result, int root) {
-      for (int token : prompt) {
-        text.append(token);
+    public void prefilled(int[] prompt, int from, int to, ForwardResult result, int next) {
+      for (int i = from; i < to; i++) {
+        text.append(prompt[i]);
       }
     }
 

@@ -106,9 +106,9 @@ public final class LookupFirstDrafter implements Drafter {
     }
 
     @Override
-    public void prefilled(int[] prompt, ForwardResult result, int root) {
-      inner.prefilled(prompt, result, root);
-      lookup.prefilled(prompt, result, root);
+    public void prefilled(int[] prompt, int from, int to, ForwardResult result, int next) {
+      inner.prefilled(prompt, from, to, result, next);
+      lookup.prefilled(prompt, from, to, result, next);
     }
 
     /** Lookup's match, when it is one this drafter would take. */

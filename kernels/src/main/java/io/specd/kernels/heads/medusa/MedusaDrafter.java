@@ -160,8 +160,8 @@ public final class MedusaDrafter implements Drafter {
     }
 
     @Override
-    public void prefilled(int[] prompt, ForwardResult result, int root) {
-      lastCommitted = prompt[prompt.length - 1];
+    public void prefilled(int[] prompt, int from, int to, ForwardResult result, int next) {
+      lastCommitted = prompt[to - 1];
       keep(result, result.row(0, 0));
     }
 

@@ -87,8 +87,8 @@ class KangarooStateTest {
         private int step;
 
         @Override
-        public void prefilled(int[] prompt, ForwardResult result, int root) {
-          own.prefilled(prompt, result, root);
+        public void prefilled(int[] prompt, int from, int to, ForwardResult result, int next) {
+          own.prefilled(prompt, from, to, result, next);
           generated = 1;
         }
 
