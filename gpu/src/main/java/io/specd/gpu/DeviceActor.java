@@ -23,6 +23,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -32,12 +33,14 @@ import java.util.Map;
  * releases it or dies (watched). Sessions ask for their steps ahead ({@link Step}), so the device
  * never waits for a session between two steps: it runs rounds back to back while there is work,
  * each one prefilling the prompts that arrived and stepping every session that wants a step (up to
- * {@code max-batch} requests, those that waited longest first) as one batch — one target forward.
- * What arrives during a round joins the next (or, after rounds shorter than 100 µs run back to
- * back, the first after them). A session's results go out once they are as many as its steps still
- * asked, or after {@code reply-interval}, so fast steps reach it several to a reply. Each session's
- * policy plans its step here, knowing the batch it joins, and learns from the step's outcome here.
- * Before the first request it runs a short request of its own ({@link DeviceWarmUp}).
+ * {@code max-batch} requests, those that waited longest first) as one batch — one target forward. A
+ * round prefills at most {@code prefill-chunk} prompt tokens, the prompts begun before first: a
+ * longer prompt goes on in the next rounds, between the other sessions' steps. What arrives during
+ * a round joins the next (or, after rounds shorter than 100 µs run back to back, the first after
+ * them). A session's results go out once they are as many as its steps still asked, or after {@code
+ * reply-interval}, so fast steps reach it several to a reply. Each session's policy plans its step
+ * here, knowing the batch it joins, and learns from the step's outcome here. Before the first
+ * request it runs a short request of its own ({@link DeviceWarmUp}).
  *
  * <p>Runs only on {@link DeviceSettings#DISPATCHER} (one thread); every NDArray it creates lives in
  * a step manager closed within the handler, and only host values leave it. A failed batch answers
@@ -165,6 +168,8 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   private final KvCachePool pool;
   private final Map<String, LiveSession> sessions = new HashMap<>();
   private final ArrayDeque<Prefill> prefills = new ArrayDeque<>();
+  // the sessions opened whose prompts have parts left to prefill, in the order they arrived
+  private final ArrayDeque<LiveSession> prefilling = new ArrayDeque<>();
   // the prefills of the round running now that have no session yet (a failure answers them)
   private final List<Prefill> unanswered = new ArrayList<>();
   private boolean roundPending;
@@ -320,21 +325,15 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
    * @return whether work remains for another round
    */
   private boolean round() {
-    List<Prefill> opening = new ArrayList<>();
-    while (!prefills.isEmpty() && opening.size() < settings.maxBatch()) {
-      opening.add(prefills.poll());
-    }
-    List<LiveSession> stepping = waitingLongest(settings.maxBatch() - opening.size());
-    unanswered.addAll(opening);
     try {
-      runPrefills(opening);
-      runSteps(stepping);
+      int prefilled = runPrefills(settings.maxBatch());
+      runSteps(waitingLongest(settings.maxBatch() - prefilled));
     } catch (RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       failEverything(message);
       throw new DeviceFault("a device batch failed: " + message, e);
     }
-    int waiting = prefills.size();
+    int waiting = prefills.size() + prefilling.size();
     long now = System.nanoTime();
     for (LiveSession live : sessions.values()) {
       live.sendIfDue(now, settings.replyNanos());
@@ -359,42 +358,73 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     return ready;
   }
 
-  private void runPrefills(List<Prefill> opening) {
-    if (opening.isEmpty()) {
-      return;
+  /**
+   * Prefills, in one forward, the next parts of the prompts begun in earlier rounds and then of the
+   * prompts that arrived, oldest first: at most {@code prefill-chunk} tokens in all and {@code
+   * slots} sessions. A session whose last part ran is told its first token.
+   *
+   * @return the sessions this round prefilled a part of
+   */
+  private int runPrefills(int slots) {
+    if (prefilling.isEmpty() && prefills.isEmpty()) {
+      return 0;
     }
     checkInjectedFault();
     long start = System.nanoTime();
-    List<LiveSession> opened = new ArrayList<>();
-    List<int[]> prompts = new ArrayList<>();
-    for (Prefill p : opening) {
-      if (pool.freeSlots() == 0) {
-        p.replyTo().tell(new Failed(p.sessionId(), "no free KV cache on the device"));
-        unanswered.remove(p);
+    int budget = settings.prefillChunk();
+    List<LiveSession> batch = new ArrayList<>();
+    List<SpeculativeStep.PromptPart> parts = new ArrayList<>();
+    Iterator<LiveSession> begun = List.copyOf(prefilling).iterator(); // open() adds to it
+    while (budget > 0 && batch.size() < slots && (begun.hasNext() || !prefills.isEmpty())) {
+      LiveSession live = begun.hasNext() ? begun.next() : open(prefills.poll());
+      if (live == null) {
         continue;
       }
-      SessionState state =
-          SessionState.open(pool, drafter, p.sampling(), p.maxTokens(), p.topLogprobs());
-      LiveSession live = new LiveSession(state, p, drafter.name(), model.config().eosId());
-      sessions.put(p.sessionId(), live); // a failure from here on answers it as a live session
-      unanswered.remove(p);
-      getContext().watchWith(p.session(), new SessionEnded(p.sessionId()));
-      opened.add(live);
-      prompts.add(p.prompt());
+      SpeculativeStep.PromptPart part = live.nextPart(budget);
+      budget -= part.to() - part.from();
+      batch.add(live);
+      parts.add(part);
     }
-    if (opened.isEmpty()) {
-      return;
+    if (batch.isEmpty()) {
+      return 0;
     }
     int[] roots =
-        SpeculativeStep.prefill(
-            model, drafter, opened.stream().map(live -> live.state).toList(), prompts);
-    observer.batchRan("prefill", opened.size(), System.nanoTime() - start);
+        SpeculativeStep.prefillParts(
+            model, drafter, batch.stream().map(live -> live.state).toList(), parts);
+    observer.batchRan("prefill", batch.size(), System.nanoTime() - start);
     observer.liveSessions(sessions.size());
-    for (int i = 0; i < opened.size(); i++) {
-      LiveSession live = opened.get(i);
-      live.prefilled(roots[i]);
-      live.tell(new Prefilled(live.id, roots[i], live.state.committedLogprobs()));
+    for (int i = 0; i < batch.size(); i++) {
+      if (roots[i] >= 0) {
+        LiveSession live = batch.get(i);
+        prefilling.remove(live);
+        live.prefilled(roots[i]);
+        live.tell(new Prefilled(live.id, roots[i], live.state.committedLogprobs()));
+      }
     }
+    return batch.size();
+  }
+
+  /**
+   * Opens a session for a prompt that waited: its KV cache and drafting state, live (a failure from
+   * here on answers it as a live session) and waiting for its prefill.
+   *
+   * @return the session, or null when no KV cache is free (it was told so)
+   */
+  private LiveSession open(Prefill p) {
+    unanswered.add(p);
+    if (pool.freeSlots() == 0) {
+      p.replyTo().tell(new Failed(p.sessionId(), "no free KV cache on the device"));
+      unanswered.remove(p);
+      return null;
+    }
+    SessionState state =
+        SessionState.open(pool, drafter, p.sampling(), p.maxTokens(), p.topLogprobs());
+    LiveSession live = new LiveSession(state, p, drafter.name(), model.config().eosId());
+    sessions.put(p.sessionId(), live);
+    unanswered.remove(p);
+    getContext().watchWith(p.session(), new SessionEnded(p.sessionId()));
+    prefilling.add(live);
+    return live;
   }
 
   private void runSteps(List<LiveSession> stepping) {
@@ -483,6 +513,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
   private Behavior<Command> release(String sessionId) {
     LiveSession live = sessions.remove(sessionId);
     if (live != null) {
+      prefilling.remove(live);
       live.close();
       observer.liveSessions(sessions.size());
     }
@@ -520,6 +551,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
         }
       }
       sessions.clear();
+      prefilling.clear();
     } finally {
       pool.close();
     }

@@ -6,6 +6,8 @@ import com.typesafe.config.Config;
  * The device actor's settings ({@code specd.gpu} in {@code reference.conf}).
  *
  * @param maxBatch most requests fused into one forward (1: no batching)
+ * @param prefillChunk most prompt tokens a round prefills: a longer prompt is prefilled in parts
+ *     over several rounds, between the other sessions' steps
  * @param kvSlots KV caches held at most (live sessions)
  * @param contextLength tokens per KV cache; 0 for the model's context length
  * @param faultInjection whether {@link DeviceActor.InjectFault} is honoured (tests only)
@@ -16,6 +18,7 @@ import com.typesafe.config.Config;
  */
 public record DeviceSettings(
     int maxBatch,
+    int prefillChunk,
     int kvSlots,
     int contextLength,
     boolean faultInjection,
@@ -28,6 +31,10 @@ public record DeviceSettings(
   public DeviceSettings {
     if (maxBatch < 1) {
       throw new IllegalArgumentException("specd.gpu.max-batch must be >= 1, got " + maxBatch);
+    }
+    if (prefillChunk < 1) {
+      throw new IllegalArgumentException(
+          "specd.gpu.prefill-chunk must be >= 1, got " + prefillChunk);
     }
     if (kvSlots < 1) {
       throw new IllegalArgumentException("specd.gpu.kv-slots must be >= 1, got " + kvSlots);
@@ -48,6 +55,7 @@ public record DeviceSettings(
     Config c = config.getConfig("specd.gpu");
     return new DeviceSettings(
         c.getInt("max-batch"),
+        c.getInt("prefill-chunk"),
         c.getInt("kv-slots"),
         c.getInt("context-length"),
         c.getBoolean("fault-injection"),
@@ -70,6 +78,12 @@ public record DeviceSettings(
     return fitting >= kvSlots
         ? this
         : new DeviceSettings(
-            maxBatch, (int) fitting, contextLength, faultInjection, warmUpSteps, replyNanos);
+            maxBatch,
+            prefillChunk,
+            (int) fitting,
+            contextLength,
+            faultInjection,
+            warmUpSteps,
+            replyNanos);
   }
 }

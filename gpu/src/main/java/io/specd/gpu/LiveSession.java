@@ -10,11 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the device keeps of a live session besides its {@link SessionState}: its policy (planned and
- * rewarded on the device, between the steps it runs), where its results go, the steps it has asked
- * for and not received yet, the results it has not been sent yet, and whether its generation has
- * ended (EOS, or {@code max_tokens} as its state counts them), after which it never steps again.
- * Not thread-safe: the device actor's own.
+ * What the device keeps of a live session besides its {@link SessionState}: its prompt and how much
+ * of it is prefilled (a long prompt is prefilled in parts, and the session steps only after the
+ * last), its policy (planned and rewarded on the device, between the steps it runs), where its
+ * results go, the steps it has asked for and not received yet, the results it has not been sent
+ * yet, and whether its generation has ended (EOS, or {@code max_tokens} as its state counts them),
+ * after which it never steps again. Not thread-safe: the device actor's own.
  */
 final class LiveSession implements AutoCloseable {
   final String id;
@@ -24,6 +25,8 @@ final class LiveSession implements AutoCloseable {
   private final String drafter;
   private final double temperature;
   private final int eosId;
+  private final int[] prompt;
+  private int prefilledTo; // prompt positions whose prefill has been handed out
   private int wanted;
   private boolean ended;
   private long lastStep; // the device's step count when this session last stepped
@@ -43,7 +46,20 @@ final class LiveSession implements AutoCloseable {
     this.drafter = drafter;
     this.temperature = prefill.sampling().temperature();
     this.eosId = eosId;
+    this.prompt = prefill.prompt();
     this.wanted = prefill.steps();
+  }
+
+  /** Whether part of its prompt still waits for its prefill. */
+  boolean prefilling() {
+    return prefilledTo < prompt.length;
+  }
+
+  /** The next part of its prompt to prefill, at most {@code tokens} long (at least 1). */
+  SpeculativeStep.PromptPart nextPart(int tokens) {
+    int from = prefilledTo;
+    prefilledTo = (int) Math.min(prompt.length, (long) from + tokens);
+    return new SpeculativeStep.PromptPart(prompt, from, prefilledTo);
   }
 
   /** The session asked for {@code steps} more. */
@@ -51,9 +67,9 @@ final class LiveSession implements AutoCloseable {
     wanted += steps;
   }
 
-  /** Whether it waits for a step. */
+  /** Whether it waits for a step (one asked for, and its prompt prefilled). */
   boolean wantsStep() {
-    return wanted > 0;
+    return wanted > 0 && !prefilling();
   }
 
   /** Whether its generation ended (EOS or {@code max_tokens}), as the session itself sees. */

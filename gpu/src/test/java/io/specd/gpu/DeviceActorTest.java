@@ -39,17 +39,8 @@ class DeviceActorTest {
     Optional<Path> path = ModelStore.standard().findLocal();
     assumeTrue(path.isPresent(), "stories260K.gguf is not available");
     model = LlamaModel.load(path.get(), new JavaBackend(1));
-    DeviceSettings settings = new DeviceSettings(4, 4, CONTEXT, false, 0, 0);
-    device =
-        KIT.spawn(
-            DeviceActor.create(
-                model,
-                new PlainDrafter(model.config()),
-                AcceptanceMode.LOSSLESS,
-                settings,
-                DeviceObserver.NONE),
-            "device",
-            DispatcherSelector.fromConfig(DeviceSettings.DISPATCHER));
+    DeviceSettings settings = new DeviceSettings(4, 64, 4, CONTEXT, false, 0, 0);
+    device = spawn("device", settings);
   }
 
   @AfterAll
@@ -86,15 +77,9 @@ class DeviceActorTest {
   @Test
   void shouldSendTheStepsOfASessionTogetherWithinTheReplyInterval() {
     ActorRef<DeviceActor.Command> holding =
-        KIT.spawn(
-            DeviceActor.create(
-                model,
-                new PlainDrafter(model.config()),
-                AcceptanceMode.LOSSLESS,
-                new DeviceSettings(4, 4, CONTEXT, false, 0, Duration.ofHours(1).toNanos()),
-                DeviceObserver.NONE),
+        spawn(
             "holding",
-            DispatcherSelector.fromConfig(DeviceSettings.DISPATCHER));
+            new DeviceSettings(4, 64, 4, CONTEXT, false, 0, Duration.ofHours(1).toNanos()));
     TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
     holding.tell(prefill("together", 6, 8, replies));
     replies.expectMessageClass(DeviceActor.Prefilled.class);
@@ -124,6 +109,38 @@ class DeviceActorTest {
     device.tell(new DeviceActor.Release("innocent"));
   }
 
+  /**
+   * A long prompt is prefilled a few tokens a round, and the rounds step the session already
+   * streaming in between: that session's tokens go on arriving before the long prompt's first.
+   */
+  @Test
+  void aLongPromptShouldBePrefilledInPartsBetweenTheStepsOfASessionAlreadyStreaming() {
+    ActorRef<DeviceActor.Command> chunking =
+        spawn("chunking", new DeviceSettings(4, 2, 4, 256, false, 0, 0));
+    TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
+    // two sessions (each watched on its own), their replies to one probe
+    chunking.tell(prefill("streaming", "Once upon a time", 100, 0, replies, KIT.createTestProbe()));
+    replies.expectMessageClass(DeviceActor.Prefilled.class);
+    String longPrompt = "Lily and Tom went to the park. They saw a big dog. ".repeat(10);
+    assertThat(model.tokenizer().encodePrompt(longPrompt).length).isGreaterThan(100);
+    chunking.tell(prefill("long", longPrompt, 4, 0, replies, KIT.createTestProbe()));
+    chunking.tell(new DeviceActor.Step("streaming", 60, replies.ref()));
+    int stepsBefore = 0;
+    while (true) {
+      DeviceActor.Reply reply = replies.receiveMessage();
+      if (reply instanceof DeviceActor.Prefilled prefilled) {
+        assertThat(prefilled.sessionId()).isEqualTo("long");
+        break;
+      }
+      assertThat(reply).isInstanceOf(DeviceActor.Stepped.class);
+      stepsBefore += ((DeviceActor.Stepped) reply).steps().size();
+    }
+    // over 50 rounds of two prompt tokens each: the stream steps in every one (a round's steps
+    // run after its prefill), unless the prompt's first parts ran before the step was asked
+    assertThat(stepsBefore).isGreaterThan(10);
+    KIT.stop(chunking);
+  }
+
   @Test
   void shouldFailAStepOfASessionItDoesNotHold() {
     TestProbe<DeviceActor.Reply> replies = KIT.createTestProbe();
@@ -132,17 +149,40 @@ class DeviceActorTest {
         .contains("no state on the device");
   }
 
+  /** A device actor on the test model with a plain drafter. */
+  private static ActorRef<DeviceActor.Command> spawn(String name, DeviceSettings settings) {
+    return KIT.spawn(
+        DeviceActor.create(
+            model,
+            new PlainDrafter(model.config()),
+            AcceptanceMode.LOSSLESS,
+            settings,
+            DeviceObserver.NONE),
+        name,
+        DispatcherSelector.fromConfig(DeviceSettings.DISPATCHER));
+  }
+
   private static DeviceActor.Prefill prefill(
       String id, int maxTokens, int steps, TestProbe<DeviceActor.Reply> replies) {
+    return prefill(id, "Once upon a time", maxTokens, steps, replies, replies);
+  }
+
+  private static DeviceActor.Prefill prefill(
+      String id,
+      String prompt,
+      int maxTokens,
+      int steps,
+      TestProbe<DeviceActor.Reply> replies,
+      TestProbe<?> session) {
     return new DeviceActor.Prefill(
         id,
-        model.tokenizer().encodePrompt("Once upon a time"),
+        model.tokenizer().encodePrompt(prompt),
         maxTokens,
         SamplingParams.GREEDY,
         SessionState.NO_LOGPROBS,
         new StaticPolicy("none", Plan.NO_SPECULATION),
         steps,
-        replies.ref(),
+        session.ref(),
         replies.ref());
   }
 }
