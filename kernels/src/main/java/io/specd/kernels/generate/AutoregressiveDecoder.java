@@ -7,6 +7,7 @@ import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.sample.SamplingWorkspace;
 import io.specd.policies.spec.DecodeStats;
 import io.specd.policies.spec.FinishReason;
 import io.specd.policies.spec.StageTimes;
@@ -40,6 +41,7 @@ public final class AutoregressiveDecoder implements Decoder {
     int eos = model.config().eosId();
     int vocab = model.config().vocabularySize();
     RandomGenerator random = new SplittableRandom(request.sampling().seed());
+    SamplingWorkspace workspace = new SamplingWorkspace(vocab);
     ForwardOptions options = ForwardOptions.lastLogits(model.config());
     int[] generated = new int[request.maxTokens()];
     int count = 0;
@@ -59,7 +61,7 @@ public final class AutoregressiveDecoder implements Decoder {
         ForwardResult result = model.forward(SequenceInput.causal(cache, input), options);
         cache.commitNext(input.length);
         forwarded = System.nanoTime();
-        next = Sampler.sample(result.logits(), 0, vocab, request.sampling(), random);
+        next = Sampler.sample(result.logits(), 0, vocab, request.sampling(), random, workspace);
         if (count > 0) {
           forwardNanos += forwarded - stepStart;
           sampleNanos += System.nanoTime() - forwarded;

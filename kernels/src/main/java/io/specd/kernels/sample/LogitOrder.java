@@ -12,25 +12,31 @@ import java.util.Arrays;
  * <p>Tokens are bucketed by the binary exponent of their softmax weight, a monotone function of the
  * logit, so every bucket above a given one holds only tokens that come before all of its tokens.
  * The buckets are taken from the top until they hold enough tokens and weight, then one more bucket
- * as a margin for rounding, and only those tokens are sorted, by a primitive key.
+ * as a margin for rounding, and only those tokens are sorted, by a primitive key. Allocates
+ * nothing: the buckets, keys and order live in the caller's {@link SamplingWorkspace}.
  */
 final class LogitOrder {
   /** Buckets: weights in (0, 1] have exponents 0 to -1074; zero (underflow) goes last. */
-  private static final int BUCKETS = 1076;
+  static final int BUCKETS = 1076;
 
   private LogitOrder() {}
 
   /**
    * A prefix of the row's order holding at least {@code count} tokens and at least {@code mass} of
-   * {@code weights} (the whole row when it has less).
+   * the workspace's weights (the whole row when it has less), written to {@code workspace.order}.
    *
-   * @param logits {@code [vocab]} the row
-   * @param weights {@code [vocab]} each token's weight, non-increasing in its logit
-   * @return token indices, in order
+   * @param logits the row, {@code logits[offset … offset + vocab)}
+   * @param workspace its {@code weights [vocab]} hold each token's weight, non-increasing in its
+   *     logit
+   * @return how many tokens of {@code workspace.order} the prefix holds
    */
-  static int[] leading(float[] logits, double[] weights, int count, double mass) {
-    int[] tokens = new int[BUCKETS];
-    double[] masses = new double[BUCKETS];
+  static int leading(
+      float[] logits, int offset, SamplingWorkspace workspace, int count, double mass) {
+    double[] weights = workspace.weights;
+    int[] tokens = workspace.bucketTokens;
+    double[] masses = workspace.bucketMasses;
+    Arrays.fill(tokens, 0);
+    Arrays.fill(masses, 0);
     for (int token = 0; token < weights.length; token++) {
       int bucket = bucket(weights[token]);
       tokens[bucket]++;
@@ -46,21 +52,21 @@ final class LogitOrder {
     }
     if (last < BUCKETS - 1) {
       last++; // the margin
-      taken += tokens[last];
     }
-    long[] keys = new long[taken];
+    workspace.ensureOrder();
+    long[] keys = workspace.keys;
     int n = 0;
     for (int token = 0; token < weights.length; token++) {
       if (bucket(weights[token]) <= last) {
-        keys[n++] = key(logits[token], token);
+        keys[n++] = key(logits[offset + token], token);
       }
     }
     Arrays.sort(keys, 0, n);
-    int[] order = new int[n];
+    int[] order = workspace.order;
     for (int i = 0; i < n; i++) {
       order[i] = (int) keys[i];
     }
-    return order;
+    return n;
   }
 
   /** 0 for weights in [1, 2), then one per binary order of magnitude below; zero last. */

@@ -36,11 +36,17 @@ final class RowLogits implements NodeLogits {
   }
 
   @Override
-  public float[] logits(int node) {
-    return Arrays.copyOfRange(logits, offset(node), offset(node) + vocabularySize);
+  public float[] logits() {
+    return logits;
   }
 
-  private int offset(int node) {
+  @Override
+  public int vocabularySize() {
+    return vocabularySize;
+  }
+
+  @Override
+  public int offset(int node) {
     return firstOffset + node * vocabularySize;
   }
 }

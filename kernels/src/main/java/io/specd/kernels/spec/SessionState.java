@@ -5,6 +5,7 @@ import io.specd.kernels.llama.KvCache;
 import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.sample.SamplingWorkspace;
 import io.specd.kernels.sample.TokenLogprobs;
 import io.specd.policies.spec.Plan;
 import io.specd.policies.spec.SamplingParams;
@@ -32,6 +33,7 @@ public final class SessionState implements AutoCloseable {
   private final RandomGenerator random;
   private final int maxTokens;
   private final int topLogprobs;
+  private SamplingWorkspace workspace; // for the model's vocabulary, from the prefill on
   private List<TokenLogprobs> committedLogprobs = List.of();
   private int promptLength;
   private int root = -1;
@@ -105,7 +107,9 @@ public final class SessionState implements AutoCloseable {
     }
     promptLength = prompt.length;
     int last = result.logitsOffset(result.row(0, to - from - 1));
-    root = Sampler.sample(result.logits(), last, result.vocabularySize(), sampling, random);
+    workspace = new SamplingWorkspace(result.vocabularySize());
+    root =
+        Sampler.sample(result.logits(), last, result.vocabularySize(), sampling, random, workspace);
     committedLogprobs =
         topLogprobs == NO_LOGPROBS
             ? List.of()
@@ -158,7 +162,7 @@ public final class SessionState implements AutoCloseable {
    * @param logits the target's logits at this sequence's tree nodes
    */
   Acceptance accept(Proposal proposal, NodeLogits logits, AcceptanceMode mode) {
-    return Verifier.accept(proposal.tree(), logits, sampling, random, mode);
+    return Verifier.accept(proposal.tree(), logits, sampling, random, mode, workspace);
   }
 
   /** Keeps the accepted path in every cache and moves the root to the target's next token. */

@@ -1,6 +1,7 @@
 package io.specd.kernels.spec;
 
 import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.sample.SamplingWorkspace;
 import io.specd.policies.spec.SamplingParams;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
@@ -21,7 +22,9 @@ import java.util.random.RandomGenerator;
  * </ul>
  *
  * Uniform numbers are drawn in a fixed order (per depth, per sibling) from the request's generator,
- * so the same seed gives the same output; greedy verification draws none.
+ * so the same seed gives the same output; greedy verification draws none. Lossless sampling writes
+ * its distributions to the request's {@link SamplingWorkspace}, so it allocates nothing of the
+ * vocabulary's size; the typical mode allocates its own.
  */
 public final class Verifier {
   static final double TYPICAL_EPSILON = 0.09;
@@ -38,13 +41,15 @@ public final class Verifier {
    * @param sampling the request's sampling parameters
    * @param random the request's generator
    * @param mode lossless or (explicitly) typical acceptance, for T &gt; 0
+   * @param workspace the request's sampling arrays, for the logits' vocabulary
    */
   public static Acceptance accept(
       DraftTree tree,
       NodeLogits logits,
       SamplingParams sampling,
       RandomGenerator random,
-      AcceptanceMode mode) {
+      AcceptanceMode mode,
+      SamplingWorkspace workspace) {
     if (sampling.isGreedy()) {
       return greedy(tree, logits);
     }
@@ -52,8 +57,8 @@ public final class Verifier {
       return typical(tree, logits, sampling);
     }
     return tree.proposals() == DraftTree.Proposals.SAMPLED
-        ? sampledChain(tree, logits, sampling, random)
-        : pointMass(tree, logits, sampling, random);
+        ? sampledChain(tree, logits, sampling, random, workspace)
+        : pointMass(tree, logits, sampling, random, workspace);
   }
 
   private static Acceptance greedy(DraftTree tree, NodeLogits logits) {
@@ -71,12 +76,16 @@ public final class Verifier {
   }
 
   private static Acceptance pointMass(
-      DraftTree tree, NodeLogits logits, SamplingParams sampling, RandomGenerator random) {
+      DraftTree tree,
+      NodeLogits logits,
+      SamplingParams sampling,
+      RandomGenerator random,
+      SamplingWorkspace workspace) {
     AcceptedPath path = new AcceptedPath(tree);
     int node = 0;
     outer:
     while (true) {
-      float[] p = Sampler.distribution(logits.logits(node), sampling);
+      float[] p = distribution(logits, node, sampling, workspace);
       float[] r = p;
       for (int rank = 0; rank < tree.childCount(node); rank++) {
         int child = tree.child(node, rank);
@@ -86,7 +95,10 @@ public final class Verifier {
           node = child;
           continue outer;
         }
-        r = r == p ? p.clone() : r;
+        if (r == p) {
+          r = workspace.residual();
+          System.arraycopy(p, 0, r, 0, p.length);
+        }
         r[token] = 0f;
         r = normalise(r, p);
       }
@@ -95,11 +107,15 @@ public final class Verifier {
   }
 
   private static Acceptance sampledChain(
-      DraftTree tree, NodeLogits logits, SamplingParams sampling, RandomGenerator random) {
+      DraftTree tree,
+      NodeLogits logits,
+      SamplingParams sampling,
+      RandomGenerator random,
+      SamplingWorkspace workspace) {
     AcceptedPath path = new AcceptedPath(tree);
     int node = 0;
     while (true) {
-      float[] p = Sampler.distribution(logits.logits(node), sampling);
+      float[] p = distribution(logits, node, sampling, workspace);
       if (tree.childCount(node) == 0) {
         return new Acceptance(path.nodes(), Sampler.draw(p, random));
       }
@@ -115,7 +131,7 @@ public final class Verifier {
         node = child;
         continue;
       }
-      float[] residual = new float[p.length];
+      float[] residual = workspace.residual();
       for (int v = 0; v < p.length; v++) {
         residual[v] = Math.max(0f, p[v] - q[v]);
       }
@@ -154,9 +170,13 @@ public final class Verifier {
     if (tree.childCount(node) == 0) {
       return;
     }
+    // its own arrays: the search reads a node's distribution across its children's searches
     float[] p =
-        Sampler.distribution(
-            logits.logits(node), SamplingParams.ofTemperature(sampling.temperature(), 0));
+        distribution(
+            logits,
+            node,
+            SamplingParams.ofTemperature(sampling.temperature(), 0),
+            new SamplingWorkspace(logits.vocabularySize()));
     double entropy = 0;
     for (float x : p) {
       entropy -= x * Math.log(x + 1e-5);
@@ -178,6 +198,13 @@ public final class Verifier {
             bestScore);
       }
     }
+  }
+
+  /** The target's warped distribution after a node, in {@code workspace}. */
+  private static float[] distribution(
+      NodeLogits logits, int node, SamplingParams sampling, SamplingWorkspace workspace) {
+    return Sampler.distribution(
+        logits.logits(), logits.offset(node), logits.vocabularySize(), sampling, workspace);
   }
 
   /** {@code r / sum(r)}, or {@code fallback} when nothing is left (rounding). */

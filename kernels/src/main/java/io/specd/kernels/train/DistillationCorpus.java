@@ -7,6 +7,7 @@ import io.specd.kernels.llama.KvCachePool;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.sample.SamplingWorkspace;
 import io.specd.policies.spec.SamplingParams;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,6 +106,8 @@ public final class DistillationCorpus {
     int eos = model.config().eosId();
     SamplingParams sampling = SamplingParams.ofTemperature(spec.temperature(), spec.seed());
     SamplingParams opening = SamplingParams.ofTemperature(1.0, spec.seed());
+    int vocab = model.config().vocabularySize();
+    SamplingWorkspace workspace = new SamplingWorkspace(vocab);
     List<int[]> done = new ArrayList<>();
     try (KvCachePool pool = model.newCachePool(GENERATION_BATCH, spec.length())) {
       for (int first = 0; first < spec.sequences(); first += GENERATION_BATCH) {
@@ -144,7 +147,6 @@ public final class DistillationCorpus {
           }
           ForwardResult result =
               model.forward(inputs, null, ForwardOptions.lastLogits(model.config()));
-          int vocab = model.config().vocabularySize();
           for (int a = 0; a < active.size(); a++) {
             int i = active.get(a);
             caches.get(i).commitNext(pending[i].length);
@@ -156,7 +158,8 @@ public final class DistillationCorpus {
                     result.logitsOffset(result.row(a, 0)),
                     vocab,
                     inOpening ? opening : sampling,
-                    randoms.get(i));
+                    randoms.get(i),
+                    workspace);
             if (next == eos || text.length + 1 >= spec.length()) {
               finished[i] = true;
             }

@@ -125,6 +125,50 @@ class SamplerTest {
     return probabilities;
   }
 
+  /**
+   * One workspace serves row after row of a 32,000-token vocabulary, filtered or not, each row read
+   * in place at its offset: every distribution is the one a fresh workspace gives (a filtered one
+   * after an unfiltered one keeps no stale probabilities), and once its arrays exist the workspace
+   * allocates nothing per distribution.
+   */
+  @Test
+  void aReusedWorkspaceShouldGiveEachRowsDistributionAndAllocateNothing() {
+    int vocab = 32_000;
+    int rows = 4;
+    SplittableRandom random = new SplittableRandom(11);
+    float[] logits = new float[rows * vocab];
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] = (float) (3 * random.nextGaussian());
+    }
+    SamplingParams[] params = {
+      new SamplingParams(0.8, 0, 1.0, 0),
+      new SamplingParams(0.8, 40, 1.0, 0),
+      new SamplingParams(1.0, 0, 0.9, 0),
+      new SamplingParams(0.7, 50, 0.95, 0)
+    };
+    SamplingWorkspace workspace = new SamplingWorkspace(vocab);
+    for (int call = 0; call < 3 * rows * params.length; call++) {
+      int row = call % rows;
+      SamplingParams p = params[(call / rows) % params.length];
+      float[] fresh =
+          Sampler.distribution(Arrays.copyOfRange(logits, row * vocab, (row + 1) * vocab), p);
+      assertThat(Sampler.distribution(logits, row * vocab, vocab, p, workspace))
+          .as("row %d with %s", row, p)
+          .containsExactly(fresh);
+    }
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long thread = Thread.currentThread().getId();
+    int calls = 200;
+    long before = threads.getThreadAllocatedBytes(thread);
+    for (int call = 0; call < calls; call++) {
+      Sampler.distribution(
+          logits, (call % rows) * vocab, vocab, params[call % params.length], workspace);
+    }
+    long allocated = threads.getThreadAllocatedBytes(thread) - before;
+    assertThat(allocated).as("bytes %d distributions allocated", calls).isLessThan(calls * 16L);
+  }
+
   @Test
   void drawsShouldFollowTheDistribution() {
     float[] p = Sampler.distribution(LOGITS, SamplingParams.ofTemperature(1.0, 0));
