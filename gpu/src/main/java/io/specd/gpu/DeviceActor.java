@@ -394,7 +394,7 @@ public final class DeviceActor extends AbstractBehavior<DeviceActor.Command> {
     observer.batchRan("prefill", batch.size(), System.nanoTime() - start);
     observer.liveSessions(sessions.size());
     for (int i = 0; i < batch.size(); i++) {
-      if (roots[i] >= 0) {
+      if (parts.get(i).last()) {
         LiveSession live = batch.get(i);
         prefilling.remove(live);
         live.prefilled(roots[i]);
