@@ -3,8 +3,9 @@ package io.specd.policies.budget;
 /**
  * What a goodput planner has learnt: the acceptance per depth at each width it drafts, the time a
  * verification takes against the rows of its batch ({@link VerifyCosts}), and the time drafting
- * takes per drafted depth, all with exponential forgetting per step. Copied to start a request from
- * what the ones before it learnt ({@link BudgetMemory}). Not thread-safe.
+ * takes against the depth drafted ({@link DraftCosts}), all with exponential forgetting per step.
+ * Copied to start a request from what the ones before it learnt ({@link BudgetMemory}). Not
+ * thread-safe.
  */
 final class BudgetEstimates {
   /** Weight of the latest resumption in the catch-up estimate. */
@@ -22,8 +23,7 @@ final class BudgetEstimates {
 
   private final DepthAcceptance[] acceptance; // per width
   private final VerifyCosts verifyNanos;
-  private final double[] draftNanos; // [widths] timed drafting time at each width, discounted
-  private final double[] draftedDepths; // [widths] the depths those drafts reached, discounted
+  private final DraftCosts draftNanos; // timed drafting time against depth, at each width
   private int stepsSinceDraft;
   private int stepsSinceTimedDraft;
   private int timings; // drafts timed, ever
@@ -41,8 +41,7 @@ final class BudgetEstimates {
       acceptance[w] = new DepthAcceptance(maxDepth);
     }
     this.verifyNanos = new VerifyCosts();
-    this.draftNanos = new double[widths];
-    this.draftedDepths = new double[widths];
+    this.draftNanos = new DraftCosts(widths);
   }
 
   private BudgetEstimates(BudgetEstimates from) {
@@ -51,8 +50,7 @@ final class BudgetEstimates {
       acceptance[w] = from.acceptance[w].copy();
     }
     this.verifyNanos = from.verifyNanos.copy();
-    this.draftNanos = from.draftNanos.clone();
-    this.draftedDepths = from.draftedDepths.clone();
+    this.draftNanos = from.draftNanos.copy();
     this.stepsSinceDraft = from.stepsSinceDraft;
     this.stepsSinceTimedDraft = from.stepsSinceTimedDraft;
     this.timings = from.timings;
@@ -108,21 +106,16 @@ final class BudgetEstimates {
         width >= 0
             && (stepsSinceDraft == 0
                 || draftedDepth > 0
-                    && draftedDepths[width] > 0
-                    && draft < draftNanosPerDepth(width) * draftedDepth);
-    if (width >= 0 && !timed && sum(draftedDepths) > 0) { // a resumption: beyond a draft's time
-      double catchUp = Math.max(0, draft - draftNanosPerDepth() * draftedDepth);
+                    && draftNanos.timed(width)
+                    && draft < draftNanos(width, draftedDepth));
+    if (width >= 0 && !timed && !draftNanos.isEmpty()) { // a resumption: beyond a draft's time
+      double catchUp = Math.max(0, draft - draftNanos(width, draftedDepth));
       catchUpNanos += CATCH_UP_WEIGHT * (catchUp - catchUpNanos);
     }
-    if (timed && draft * VerifyCosts.STALL < draftNanosPerDepth(width) * draftedDepth) {
-      draftNanos[width] = 0; // a price from the JIT's first runs (or a stall): this one replaces it
-      draftedDepths[width] = 0;
+    if (timed && draft * VerifyCosts.STALL < draftNanos(width, draftedDepth)) {
+      draftNanos.forget(width); // a price from the JIT's first runs (or a stall): this replaces it
     }
-    for (int w = 0; w < draftNanos.length; w++) {
-      boolean here = timed && w == width;
-      draftNanos[w] = draftNanos[w] * discount + (here ? draft : 0);
-      draftedDepths[w] = draftedDepths[w] * discount + (here ? draftedDepth : 0);
-    }
+    draftNanos.observe(timed ? width : -1, draftedDepth, draft, discount);
     if (width != FREE) {
       stepsSinceDraft = width >= 0 ? 0 : stepsSinceDraft + 1;
     }
@@ -152,7 +145,7 @@ final class BudgetEstimates {
 
   /**
    * Steps observed since the last draft whose time was measured (a draft right after one): the age
-   * of {@link #draftNanosPerDepth()}.
+   * of {@link #draftNanos}.
    */
   int stepsSinceTimedDraft() {
     return stepsSinceTimedDraft;
@@ -202,28 +195,13 @@ final class BudgetEstimates {
     return catchUpNanos;
   }
 
-  /** Measured drafting time per drafted depth (0 before the first draft). */
-  double draftNanosPerDepth() {
-    double depths = sum(draftedDepths);
-    return depths > 0 ? sum(draftNanos) / depths : 0;
-  }
-
   /**
-   * The drafting time per drafted depth at {@code width}, as timed at that width (a wider level
-   * drafts more nodes a depth: Kangaroo's shallow layer and adapter run a row per node), or {@link
-   * #draftNanosPerDepth()} before a draft of that width was timed.
+   * The drafting time of a draft {@code depth} deep at {@code width}, as timed at that width (a
+   * wider level drafts more nodes a depth: Kangaroo's shallow layer and adapter run a row per
+   * node), or at every width before a draft of that one was timed ({@link DraftCosts}); 0 before
+   * any.
    */
-  double draftNanosPerDepth(int width) {
-    return draftedDepths[width] > 0
-        ? draftNanos[width] / draftedDepths[width]
-        : draftNanosPerDepth();
-  }
-
-  private static double sum(double[] values) {
-    double total = 0;
-    for (double v : values) {
-      total += v;
-    }
-    return total;
+  double draftNanos(int width, int depth) {
+    return draftNanos.nanos(width, depth);
   }
 }

@@ -20,35 +20,35 @@ import java.util.stream.IntStream;
  * with exponential forgetting per step (so the acceptance seen before a long stretch without drafts
  * weighs little against the next probe). Expected committed tokens for depth D at a given width are
  * {@code 1 + Σ_{d≤D} P(first d accepted)}, from the acceptance per depth observed at that width
- * ({@code DepthAcceptance}). Expected time is drafting, the measured draft time per drafted depth
- * at that width times D, plus verification, the measured verify time at the rows of the
- * verification batch, {@code batchOccupancy × (nodes + 1)} if every sequence of the batch plans
- * alike, since a full batch multiplies the rows every verification processes ({@link VerifyCosts}:
- * a curve, not a line, as a memory-bound model verifies a few rows at the price of one). Steps are
- * recorded at the rows their batch really carried ({@link Outcome#batchRows()}): a lone probe in a
- * full batch adds one row, not the batch's worth, and recording it at the planned rows made
- * drafting in full batches look nearly free. Depth 0 (plain decoding) competes too. With nothing
- * learnt yet the policy drafts one level of the widest shape (deeper levels then borrow its
- * acceptance); one step in {@code probeEvery} moves one level deeper, shallower (never to no draft:
- * the draft after it would pay the drafter's catch-up), wider or narrower than the best, in turn,
- * to keep the estimates of neighbouring budgets current. While no speculation is best, a probe is a
- * draft one deep, the probe period doubles after each up to {@code maxProbeEvery} (or as long as
- * keeps the catch-up the probes pay under 2% of the time), and no probe is made while even drafts
- * that are always accepted could not beat plain decoding at the measured costs, so that a request
- * where drafting does not pay runs close to plain decoding. A request goes on at the probe period
- * the requests before it reached (their estimates carry it), after one probe within its first
- * {@code maxProbeEvery} steps for its own text: starting each request at {@code probeEvery} again
- * paid the drafter's catch-up four or five times in a request of 256 tokens (stories260K: 0.90 of
- * plain speed, then 0.95). Those costs age: once no draft has been timed for {@code 16 ×
- * maxProbeEvery} steps (counted across the requests that handed the estimates on), the next probe
- * drafts one deep whatever the costs say, and the step after it drafts again; each such re-timing
- * after which drafting still does not pay doubles that interval (up to 16×), since it pays the
- * drafter's catch-up on every skipped token (on stories260K, where no draft pays, re-timing every
- * 512 steps cost 4–8% of plain speed). The first draft after steps without one is not timed (it
- * pays the drafter's catch-up on the skipped tokens); the second is, and its time replaces the aged
- * one. Without it the costs that stopped drafting — measured while the JIT compiled the drafter and
- * the larger verifications, say — would stand for good, and drafting that has become cheap would
- * never resume.
+ * ({@code DepthAcceptance}). Expected time is drafting, the draft time measured at that width as a
+ * line in the depth ({@link DraftCosts}: a drafter's fixed work is not paid again per depth), plus
+ * verification, the measured verify time at the rows of the verification batch, {@code
+ * batchOccupancy × (nodes + 1)} if every sequence of the batch plans alike, since a full batch
+ * multiplies the rows every verification processes ({@link VerifyCosts}: a curve, not a line, as a
+ * memory-bound model verifies a few rows at the price of one). Steps are recorded at the rows their
+ * batch really carried ({@link Outcome#batchRows()}): a lone probe in a full batch adds one row,
+ * not the batch's worth, and recording it at the planned rows made drafting in full batches look
+ * nearly free. Depth 0 (plain decoding) competes too. With nothing learnt yet the policy drafts one
+ * level of the widest shape (deeper levels then borrow its acceptance); one step in {@code
+ * probeEvery} moves one level deeper, shallower (never to no draft: the draft after it would pay
+ * the drafter's catch-up), wider or narrower than the best, in turn, to keep the estimates of
+ * neighbouring budgets current. While no speculation is best, a probe is a draft one deep, the
+ * probe period doubles after each up to {@code maxProbeEvery} (or as long as keeps the catch-up the
+ * probes pay under 2% of the time), and no probe is made while even drafts that are always accepted
+ * could not beat plain decoding at the measured costs, so that a request where drafting does not
+ * pay runs close to plain decoding. A request goes on at the probe period the requests before it
+ * reached (their estimates carry it), after one probe within its first {@code maxProbeEvery} steps
+ * for its own text: starting each request at {@code probeEvery} again paid the drafter's catch-up
+ * four or five times in a request of 256 tokens (stories260K: 0.90 of plain speed, then 0.95).
+ * Those costs age: once no draft has been timed for {@code 16 × maxProbeEvery} steps (counted
+ * across the requests that handed the estimates on), the next probe drafts one deep whatever the
+ * costs say, and the step after it drafts again; each such re-timing after which drafting still
+ * does not pay doubles that interval (up to 16×), since it pays the drafter's catch-up on every
+ * skipped token (on stories260K, where no draft pays, re-timing every 512 steps cost 4–8% of plain
+ * speed). The first draft after steps without one is not timed (it pays the drafter's catch-up on
+ * the skipped tokens); the second is, and its time replaces the aged one. Without it the costs that
+ * stopped drafting — measured while the JIT compiled the drafter and the larger verifications, say
+ * — would stand for good, and drafting that has become cheap would never resume.
  *
  * <p>A draft the drafter has at hand without drafting work ({@link DraftContext#freeDraft}: prompt
  * lookup's match) is planned apart, priced by its verification alone; its step counts as one
@@ -311,6 +311,6 @@ public final class BudgetPolicy implements DraftPolicy {
 
   private double expectedNanos(int depth, int width, int occupancy) {
     double rows = (double) occupancy * (widths.get(width).nodes(depth) + 1);
-    return Math.max(1, estimates.draftNanosPerDepth(width) * depth + estimates.verifyNanos(rows));
+    return Math.max(1, estimates.draftNanos(width, depth) + estimates.verifyNanos(rows));
   }
 }

@@ -2,9 +2,10 @@ package io.specd.policies.budget;
 
 /**
  * A straight line {@code y = a + b·x} fitted by least squares with exponential forgetting: how
- * {@link VerifyCosts} extends verification time beyond the batch sizes it has measured. The slope
- * is never negative (more rows never verify faster) and is taken as zero while the observed {@code
- * x} do not vary enough to measure it. Not thread-safe.
+ * {@link VerifyCosts} extends verification time beyond the batch sizes it has measured, and how
+ * {@link DraftCosts} prices a draft by its depth. The slope is never negative (more rows never
+ * verify faster) and is taken as zero while the observed {@code x} do not vary enough to measure
+ * it. Not thread-safe.
  */
 final class DiscountedLine {
   private static final double MIN_RELATIVE_SPREAD = 1e-9;
@@ -33,6 +34,20 @@ final class DiscountedLine {
     sumY = sumY * discount + y;
     sumXx = sumXx * discount + x * x;
     sumXy = sumXy * discount + x * y;
+  }
+
+  /** Scales the points so far by {@code discount}, adding none (a step that measured nothing). */
+  void decay(double discount) {
+    weight *= discount;
+    sumX *= discount;
+    sumY *= discount;
+    sumXx *= discount;
+    sumXy *= discount;
+  }
+
+  /** The slope of the line through the origin, {@code Σy / Σx} (0 before the first point). */
+  double ratio() {
+    return sumX > 0 ? sumY / sumX : 0;
   }
 
   /** True before the first point. */

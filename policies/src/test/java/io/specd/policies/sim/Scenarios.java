@@ -18,7 +18,14 @@ public final class Scenarios {
    * depth.
    */
   public static final CostModel MEMORY_BOUND =
-      new CostModel(1_000_000, 4_000_000, 3, 1_000_000, 0.1);
+      new CostModel(1_000_000, 4_000_000, 3, 1_000_000, 0, 0.1);
+
+  /**
+   * As {@link #MEMORY_BOUND} with a Kangaroo-like drafter: 4 ms a draft (the target's shallow
+   * layers on the root) and 1 ms a depth (the adapter, the shallow layers on the drafted tokens).
+   */
+  public static final CostModel MEMORY_BOUND_FIXED_DRAFT =
+      new CostModel(1_000_000, 4_000_000, 3, 1_000_000, 4_000_000, 0.1);
 
   /** A drafter that matches the target well, less so deeper. */
   public static final double[] GOOD = {0.85, 0.8, 0.75, 0.7, 0.65, 0.6};
