@@ -123,6 +123,11 @@ final class BudgetEstimates {
     timings += timed ? 1 : 0;
   }
 
+  /** Whether the drafter's state is current: the last step (free ones aside) drafted. */
+  boolean drafterCaughtUp() {
+    return stepsSinceDraft == 0;
+  }
+
   /** True before the first step. */
   boolean isEmpty() {
     return verifyNanos.isEmpty();

@@ -273,7 +273,13 @@ public final class BudgetPolicy implements DraftPolicy {
         }
       }
     }
-    boolean plainIsFaster = 1 / expectedNanos(0, best.width(), occupancy) > bestRate;
+    // while drafting, stopping has a price: drafting resumes (by a probe) with the drafter's
+    // catch-up on every token skipped, which a resumption pays back over about the estimates'
+    // memory; so where drafting is marginal the estimates wandering across the break-even do not
+    // switch it off and on, paying the catch-up each time
+    double stopping =
+        estimates.drafterCaughtUp() ? estimates.catchUpNanos() * (1 - settings.discount()) : 0;
+    boolean plainIsFaster = 1 / (expectedNanos(0, best.width(), occupancy) + stopping) > bestRate;
     return plainIsFaster ? new Choice(0, best.width()) : best;
   }
 
