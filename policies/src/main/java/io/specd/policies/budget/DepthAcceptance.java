@@ -13,8 +13,21 @@ package io.specd.policies.budget;
 final class DepthAcceptance {
   private static final double FIRST_DEPTH_PRIOR = 0.5;
 
-  /** Below this prior weight every weight is scaled up (only their ratios matter). */
+  /**
+   * Below this weight of all the evidence every weight is scaled up: their ratios, and so the
+   * estimates, stay, and the next draft still weighs as much as all before it. The prior alone does
+   * not decide it: it decays below this after ~11,000 steps of drafting while the drafts keep the
+   * evidence at ~50 steps' worth, and scaling that up made every later draft weigh nothing (the
+   * estimates froze for the rest of the server's life, carried on by the drafter's memory).
+   */
   private static final double RESCALE_BELOW = 1e-100;
+
+  /**
+   * The prior's weight decays no lower: a negligible pseudo-observation that a depth whose own
+   * evidence has decayed away (or was never seen) falls back on, kept clear of subnormal numbers,
+   * where its products round to 0 or to itself.
+   */
+  private static final double LEAST_PRIOR_WEIGHT = 1e-150;
 
   private final double[] reached;
   private final double[] accepted;
@@ -65,8 +78,10 @@ final class DepthAcceptance {
    * weigh little against the next draft.
    */
   void decay(double discount) {
-    double factor = priorWeight < RESCALE_BELOW ? discount / RESCALE_BELOW : discount;
-    priorWeight *= factor;
+    // every draft reaches depth 1: its weight and the prior's are all the evidence
+    double evidence = priorWeight + reached[0];
+    double factor = evidence < RESCALE_BELOW ? discount / RESCALE_BELOW : discount;
+    priorWeight = Math.max(LEAST_PRIOR_WEIGHT, priorWeight * factor);
     for (int d = 0; d < reached.length; d++) {
       reached[d] *= factor;
       accepted[d] *= factor;
