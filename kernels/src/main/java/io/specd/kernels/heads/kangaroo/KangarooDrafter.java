@@ -14,6 +14,7 @@ import io.specd.kernels.llama.LlamaConfig;
 import io.specd.kernels.llama.LlamaModel;
 import io.specd.kernels.llama.SequenceInput;
 import io.specd.kernels.sample.Sampler;
+import io.specd.kernels.sample.SamplingWorkspace;
 import io.specd.kernels.spec.Acceptance;
 import io.specd.kernels.spec.DraftSession;
 import io.specd.kernels.spec.DraftTree;
@@ -319,10 +320,10 @@ public final class KangarooDrafter implements Drafter {
       int offset = logitsRow * vocab;
       if (sampled) { // a chain: one frontier node, its child drawn from the warped draft
         Node parent = frontier.get(0);
-        float[] raw = Arrays.copyOfRange(logits, offset, offset + vocab);
-        float[] q = Sampler.distribution(raw, sampling);
+        float[] q = session.draftDistribution(parent.depth(), logits, offset, sampling);
         int token = Sampler.draw(q, random);
-        candidates.add(child(parent, token, q[token], DraftDistribution.of(raw, 0, vocab, 1)));
+        candidates.add(
+            child(parent, token, q[token], DraftDistribution.of(logits, offset, vocab, 1)));
         distributions.add(q);
       } else {
         DraftDistribution[] ranked =
@@ -506,12 +507,38 @@ public final class KangarooDrafter implements Drafter {
 
     private Draft last;
     private final Draft noDraft = new Draft(); // a step that drafted nothing
+
+    // sampled chains: the warped draft distribution of each depth {@code [depth][V]}, kept by the
+    // proposal's tree until its verification, and the arrays that compute them (made at first use)
+    private float[][] draftDistributions = new float[0][];
+    private SamplingWorkspace workspace;
     private Proposal ready; // grown with the batch's trees before this step's proposal, or null
 
     Session(KvCache target, KvCache own, float[] pending) {
       this.target = target;
       this.own = own;
       this.pending = pending;
+    }
+
+    /**
+     * The warped draft distribution of the logits row at {@code offset}, in this session's array
+     * for the child at {@code depth + 1} (reused from step to step: a step's tree is verified
+     * before the next is drafted).
+     */
+    float[] draftDistribution(int depth, float[] logits, int offset, SamplingParams params) {
+      if (workspace == null) {
+        workspace = new SamplingWorkspace(vocab);
+      }
+      if (depth >= draftDistributions.length) {
+        draftDistributions = Arrays.copyOf(draftDistributions, depth + 1);
+      }
+      if (draftDistributions[depth] == null) {
+        draftDistributions[depth] = new float[vocab];
+      }
+      float[] q = draftDistributions[depth];
+      System.arraycopy(
+          Sampler.distribution(logits, offset, vocab, params, workspace), 0, q, 0, vocab);
+      return q;
     }
 
     @Override
