@@ -50,6 +50,12 @@ import java.util.stream.IntStream;
  * stopped drafting — measured while the JIT compiled the drafter and the larger verifications, say
  * — would stand for good, and drafting that has become cheap would never resume.
  *
+ * <p>While the drafter is caught up and the estimates favoured its drafts, drafting stops only once
+ * the time it has lost to plain decoding by the estimates, summed since they last favoured it,
+ * reaches what resuming costs the drafter (its catch-up on the skipped tokens): where drafting
+ * gains or loses a few percent, noise in the estimates no longer switches it off and on, each
+ * resumption paying the catch-up.
+ *
  * <p>A draft the drafter has at hand without drafting work ({@link DraftContext#freeDraft}: prompt
  * lookup's match) is planned apart, priced by its verification alone; its step counts as one
  * without the drafter's own draft.
@@ -93,6 +99,9 @@ public final class BudgetPolicy implements DraftPolicy {
   private int probeCount;
   private Plan timedProbe; // the draft after a probe of aged costs, whose time is measured, or null
   private boolean free; // the last plan was for a free draft (DraftContext#freeDraft)
+  private boolean draftingPaid; // the estimates favoured drafting when it last began or went on
+  // ns drafting has lost to plain decoding by the estimates since they last favoured it
+  private double lostToDrafting;
 
   /**
    * A policy that learns from nothing (no memory shared with other requests).
@@ -261,6 +270,7 @@ public final class BudgetPolicy implements DraftPolicy {
     }
     Choice best = new Choice(1, widths.size() - 1);
     double bestRate = 0;
+    double bestCommitted = 1;
     for (int width = 0; width < widths.size(); width++) {
       double[] survival = estimates.survival(width);
       double committed = 1;
@@ -269,18 +279,32 @@ public final class BudgetPolicy implements DraftPolicy {
         double rate = committed / expectedNanos(depth, width, occupancy);
         if (rate > bestRate) {
           bestRate = rate;
+          bestCommitted = committed;
           best = new Choice(depth, width);
         }
       }
     }
-    // while drafting, stopping has a price: drafting resumes (by a probe) with the drafter's
-    // catch-up on every token skipped, which a resumption pays back over about the estimates'
-    // memory; so where drafting is marginal the estimates wandering across the break-even do not
-    // switch it off and on, paying the catch-up each time
-    double stopping =
-        estimates.drafterCaughtUp() ? estimates.catchUpNanos() * (1 - settings.discount()) : 0;
-    boolean plainIsFaster = 1 / (expectedNanos(0, best.width(), occupancy) + stopping) > bestRate;
-    return plainIsFaster ? new Choice(0, best.width()) : best;
+    double plainNanos = expectedNanos(0, best.width(), occupancy);
+    if (bestRate * plainNanos >= 1) {
+      lostToDrafting = 0;
+      draftingPaid = true;
+      return best;
+    }
+    // stopping has a price while the drafter is caught up: drafting resumes (by a probe) with its
+    // catch-up on every token skipped. Where drafting is marginal the estimates wander across the
+    // break-even, and switching off at each crossing paid the catch-up at each resumption; so
+    // drafting goes on until the time it has lost by the estimates since they last favoured it
+    // reaches one catch-up (a cumulative sum: a lasting loss stops it soon, noise seldom does).
+    // Not after a probe: there the estimates did not favour drafting, and it stops at once
+    if (draftingPaid && estimates.drafterCaughtUp()) {
+      lostToDrafting += bestCommitted / bestRate - bestCommitted * plainNanos;
+      if (lostToDrafting < estimates.catchUpNanos()) {
+        return best;
+      }
+    }
+    lostToDrafting = 0;
+    draftingPaid = false;
+    return new Choice(0, best.width());
   }
 
   /**
