@@ -171,7 +171,7 @@ public final class SplitQ8_0Rows {
   /**
    * The products of rows {@code [from, to)} ({@code from} even) of a split {@code [rows, columns]}
    * matrix: {@code y[yOffset + t·yStride + o] = Σ_i W[o, i] · x[xOffset + t·xStride + i]}. Panel by
-   * panel, chunk by chunk of its rows, tokens in fours (then a three, or a two and a one) over the
+   * panel, chunk by chunk of its rows, tokens in fours (then a three, a two or a one) over the
    * chunk's pairs; an odd last row's zero partner is computed but not stored. Allocates nothing.
    */
   static void products(
@@ -198,8 +198,7 @@ public final class SplitQ8_0Rows {
       for (int chunk = from; chunk < to; chunk += CHUNK_ROWS) {
         int end = Math.min(to, chunk + CHUNK_ROWS);
         int t = 0;
-        while (tokens - t >= 3) { // fours, a last three as four: one decode of each block
-          int count = Math.min(4, tokens - t);
+        for (; tokens - t >= 4; t += 4) { // fours: one decode of each block for four tokens
           for (int r = chunk; r < end; r += 2) {
             pair4(
                 quants,
@@ -209,13 +208,28 @@ public final class SplitQ8_0Rows {
                 x,
                 xPanel + t * xStride,
                 xStride,
-                count,
                 y,
                 yOffset + t * yStride + r,
                 yStride,
                 r + 1 < to);
           }
-          t += count;
+        }
+        if (tokens - t == 3) {
+          for (int r = chunk; r < end; r += 2) {
+            pair3(
+                quants,
+                scales,
+                first * pairs + (r >> 1) * blocks,
+                blocks,
+                x,
+                xPanel + t * xStride,
+                xStride,
+                y,
+                yOffset + t * yStride + r,
+                yStride,
+                r + 1 < to);
+          }
+          t += 3;
         }
         if (t + 2 <= tokens) {
           for (int r = chunk; r < end; r += 2) {
@@ -333,15 +347,13 @@ public final class SplitQ8_0Rows {
   }
 
   /**
-   * {@link #pair} for four tokens, or three ({@code count}; the fourth lane then repeats the
-   * third's activations and is not stored): each block decoded and scaled once for all of them,
-   * which is what a product costs here, so three tokens cost what four do, not a two's and a one's
-   * passes. The kernel sits at C2's (JDK 17) inlining node limit, past which C2 declines our own
-   * methods but still inlines the JDK's forced ones: its sums reduce through {@code reduceLanes}
-   * directly, since a declined {@link Vectors#sum} boxed a vector on every call (four-token
-   * forwards of the padded model took 304–512 ms against 36–47 in five of seven runs of {@code
-   * bench --forward-costs 1,2,4}), and one zero vector seeds them all (eight {@code zero} calls
-   * cost nodes too).
+   * {@link #pair} for four tokens: each block decoded and scaled once for all of them, which is
+   * what a product costs here. The kernel sits at C2's (JDK 17) inlining node limit, past which C2
+   * declines our own methods but still inlines the JDK's forced ones: its sums reduce through
+   * {@code reduceLanes} directly, since a declined {@link Vectors#sum} boxed a vector on every call
+   * (four-token forwards of the padded model took 304–512 ms against 36–47 in five of seven runs of
+   * {@code bench --forward-costs 1,2,4}), and one zero vector seeds them all (eight {@code zero}
+   * calls cost nodes too).
    */
   private static void pair4(
       byte[] quants,
@@ -351,7 +363,6 @@ public final class SplitQ8_0Rows {
       float[] x,
       int xOffset,
       int xStride,
-      int count,
       float[] out,
       int at,
       int outStride,
@@ -365,7 +376,6 @@ public final class SplitQ8_0Rows {
     FloatVector b1 = zero;
     FloatVector b2 = zero;
     FloatVector b3 = zero;
-    int fourth = (count - 1) * xStride; // the last lane's activations, from the first's
     for (int block = 0; block < blocks; block++) {
       int qi = (pair + block) * 2 * BLOCK;
       int si = (pair + block) * 2;
@@ -388,7 +398,7 @@ public final class SplitQ8_0Rows {
       x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
       a2 = wa1.fma(x1, wa0.fma(x0, a2));
       b2 = wb1.fma(x1, wb0.fma(x0, b2));
-      xi = xOffset + block * BLOCK + fourth;
+      xi += xStride;
       x0 = FloatVector.fromArray(FLOATS, x, xi);
       x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
       a3 = wa1.fma(x1, wa0.fma(x0, a3));
@@ -397,16 +407,69 @@ public final class SplitQ8_0Rows {
     out[at] += a0.reduceLanes(ADD);
     out[at + outStride] += a1.reduceLanes(ADD);
     out[at + 2 * outStride] += a2.reduceLanes(ADD);
-    if (count == 4) {
-      out[at + 3 * outStride] += a3.reduceLanes(ADD);
-    }
+    out[at + 3 * outStride] += a3.reduceLanes(ADD);
     if (second) {
       out[at + 1] += b0.reduceLanes(ADD);
       out[at + 1 + outStride] += b1.reduceLanes(ADD);
       out[at + 1 + 2 * outStride] += b2.reduceLanes(ADD);
-      if (count == 4) {
-        out[at + 1 + 3 * outStride] += b3.reduceLanes(ADD);
-      }
+      out[at + 1 + 3 * outStride] += b3.reduceLanes(ADD);
+    }
+  }
+
+  /**
+   * {@link #pair4} for three tokens, the same sums bit for bit: a three run as a four (its last
+   * lane repeating the third token) paid a fourth token's FMAs for nothing, a quarter of a
+   * compute-bound product.
+   */
+  private static void pair3(
+      byte[] quants,
+      float[] scales,
+      int pair,
+      int blocks,
+      float[] x,
+      int xOffset,
+      int xStride,
+      float[] out,
+      int at,
+      int outStride,
+      boolean second) {
+    FloatVector zero = FloatVector.zero(FLOATS);
+    FloatVector a0 = zero; // row a, token 0
+    FloatVector a1 = zero;
+    FloatVector a2 = zero;
+    FloatVector b0 = zero; // row b, token 0
+    FloatVector b1 = zero;
+    FloatVector b2 = zero;
+    for (int block = 0; block < blocks; block++) {
+      int qi = (pair + block) * 2 * BLOCK;
+      int si = (pair + block) * 2;
+      FloatVector wa0 = half(quants, qi).mul(scales[si]);
+      FloatVector wa1 = half(quants, qi + 16).mul(scales[si]);
+      FloatVector wb0 = half(quants, qi + 32).mul(scales[si + 1]);
+      FloatVector wb1 = half(quants, qi + 48).mul(scales[si + 1]);
+      int xi = xOffset + block * BLOCK;
+      FloatVector x0 = FloatVector.fromArray(FLOATS, x, xi);
+      FloatVector x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
+      a0 = wa1.fma(x1, wa0.fma(x0, a0));
+      b0 = wb1.fma(x1, wb0.fma(x0, b0));
+      xi += xStride;
+      x0 = FloatVector.fromArray(FLOATS, x, xi);
+      x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
+      a1 = wa1.fma(x1, wa0.fma(x0, a1));
+      b1 = wb1.fma(x1, wb0.fma(x0, b1));
+      xi += xStride;
+      x0 = FloatVector.fromArray(FLOATS, x, xi);
+      x1 = FloatVector.fromArray(FLOATS, x, xi + 16);
+      a2 = wa1.fma(x1, wa0.fma(x0, a2));
+      b2 = wb1.fma(x1, wb0.fma(x0, b2));
+    }
+    out[at] += a0.reduceLanes(ADD);
+    out[at + outStride] += a1.reduceLanes(ADD);
+    out[at + 2 * outStride] += a2.reduceLanes(ADD);
+    if (second) {
+      out[at + 1] += b0.reduceLanes(ADD);
+      out[at + 1 + outStride] += b1.reduceLanes(ADD);
+      out[at + 1 + 2 * outStride] += b2.reduceLanes(ADD);
     }
   }
 

@@ -113,9 +113,9 @@ class SplitQ8_0RowsTest {
   }
 
   /**
-   * A verification's tokens go through the kernels in fours (a last three as a four), then a two
-   * and a one: a token's sums must be the same bits whichever group of two or more it lands in (a
-   * lone token scales its sums once per block, as the file-layout {@code dot} does).
+   * A verification's tokens go through the kernels in fours, then a three, a two or a one: a
+   * token's sums must be the same bits whichever group of two or more it lands in (a lone token
+   * scales its sums once per block, as the file-layout {@code dot} does).
    */
   @Test
   void productsShouldNotDependOnTheGroupTheirTokenLandsIn() {
